@@ -1,0 +1,65 @@
+# One entry point for everything: `make synth`, `make test`, `make deploy`, `make destroy`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := synth
+
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_DISABLE_VERSION_CHECK := 1
+CDK := npx --no-install cdk --no-notices
+CONFIG ?=
+CDK_CONFIG := $(if $(CONFIG),-c config=$(CONFIG),)
+PLAN_CONFIG := $(if $(CONFIG),--config $(CONFIG),)
+# This machine's pip configuration names index folders that may not exist; pip warns about each on every run.
+PIP_NOISE := ^WARNING: Location '.*' is ignored
+
+.PHONY: install synth lint-templates plan test lint typecheck unit deploy destroy clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt constructs/pyproject.toml
+	python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --upgrade pip 2>&1 | { grep -v "$(PIP_NOISE)" || true; }
+	$(PYTHON) -m pip install --quiet -r requirements-dev.txt 2>&1 | { grep -v "$(PIP_NOISE)" || true; }
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --silent --no-audit --no-fund
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed
+
+## synth: synthesize the app (default: cdk.json context; CONFIG=path.yaml for a file), lint it, print the plan
+synth: install
+	rm -rf cdk.out
+	$(CDK) synth --quiet $(CDK_CONFIG)
+	$(MAKE) --no-print-directory lint-templates plan
+
+lint-templates:
+	cfn-lint --ignore-checks W3005 -- cdk.out/*.template.json
+
+plan: install
+	tgi-sagemaker plan $(PLAN_CONFIG)
+
+## test: every check CI runs
+test: install lint typecheck unit
+
+lint:
+	ruff check .
+	ruff format --check .
+
+typecheck:
+	mypy
+
+unit:
+	pytest
+
+## deploy / destroy: a real AWS account (run `npx cdk bootstrap` once per account and region first)
+deploy: install
+	$(CDK) deploy --all $(CDK_CONFIG)
+
+destroy: install
+	$(CDK) destroy --all $(CDK_CONFIG)
+
+clean:
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

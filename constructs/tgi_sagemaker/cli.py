@@ -1,0 +1,67 @@
+"""``tgi-sagemaker``: the library's command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+from tgi_sagemaker.config_errors import ConfigError
+from tgi_sagemaker.config_source import CONTEXT_KEY, read_cdk_json_context, read_config
+from tgi_sagemaker.instance_types import INSTANCE_TYPES
+from tgi_sagemaker.model_catalog import MODELS
+from tgi_sagemaker.plan import describe_app
+from tgi_sagemaker.resolve import load_app
+from tgi_sagemaker.sizing import default_num_gpus
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tgi-sagemaker", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    plan = commands.add_parser("plan", help="what a config deploys")
+    plan.add_argument("--config", help="YAML/JSON config file. Default: the cdk.json context")
+    plan.add_argument("--cdk-json", default="cdk.json", help="cdk.json to read the default config from")
+    catalog = commands.add_parser("catalog", help="models and the instance types they fit")
+    catalog.add_argument("--json", action="store_true", help="machine-readable output")
+    args = parser.parse_args(argv)
+    if args.command == "plan":
+        return _plan(args.config, Path(args.cdk_json))
+    return _catalog(as_json=args.json)
+
+
+def _plan(config: str | None, cdk_json: Path) -> int:
+    try:
+        context = None if config else read_cdk_json_context(cdk_json)
+        raw, source = read_config(config, context)
+        print(describe_app(load_app(raw, source)))
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 1
+    except FileNotFoundError:
+        print(f"{cdk_json} not found: run in the project folder or pass --config (context key '{CONTEXT_KEY}')")
+        return 1
+    return 0
+
+
+def _catalog(*, as_json: bool) -> int:
+    rows = []
+    for model in MODELS.values():
+        fits = {
+            name: gpus
+            for name, it in INSTANCE_TYPES.items()
+            if (gpus := default_num_gpus(model.weights_bytes, it, model.attention)) is not None
+        }
+        rows.append({**asdict(model), "fits": fits})
+    if as_json:
+        print(json.dumps({"models": rows, "instance_types": [asdict(it) for it in INSTANCE_TYPES.values()]}, indent=1))
+        return 0
+    for row in rows:
+        print(f"{row['repo_id']}  {row['parameters_billion']}B {row['native_dtype']} ~{row['weights_gb']} GB")
+        print(f"    recommended {row['recommended_instance']}; fits {', '.join(row['fits']) or 'nothing'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+"""The network a SageMaker endpoint runs in: a new VPC or an existing one, and its security group."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from tgi_sagemaker.compliance import acknowledge
+
+
+class EndpointNetwork(Construct):
+    """Subnets and security groups for a SageMaker model's ``VpcConfig``.
+
+    :param vpc: an existing VPC. Default: a new VPC with private subnets, an S3 gateway endpoint and flow logs.
+    :param subnets: the subnets the endpoint uses. Default: the private subnets of the VPC.
+    :param security_groups: the endpoint's security groups. Default: a new group with no inbound rules and,
+        when ``allow_internet_egress``, outbound HTTPS only.
+    :param allow_internet_egress: give the container a route to the internet (a NAT gateway in a new VPC and
+        HTTPS out in the new security group), as Hub-direct weights need. Default: False.
+    :param max_azs: availability zones of a new VPC. Default: 2.
+    :param availability_zones: pinned zones of a new VPC (no look-up at synth). Default: the region's first ones.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        vpc: ec2.IVpc | None = None,
+        subnets: ec2.SubnetSelection | None = None,
+        security_groups: Sequence[ec2.ISecurityGroup] | None = None,
+        allow_internet_egress: bool = False,
+        max_azs: int = 2,
+        availability_zones: Sequence[str] | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.vpc = vpc or self._new_vpc(allow_internet_egress, max_azs, availability_zones)
+        selection = subnets or ec2.SubnetSelection(
+            subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS if allow_internet_egress else ec2.SubnetType.PRIVATE_ISOLATED
+        )
+        self.subnet_ids: list[str] = self.vpc.select_subnets(
+            subnet_type=selection.subnet_type,
+            subnets=selection.subnets,
+            subnet_group_name=selection.subnet_group_name,
+            availability_zones=selection.availability_zones,
+        ).subnet_ids
+        if security_groups:
+            self.security_groups = list(security_groups)
+        else:
+            group = ec2.SecurityGroup(
+                self,
+                "SecurityGroup",
+                vpc=self.vpc,
+                allow_all_outbound=False,
+                description="SageMaker TGI endpoint: no inbound; outbound only what the model needs",
+            )
+            if allow_internet_egress:
+                group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "Hugging Face Hub over HTTPS")
+            self.security_groups = [group]
+        self.connections = ec2.Connections(security_groups=self.security_groups)
+
+    @classmethod
+    def from_ids(
+        cls,
+        scope: Construct,
+        construct_id: str,
+        *,
+        vpc_id: str | None,
+        subnet_ids: Sequence[str],
+        security_group_ids: Sequence[str] = (),
+        allow_internet_egress: bool = False,
+    ) -> EndpointNetwork:
+        """An existing VPC by ids, without look-ups. ``vpc_id`` is needed only to create the security group."""
+        holder = Construct(scope, f"{construct_id}Import")
+        vpc = ec2.Vpc.from_vpc_attributes(holder, "Vpc", vpc_id=vpc_id or "vpc-unused", availability_zones=[])
+        subnets = [ec2.Subnet.from_subnet_id(holder, f"Subnet{i}", subnet_id) for i, subnet_id in enumerate(subnet_ids)]
+        groups = [
+            ec2.SecurityGroup.from_security_group_id(holder, f"SecurityGroup{i}", group_id, mutable=False)
+            for i, group_id in enumerate(security_group_ids)
+        ]
+        return cls(
+            scope,
+            construct_id,
+            vpc=vpc,
+            subnets=ec2.SubnetSelection(subnets=subnets),
+            security_groups=groups or None,
+            allow_internet_egress=allow_internet_egress,
+        )
+
+    @property
+    def security_group_ids(self) -> list[str]:
+        return [group.security_group_id for group in self.security_groups]
+
+    def _new_vpc(self, egress: bool, max_azs: int, availability_zones: Sequence[str] | None) -> ec2.Vpc:
+        private = ec2.SubnetConfiguration(
+            name="Endpoint",
+            subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS if egress else ec2.SubnetType.PRIVATE_ISOLATED,
+            cidr_mask=22,
+        )
+        public = ec2.SubnetConfiguration(
+            name="Egress", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=26, map_public_ip_on_launch=False
+        )
+        vpc = ec2.Vpc(
+            self,
+            "Vpc",
+            ip_addresses=ec2.IpAddresses.cidr("10.40.0.0/16"),
+            max_azs=None if availability_zones else max_azs,
+            availability_zones=list(availability_zones) if availability_zones else None,
+            nat_gateways=1 if egress else 0,
+            subnet_configuration=[public, private] if egress else [private],
+            gateway_endpoints={"S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3)},
+        )
+        flow_logs = logs.LogGroup(
+            self, "FlowLogs", retention=logs.RetentionDays.ONE_YEAR, removal_policy=cdk.RemovalPolicy.RETAIN
+        )
+        vpc.add_flow_log("FlowLog", destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_logs))
+        acknowledge(
+            flow_logs,
+            {
+                "HIPAA.Security::HIPAA.Security-CloudWatchLogGroupEncrypted": "Flow logs hold connection metadata, "
+                "no payloads; CloudWatch Logs encrypts them at rest with AWS-owned keys.",
+            },
+        )
+        acknowledge(
+            vpc,
+            {
+                "HIPAA.Security::HIPAA.Security-IAMNoInlinePolicy": "The flow-log role's policy is CDK's inline "
+                "grant to write this VPC's flow-log group; it belongs to that role alone.",
+            },
+        )
+        if egress:
+            acknowledge(
+                vpc,
+                {
+                    "HIPAA.Security::HIPAA.Security-VPCNoUnrestrictedRouteToIGW": "Only the NAT gateway lives in "
+                    "the public subnets; the endpoint's subnets reach the internet through it, outbound only, "
+                    "because network.egress is on (Hub-direct weights).",
+                },
+            )
+        return vpc

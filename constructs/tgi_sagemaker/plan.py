@@ -1,0 +1,43 @@
+"""A short, human-readable plan of what a config deploys."""
+
+from __future__ import annotations
+
+from tgi_sagemaker.resolve import ResolvedApp, ResolvedDeployment
+
+GB = 1e9
+
+
+def describe_app(app: ResolvedApp) -> str:
+    where = app.spec.environment.region or "region-agnostic (the region of your AWS credentials)"
+    lines = [f"{len(app.deployments)} deployment(s), {where}"]
+    for deployment in app.deployments:
+        lines += describe_deployment(deployment)
+    return "\n".join(lines)
+
+
+def describe_deployment(d: ResolvedDeployment) -> list[str]:
+    spec = d.spec
+    weights = f"~{d.weights_bytes / GB:.1f} GB" if d.weights_bytes is not None else "size not given"
+    revision = spec.model.revision or "default branch (unpinned: pin a commit for production)"
+    limits = d.token_limits
+    kv = f", KV cache ~{d.kv_cache_token_capacity} tokens" if d.kv_cache_token_capacity is not None else ""
+    scaling = spec.scaling
+    network = spec.network
+    network_text = {
+        "new": f"new VPC ({'NAT egress' if network.egress else 'isolated'})",
+        "existing": f"existing VPC, subnets {', '.join(network.subnet_ids)}",
+        "none": "no VPC (SageMaker-managed network)",
+    }[network.vpc]
+    return [
+        f"- {d.stack_name}",
+        f"    model      {spec.model.id} @ {revision}, weights {weights} from the {spec.weights.source}",
+        f"    image      TGI {d.image.version} ({d.image.tag})",
+        f"    instance   {d.instance.name}: {d.num_gpus} of {d.instance.gpu_count} x {d.instance.gpu} "
+        f"{d.instance.gpu_memory_gib} GiB (SM_NUM_GPUS={d.num_gpus})",
+        f"    tgi        MAX_INPUT_TOKENS={limits.max_input_tokens} MAX_TOTAL_TOKENS={limits.max_total_tokens} "
+        f"MAX_BATCH_PREFILL_TOKENS={limits.max_batch_prefill_tokens} "
+        f"MAX_CONCURRENT_REQUESTS={spec.tgi.max_concurrent_requests}{kv}",
+        f"    scaling    {scaling.min_instances}-{scaling.max_instances} instances, target "
+        f"{scaling.invocations_per_instance:g} invocations/instance/minute",
+        f"    network    {network_text}",
+    ]

@@ -1,0 +1,148 @@
+"""The deployment spec: what a user writes in cdk.json context or a YAML/JSON config file.
+
+Pydantic checks shapes, types and single-field ranges here; ``resolve.py`` checks everything that spans fields
+(fit, token limits, network) and derives the values left open (GPUs, token limits, instance type).
+Every default a deployment can get is written in this module or derived in ``sizing.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from tgi_sagemaker.tgi_image import default_tgi_version
+
+# Hub repo ids: "owner/name", letters, digits, '-', '_', '.'; no leading/trailing separators, no "--" or "..".
+HUB_REPO_ID_PATTERN = r"^(?!.*(--|\.\.))[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$"
+DEPLOYMENT_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$"
+SECRET_REF_PATTERN = r"^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+|[A-Za-z0-9/_+=.@-]{1,512})$"
+
+Dtype = Literal["bfloat16", "float16"]
+Quantize = Literal[
+    "awq", "compressed-tensors", "eetq", "exl2", "gptq", "marlin",
+    "bitsandbytes", "bitsandbytes-nf4", "bitsandbytes-fp4", "fp8",
+]  # fmt: skip
+KvCacheDtype = Literal["fp8_e4m3fn", "fp8_e5m2"]
+PositiveInt = Annotated[int, Field(gt=0)]
+StartupSeconds = Annotated[int, Field(ge=60, le=3600)]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, regex_engine="python-re")
+
+
+class ModelSpec(_Spec):
+    id: Annotated[str, StringConstraints(pattern=HUB_REPO_ID_PATTERN)]
+    """Hugging Face Hub repo id, e.g. ``deepseek-ai/DeepSeek-R1-Distill-Llama-8B``."""
+    revision: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$")] | None = None
+    """Branch, tag or commit. Default: the repo's default branch. Pin a 40-hex commit for production."""
+    parameters_billion: Annotated[float, Field(gt=0, le=5000)] | None = None
+    """Model size, for models outside the catalog. Default: the catalog's figure."""
+    context_length: PositiveInt | None = None
+    """``max_position_embeddings`` of the model. Default: the catalog's figure; unknown for other models."""
+    trust_remote_code: bool = False
+    """Sets HF_MODEL_TRUST_REMOTE_CODE. Default: false (never run code from the repo)."""
+
+
+class WeightsSpec(_Spec):
+    source: Literal["hub"] = "hub"
+    """Where the container reads weights. ``hub``: straight from the Hugging Face Hub (needs egress)."""
+    hf_token_secret: Annotated[str, StringConstraints(pattern=SECRET_REF_PATTERN)] | None = None
+    """Secrets Manager secret (name or ARN) holding a Hub token, for gated or private repos. Default: none."""
+
+
+class TgiSpec(_Spec):
+    version: str = Field(default_factory=default_tgi_version)
+    """TGI DLC version (``3.3.6`` or a minor alias like ``3.3``). Default: the newest supported."""
+    dtype: Dtype | None = None
+    """DTYPE. Default: the catalog model's dtype (bfloat16 for the distills); unset for fp8 checkpoints."""
+    quantize: Quantize | None = None
+    """QUANTIZE (as HF_MODEL_QUANTIZE). Default: none."""
+    kv_cache_dtype: KvCacheDtype | None = None
+    """KV_CACHE_DTYPE. Default: the model dtype."""
+    max_input_tokens: PositiveInt | None = None
+    """Default: max_total_tokens - 1024 (the blog's 3072)."""
+    max_total_tokens: PositiveInt | None = None
+    """Default: 4096, lowered to the model's context and the KV cache that fits."""
+    max_batch_prefill_tokens: PositiveInt | None = None
+    """Default: max_input_tokens + 128 (the blog's 3200)."""
+    max_batch_total_tokens: PositiveInt | None = None
+    """Default: unset, TGI sizes it from free GPU memory at start-up."""
+    max_concurrent_requests: PositiveInt = 128
+    """MAX_CONCURRENT_REQUESTS. Default: 128 (TGI's own default, stated explicitly)."""
+    extra_env: dict[str, str] = Field(default_factory=dict)
+    """More container environment variables. Managed variables and secrets are refused."""
+
+
+class ScalingSpec(_Spec):
+    mode: Literal["instances"] = "instances"
+    """``instances``: an instance-based variant with target tracking on invocations per instance."""
+    min_instances: Annotated[int, Field(ge=1)] = 1
+    """Default: 1 (instance-based endpoints cannot scale to 0)."""
+    max_instances: Annotated[int, Field(ge=1)] = 2
+    """Default: 2."""
+    invocations_per_instance: Annotated[float, Field(gt=0)] = 30.0
+    """Target of SageMakerVariantInvocationsPerInstance (per minute). Default: 30, tune with ``bench``."""
+    scale_in_cooldown_seconds: Annotated[int, Field(ge=0, le=3600)] = 600
+    """Default: 600."""
+    scale_out_cooldown_seconds: Annotated[int, Field(ge=0, le=3600)] = 120
+    """Default: 120."""
+
+
+class TimeoutsSpec(_Spec):
+    model_data_download_seconds: StartupSeconds = 1800
+    """ModelDataDownloadTimeoutInSeconds. Default: 1800."""
+    container_startup_health_check_seconds: StartupSeconds = 1800
+    """ContainerStartupHealthCheckTimeoutInSeconds: TGI's download + load + warm-up. Default: 1800."""
+
+
+class NetworkSpec(_Spec):
+    vpc: Literal["new", "existing", "none"] = "new"
+    """``new``: a VPC made for the endpoint; ``existing``: ids below; ``none``: SageMaker-managed network."""
+    egress: bool = True
+    """Internet egress for the container (a NAT gateway in a new VPC). Hub weights need it. Default: true."""
+    max_azs: Annotated[int, Field(ge=1, le=6)] = 2
+    """Availability zones of a new VPC. Default: 2."""
+    availability_zones: list[Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[a-z]+)+-\d[a-z]$")]] = Field(
+        default_factory=list
+    )
+    """Pinned AZs for a new VPC; required when the environment names a region (no look-ups at synth)."""
+    vpc_id: Annotated[str, StringConstraints(pattern=r"^vpc-[0-9a-f]{8,17}$")] | None = None
+    subnet_ids: list[Annotated[str, StringConstraints(pattern=r"^subnet-[0-9a-f]{8,17}$")]] = Field(
+        default_factory=list
+    )
+    security_group_ids: list[Annotated[str, StringConstraints(pattern=r"^sg-[0-9a-f]{8,17}$")]] = Field(
+        default_factory=list
+    )
+    """Existing security groups for the endpoint. Default: a new one with egress only."""
+
+
+class DeploymentSpec(_Spec):
+    name: Annotated[str, StringConstraints(pattern=DEPLOYMENT_NAME_PATTERN)]
+    """Short name; the stack is named ``<stack_name_prefix>-<name>``."""
+    model: ModelSpec
+    instance_type: str | None = None
+    """SageMaker instance type. Default: the catalog model's recommended instance."""
+    num_gpus: PositiveInt | None = None
+    """SM_NUM_GPUS. Default: every GPU of the instance the model can be sharded over."""
+    weights: WeightsSpec = Field(default_factory=WeightsSpec)
+    tgi: TgiSpec = Field(default_factory=TgiSpec)
+    scaling: ScalingSpec = Field(default_factory=ScalingSpec)
+    timeouts: TimeoutsSpec = Field(default_factory=TimeoutsSpec)
+    network: NetworkSpec = Field(default_factory=NetworkSpec)
+    tags: dict[str, str] = Field(default_factory=dict)
+
+
+class EnvironmentSpec(_Spec):
+    account: Annotated[str, StringConstraints(pattern=r"^\d{12}$")] | None = None
+    region: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")] | None = None
+    """Default: none, a region-agnostic stack that deploys wherever the CLI's credentials point."""
+
+
+class AppSpec(_Spec):
+    deployments: Annotated[list[DeploymentSpec], Field(min_length=1)]
+    environment: EnvironmentSpec = Field(default_factory=EnvironmentSpec)
+    stack_name_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9-]{0,63}$")] = "TgiSageMaker"
+    tags: dict[str, str] = Field(default_factory=dict)
+    """Tags on every resource of every deployment."""

@@ -1,0 +1,3 @@
+from stacks.tgi_endpoint_stack import TgiEndpointStack
+
+__all__ = ["TgiEndpointStack"]
