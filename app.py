@@ -5,8 +5,8 @@ import sys
 
 import aws_cdk as cdk
 
-from stacks import TgiEndpointStack
-from tgi_sagemaker import ConfigError, add_compliance_checks, load_app
+from stacks import add_deployment_stacks
+from tgi_sagemaker import ConfigError, load_app
 from tgi_sagemaker.config_source import CONFIG_FILE_CONTEXT_KEY, CONTEXT_KEY, read_config
 
 
@@ -20,15 +20,7 @@ def main() -> None:
     except ConfigError as error:
         print(error, file=sys.stderr)
         sys.exit(1)
-    environment = resolved.spec.environment
-    for deployment in resolved.deployments:
-        TgiEndpointStack(
-            app,
-            deployment.stack_name,
-            deployment=deployment,
-            env=cdk.Environment(account=environment.account, region=environment.region),
-        )
-    add_compliance_checks(app)
+    add_deployment_stacks(app, resolved)
     app.synth()
 
 

@@ -41,7 +41,9 @@ class TgiEndpointStack(cdk.Stack):
             scale_in_cooldown=cdk.Duration.seconds(scaling.scale_in_cooldown_seconds),
             scale_out_cooldown=cdk.Duration.seconds(scaling.scale_out_cooldown_seconds),
             model_data_download_timeout=cdk.Duration.seconds(timeouts.model_data_download_seconds),
-            container_startup_health_check_timeout=cdk.Duration.seconds(timeouts.container_startup_health_check_seconds),
+            container_startup_health_check_timeout=cdk.Duration.seconds(
+                timeouts.container_startup_health_check_seconds
+            ),
         )
         cdk.CfnOutput(self, "EndpointName", value=self.endpoint.endpoint_name, description="SageMaker endpoint")
         cdk.CfnOutput(

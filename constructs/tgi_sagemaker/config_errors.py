@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def problems_from_validation_error(
     return problems
 
 
-def _fix_for(item: dict[str, Any], root: type[BaseModel]) -> str:
+def _fix_for(item: ErrorDetails, root: type[BaseModel]) -> str:
     kind = item["type"]
     ctx = item.get("ctx") or {}
     loc = [k for k in item["loc"] if not isinstance(k, int)]

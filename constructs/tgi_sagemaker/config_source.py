@@ -22,9 +22,11 @@ def read_config(config_path: str | None, context_value: Any) -> tuple[Any, str]:
         raise ConfigError(
             [
                 ConfigProblem(
-                    f"context.{CONTEXT_KEY}", None, "no deployment config found",
+                    f"context.{CONTEXT_KEY}",
+                    None,
+                    "no deployment config found",
                     f"add a '{CONTEXT_KEY}' object to cdk.json context or pass -c {CONFIG_FILE_CONTEXT_KEY}=PATH",
-                )  # fmt: skip
+                )
             ]
         )
     return context_value, f"cdk.json context '{CONTEXT_KEY}'"
@@ -41,7 +43,11 @@ def read_config_file(path: Path) -> Any:
         return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as error:
         raise ConfigError(
-            [ConfigProblem("config", str(path), f"not valid {path.suffix.lstrip('.') or 'YAML'}: {error}", "fix the syntax")]
+            [
+                ConfigProblem(
+                    "config", str(path), f"not valid {path.suffix.lstrip('.') or 'YAML'}: {error}", "fix the syntax"
+                )
+            ]
         ) from None
 
 

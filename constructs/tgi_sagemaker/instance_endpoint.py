@@ -116,7 +116,9 @@ class InstanceEndpoint(Construct):
             resource_arns=[self.endpoint_arn],
         )
 
-    def metric(self, metric_name: str, *, statistic: str = "Average", period: cdk.Duration | None = None) -> cloudwatch.Metric:
+    def metric(
+        self, metric_name: str, *, statistic: str = "Average", period: cdk.Duration | None = None
+    ) -> cloudwatch.Metric:
         """A metric of this endpoint's variant in ``AWS/SageMaker`` (e.g. ``Invocations``, ``ModelLatency``)."""
         return cloudwatch.Metric(
             namespace="AWS/SageMaker",
@@ -146,7 +148,10 @@ def _validate(
     if target <= 0:
         problems.append(f"invocations_per_instance {target} must be > 0")
     low, high = STARTUP_TIMEOUT_RANGE
-    for name, seconds in (("model_data_download_timeout", download), ("container_startup_health_check_timeout", startup)):
+    for name, seconds in (
+        ("model_data_download_timeout", download),
+        ("container_startup_health_check_timeout", startup),
+    ):
         if not low <= seconds <= high:
             problems.append(f"{name} {seconds:g}s must be between {low} and {high} seconds")
     if problems:

@@ -102,8 +102,18 @@ def default_token_limits(context_length: int | None, kv_capacity_tokens: int | N
     )
 
 
-def fitting_instance_types(weights_bytes: int, attention: KvGeometry | None, limit: int = 4) -> list[str]:
-    """Instance types the weights fit on, least GPU memory first, for error messages."""
+def fitting_instance_types(
+    weights_bytes: int, attention: KvGeometry | None, preferred: tuple[str, ...] = (), limit: int = 4
+) -> list[str]:
+    """Instance types the weights fit on, for error messages: ``preferred`` ones first (e.g. the blog's
+    shortlist), then the others by GPU memory, one size per GPU configuration (the one with fewest vCPUs)."""
     fitting = [it for it in INSTANCE_TYPES.values() if default_num_gpus(weights_bytes, it, attention) is not None]
     fitting.sort(key=lambda it: (it.total_gpu_memory_bytes, it.gpu_count, it.vcpus))
-    return [it.name for it in fitting[:limit]]
+    names = [name for name in preferred if any(it.name == name for it in fitting)]
+    seen_gpu_configurations = set()
+    for it in fitting:
+        configuration = (it.gpu, it.gpu_count, it.gpu_memory_gib)
+        if configuration not in seen_gpu_configurations and it.name not in names:
+            names.append(it.name)
+        seen_gpu_configurations.add(configuration)
+    return names[:limit]

@@ -16,13 +16,23 @@ from tgi_sagemaker.tgi_image import default_tgi_version
 # Hub repo ids: "owner/name", letters, digits, '-', '_', '.'; no leading/trailing separators, no "--" or "..".
 HUB_REPO_ID_PATTERN = r"^(?!.*(--|\.\.))[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$"
 DEPLOYMENT_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$"
-SECRET_REF_PATTERN = r"^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+|[A-Za-z0-9/_+=.@-]{1,512})$"
+SECRET_REF_PATTERN = (
+    r"^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+|[A-Za-z0-9/_+=.@-]{1,512})$"
+)
 
 Dtype = Literal["bfloat16", "float16"]
 Quantize = Literal[
-    "awq", "compressed-tensors", "eetq", "exl2", "gptq", "marlin",
-    "bitsandbytes", "bitsandbytes-nf4", "bitsandbytes-fp4", "fp8",
-]  # fmt: skip
+    "awq",
+    "compressed-tensors",
+    "eetq",
+    "exl2",
+    "gptq",
+    "marlin",
+    "bitsandbytes",
+    "bitsandbytes-nf4",
+    "bitsandbytes-fp4",
+    "fp8",
+]
 KvCacheDtype = Literal["fp8_e4m3fn", "fp8_e5m2"]
 PositiveInt = Annotated[int, Field(gt=0)]
 StartupSeconds = Annotated[int, Field(ge=60, le=3600)]

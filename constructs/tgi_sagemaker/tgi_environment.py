@@ -48,7 +48,7 @@ def tgi_settings_environment(
     spec: DeploymentSpec, *, num_gpus: int, limits: TokenLimits, catalog_model: CatalogModel | None
 ) -> dict[str, str]:
     tgi = spec.tgi
-    dtype = tgi.dtype
+    dtype: str | None = tgi.dtype
     if dtype is None and tgi.quantize is None and catalog_model is not None:
         # fp8 checkpoints carry their own quantization config: DTYPE would force an upcast.
         dtype = catalog_model.native_dtype if catalog_model.native_dtype in ("bfloat16", "float16") else None
@@ -80,14 +80,18 @@ def check_extra_environment(extra: Mapping[str, str], add: AddProblem) -> None:
             add(path, extra[key], "this variable is managed by the library", f"set {MANAGED_VARIABLES[key.upper()]}")
         elif key.upper() == "ENDPOINT_SERVER_TIMEOUT":
             add(
-                path, extra[key], "nothing in TGI reads ENDPOINT_SERVER_TIMEOUT (it does not extend start-up)",
+                path,
+                extra[key],
+                "nothing in TGI reads ENDPOINT_SERVER_TIMEOUT (it does not extend start-up)",
                 "remove it; set timeouts.container_startup_health_check_seconds instead",
-            )  # fmt: skip
+            )
         elif _SECRET_LIKE.search(key.upper()):
             add(
-                path, "***", "secrets must not be written into the template",
+                path,
+                "***",
+                "secrets must not be written into the template",
                 "remove it; put a Hub token in Secrets Manager and name it in weights.hf_token_secret",
-            )  # fmt: skip
+            )
 
 
 def check_environment_size(environment: Mapping[str, str], add: AddProblem) -> None:

@@ -82,4 +82,3 @@ class TgiModel(Construct):
         if self.network is None:
             raise ValueError("TgiModel has no VPC: pass network=EndpointNetwork(...) to get connections")
         return self.network.connections
-

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from helpers import Synthesized, default_config, synthesize
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+
+@pytest.fixture(scope="session")
+def default_app(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The default deployment of cdk.json, synthesized once for the whole session."""
+    return synthesize(default_config(), Path(tmp_path_factory.mktemp("default-app")))

@@ -1,0 +1,81 @@
+"""Shared test helpers: configs derived from the real cdk.json default, and one synth per call."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk.assertions import Template
+
+from stacks import add_deployment_stacks
+from tgi_sagemaker import ConfigError, ConfigProblem, load_app
+from tgi_sagemaker.config_source import CONTEXT_KEY
+
+ROOT = Path(__file__).resolve().parents[1]
+CFN_LINT_IGNORED = ["W3005"]  # CDK's explicit DependsOn next to an implicit one: listed CDK noise
+
+
+def default_config() -> dict[str, Any]:
+    """The deployment config in cdk.json, as `make synth` reads it."""
+    return copy.deepcopy(json.loads((ROOT / "cdk.json").read_text())["context"][CONTEXT_KEY])
+
+
+def config_with(deployment_changes: dict[str, Any] | None = None, **app_changes: Any) -> dict[str, Any]:
+    """The default config with the first deployment's keys (dotted paths allowed) and top-level keys changed."""
+    config = default_config()
+    for dotted, value in (deployment_changes or {}).items():
+        set_path(config["deployments"][0], dotted, value)
+    config.update(app_changes)
+    return config
+
+
+def set_path(target: dict[str, Any], dotted: str, value: Any) -> None:
+    *parents, last = dotted.split(".")
+    for key in parents:
+        target = target.setdefault(key, {})
+    target[last] = value
+
+
+def problems_of(config: dict[str, Any]) -> list[ConfigProblem]:
+    try:
+        load_app(config)
+    except ConfigError as error:
+        return error.problems
+    return []
+
+
+@dataclass
+class Synthesized:
+    templates: dict[str, dict[str, Any]]
+    outdir: Path
+
+    def template(self, stack_name: str | None = None) -> Template:
+        return Template.from_json(self.raw(stack_name))
+
+    def raw(self, stack_name: str | None = None) -> dict[str, Any]:
+        if stack_name is None:
+            (stack_name,) = self.templates
+        return self.templates[stack_name]
+
+
+def synthesize(config: dict[str, Any], outdir: Path) -> Synthesized:
+    """Synthesize a config the way app.py does (cdk-nag packs included: a finding raises)."""
+    app = cdk.App(outdir=str(outdir))
+    stacks = add_deployment_stacks(app, load_app(config))
+    assembly = app.synth()
+    return Synthesized({s.stack_name: assembly.get_stack_by_name(s.stack_name).template for s in stacks}, outdir)
+
+
+def cfn_lint(paths: list[Path]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["cfn-lint", "--format", "parseable", "--ignore-checks", *CFN_LINT_IGNORED, "--", *map(str, paths)],
+        capture_output=True,
+        text=True,
+        env={**os.environ},
+    )

@@ -1,0 +1,169 @@
+"""Every invalid spec is rejected before any construct exists, one message per problem: field, value, fix."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from helpers import config_with, default_config, problems_of
+
+from tgi_sagemaker import ConfigError, load_app
+
+UNKNOWN_MODEL = "acme/Frontier-9B"
+
+# (case id, changes to the first deployment, top-level changes, field, value, words the fix must contain)
+CASES: list[tuple[str, dict[str, Any], dict[str, Any], str, Any, str]] = [
+    ("unknown instance type", {"instance_type": "ml.g5.3xlarge"}, {},
+     "instance_type", "ml.g5.3xlarge", "ml.g5.2xlarge"),
+    ("instance type without ml. prefix", {"instance_type": "g6e.xlarge"}, {},
+     "instance_type", "g6e.xlarge", "did you mean ml.g6e.xlarge"),
+    ("model too big for the instance", {"model.id": "deepseek-ai/DeepSeek-R1-Distill-Qwen-32B"}, {},
+     "instance_type", "ml.g5.2xlarge", "use ml.g6e.12xlarge, ml.g5.12xlarge, ml.g6.12xlarge"),
+    ("R1 does not fit p5.48xlarge", {"model.id": "deepseek-ai/DeepSeek-R1", "instance_type": "ml.p5.48xlarge"}, {},
+     "instance_type", "ml.p5.48xlarge", "ml.p5e.48xlarge"),
+    ("SM_NUM_GPUS above the instance's GPUs", {"num_gpus": 4}, {},
+     "num_gpus", 4, "at most 1"),
+    ("GPUs that cannot shard the heads", {"model.id": "deepseek-ai/DeepSeek-R1-Distill-Qwen-7B",
+     "instance_type": "ml.g5.48xlarge", "num_gpus": 8}, {}, "num_gpus", 8, "[1, 2, 4]"),
+    ("max_input_tokens >= max_total_tokens", {"tgi.max_input_tokens": 4096, "tgi.max_total_tokens": 4096}, {},
+     "tgi.max_input_tokens", 4096, "at most 4095"),
+    ("max_total_tokens above the context", {"tgi.max_total_tokens": 200_000}, {},
+     "tgi.max_total_tokens", 200_000, "at most 131072"),
+    ("one sequence does not fit the KV cache", {"tgi.max_total_tokens": 100_000, "tgi.max_input_tokens": 90_000}, {},
+     "tgi.max_total_tokens", 100_000, "kv_cache_dtype"),
+    ("max_batch_total_tokens below max_total_tokens", {"tgi.max_batch_total_tokens": 2048}, {},
+     "tgi.max_batch_total_tokens", 2048, "at least 4096"),
+    ("prefill above max_batch_total_tokens", {"tgi.max_batch_total_tokens": 8192,
+     "tgi.max_batch_prefill_tokens": 9000}, {}, "tgi.max_batch_prefill_tokens", 9000, "at most 8192"),
+    ("DTYPE together with QUANTIZE", {"tgi.dtype": "bfloat16", "tgi.quantize": "awq"}, {},
+     "tgi.dtype", "bfloat16", "remove tgi.dtype"),
+    ("unknown TGI version", {"tgi.version": "3.4.0"}, {},
+     "tgi.version", "3.4.0", "3.3.6"),
+    ("exl2 on more than one GPU", {"model.id": "deepseek-ai/DeepSeek-R1-Distill-Qwen-14B",
+     "instance_type": "ml.g5.12xlarge", "tgi.quantize": "exl2", "num_gpus": 4}, {}, "num_gpus", 4, "num_gpus to 1"),
+    ("malformed model id", {"model.id": "DeepSeek-R1-Distill-Llama-8B"}, {},
+     "model.id", "DeepSeek-R1-Distill-Llama-8B", "'owner/name'"),
+    ("model id with a double dash", {"model.id": "deepseek-ai/bad--name"}, {},
+     "model.id", "deepseek-ai/bad--name", "'owner/name'"),
+    ("min above max instances", {"scaling.min_instances": 3, "scaling.max_instances": 2}, {},
+     "scaling.min_instances", 3, "min_instances <= max_instances"),
+    ("zero instances", {"scaling.min_instances": 0}, {},
+     "scaling.min_instances", 0, ">= 1"),
+    ("negative max instances", {"scaling.max_instances": -1}, {},
+     "scaling.max_instances", -1, ">= 1"),
+    ("zero concurrent requests", {"tgi.max_concurrent_requests": 0}, {},
+     "tgi.max_concurrent_requests", 0, "> 0"),
+    ("zero invocation target", {"scaling.invocations_per_instance": 0}, {},
+     "scaling.invocations_per_instance", 0, "> 0"),
+    ("unknown key (typo)", {"tgi.max_total_token": 4096}, {},
+     "tgi.max_total_token", 4096, "did you mean 'max_total_tokens'"),
+    ("unknown top-level key", {}, {"deployment": []},
+     "deployment", [], "did you mean 'deployments'"),
+    ("Hub model with neither size nor GPUs", {"model.id": UNKNOWN_MODEL, "instance_type": "ml.g6e.xlarge"}, {},
+     "model.parameters_billion", None, "num_gpus"),
+    ("model outside the catalog without instance type", {"model.id": UNKNOWN_MODEL, "instance_type": None,
+     "num_gpus": 1}, {}, "instance_type", None, "name an instance type"),
+    ("start-up timeout out of range", {"timeouts.container_startup_health_check_seconds": 7200}, {},
+     "timeouts.container_startup_health_check_seconds", 7200, "<= 3600"),
+    ("managed variable in extra_env", {"tgi.extra_env": {"HF_MODEL_ID": "s3://bucket/model/"}}, {},
+     "tgi.extra_env.HF_MODEL_ID", "s3://bucket/model/", "model.id"),
+    ("ENDPOINT_SERVER_TIMEOUT in extra_env", {"tgi.extra_env": {"ENDPOINT_SERVER_TIMEOUT": "3600"}}, {},
+     "tgi.extra_env.ENDPOINT_SERVER_TIMEOUT", "3600", "timeouts.container_startup_health_check_seconds"),
+    ("secret in extra_env", {"tgi.extra_env": {"HF_TOKEN": "hf_abcdefgh"}}, {},
+     "tgi.extra_env.HF_TOKEN", "***", "weights.hf_token_secret"),
+    ("legacy MAX_INPUT_LENGTH in extra_env", {"tgi.extra_env": {"MAX_INPUT_LENGTH": "1000"}}, {},
+     "tgi.extra_env.MAX_INPUT_LENGTH", "1000", "tgi.max_input_tokens"),
+    ("Hub weights without egress", {"network.egress": False}, {},
+     "network.egress", False, "network.egress to true"),
+    ("existing VPC without subnets", {"network.vpc": "existing", "network.vpc_id": "vpc-0123456789abcdef0"}, {},
+     "network.subnet_ids", [], "private subnet ids"),
+    ("existing ids with a new VPC", {"network.subnet_ids": ["subnet-0123456789abcdef0"]}, {},
+     "network.subnet_ids", ["subnet-0123456789abcdef0"], "network.vpc to 'existing'"),
+    ("region without pinned AZs", {}, {"environment": {"region": "us-east-1"}},
+     "network.availability_zones", [], "'us-east-1a'"),
+    ("AZ of another region", {"network.availability_zones": ["eu-west-1a"]},
+     {"environment": {"region": "us-east-1"}}, "network.availability_zones", ["eu-west-1a"], "zones of us-east-1"),
+    ("region without a TGI image", {"network.vpc": "none"}, {"environment": {"region": "xx-nowhere-1"}},
+     "environment.region", "xx-nowhere-1", "us-east-1"),
+    ("deployment name with capitals", {"name": "Llama8B"}, {},
+     "name", "Llama8B", "lower-case"),
+    ("malformed revision", {"model.revision": "main branch"}, {},
+     "model.revision", "main branch", "40-hex commit"),
+    ("reserved tag key", {"tags": {"aws:owner": "me"}}, {},
+     "tags.aws:owner", "aws:owner", "rename"),
+    ("no deployments", {}, {"deployments": []},
+     "deployments", [], "at least one"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("changes", "app_changes", "field", "value", "fix"),
+    [pytest.param(*case[1:], id=case[0]) for case in CASES],
+)
+def test_each_invalid_spec_gives_one_problem_naming_field_value_and_fix(
+    changes: dict[str, Any], app_changes: dict[str, Any], field: str, value: Any, fix: str
+) -> None:
+    problems = problems_of(config_with(changes, **app_changes))
+    assert len(problems) == 1, "\n".join(map(str, problems))
+    (problem,) = problems
+    assert problem.field.endswith(field), problem
+    assert problem.value == value, problem
+    assert fix in problem.fix, problem
+    rendered = str(problem)
+    assert field in rendered and "Fix:" in rendered
+
+
+def test_there_are_at_least_twenty_distinct_rules() -> None:
+    assert len(CASES) >= 20
+    assert len({case[0] for case in CASES}) == len(CASES)
+
+
+def test_every_problem_is_reported_at_once_across_fields_and_deployments() -> None:
+    config = default_config()
+    first = config["deployments"][0]
+    first["instance_type"] = "ml.g5.3xlarge"
+    first["tgi"] = {"max_input_tokens": 5000, "max_total_tokens": 4096, "dtype": "float16", "quantize": "gptq"}
+    second = {"name": "second", "model": {"id": "not a repo"}, "scaling": {"max_instances": 0}}
+    config["deployments"].append(second)
+    with pytest.raises(ConfigError) as raised:
+        load_app(config)
+    fields = sorted(p.field for p in raised.value.problems)
+    assert fields == [
+        "deployments[r1-distill-llama-8b].instance_type",
+        "deployments[r1-distill-llama-8b].tgi.dtype",
+        "deployments[r1-distill-llama-8b].tgi.max_input_tokens",
+        "deployments[second].model.id",
+        "deployments[second].scaling.max_instances",
+    ]
+    message = str(raised.value)
+    assert message.startswith("config has 5 problems:")
+
+
+def test_duplicate_deployment_names_are_rejected() -> None:
+    config = default_config()
+    config["deployments"].append(dict(config["deployments"][0]))
+    problems = problems_of(config)
+    assert [p.field for p in problems] == ["deployments[r1-distill-llama-8b].name"]
+    assert "its own name" in problems[0].fix
+
+
+def test_messages_never_echo_secret_values() -> None:
+    problems = problems_of(config_with({"tgi.extra_env": {"MY_API_KEY": "sk-live-123456"}}))
+    assert problems and all("sk-live-123456" not in str(p) for p in problems)
+
+
+def test_hub_model_outside_the_catalog_works_when_its_size_is_given() -> None:
+    changes = {"model.id": UNKNOWN_MODEL, "model.parameters_billion": 9, "instance_type": "ml.g6e.xlarge"}
+    app = load_app(config_with(changes))
+    (deployment,) = app.deployments
+    assert deployment.num_gpus == 1
+    assert deployment.weights_bytes == 18_000_000_000
+    assert deployment.tgi_environment["MAX_TOTAL_TOKENS"] == "4096"
+    assert "DTYPE" not in deployment.tgi_environment  # TGI reads it from the model's config.json
+
+
+def test_hub_model_outside_the_catalog_works_when_its_gpus_are_given() -> None:
+    app = load_app(config_with({"model.id": UNKNOWN_MODEL, "num_gpus": 4, "instance_type": "ml.g6e.12xlarge"}))
+    (deployment,) = app.deployments
+    assert deployment.tgi_environment["SM_NUM_GPUS"] == "4"
+    assert deployment.weights_bytes is None

@@ -1,0 +1,199 @@
+"""What the default deployment (DeepSeek-R1-Distill-Llama-8B on ml.g5.2xlarge) puts in its template."""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk.assertions import Capture, Match
+from helpers import Synthesized, default_config
+
+MODEL = "AWS::SageMaker::Model"
+
+
+def _only(synth: Synthesized, resource_type: str) -> tuple[str, dict]:
+    resources = synth.template().find_resources(resource_type)
+    assert len(resources) == 1, f"expected one {resource_type}, found {list(resources)}"
+    return next(iter(resources.items()))
+
+
+def test_default_deployment_is_the_blogs_llama_8b_on_g5_2xlarge() -> None:
+    (deployment,) = default_config()["deployments"]
+    assert deployment["model"]["id"] == "deepseek-ai/DeepSeek-R1-Distill-Llama-8B"
+    assert deployment["instance_type"] == "ml.g5.2xlarge"
+
+
+def test_model_environment_carries_every_tgi_setting(default_app: Synthesized) -> None:
+    _, model = _only(default_app, MODEL)
+    assert model["Properties"]["PrimaryContainer"]["Environment"] == {
+        "HF_MODEL_ID": "deepseek-ai/DeepSeek-R1-Distill-Llama-8B",
+        "SM_NUM_GPUS": "1",
+        "MAX_INPUT_TOKENS": "3072",
+        "MAX_TOTAL_TOKENS": "4096",
+        "MAX_BATCH_PREFILL_TOKENS": "3200",
+        "MAX_CONCURRENT_REQUESTS": "128",
+        "DTYPE": "bfloat16",
+    }
+
+
+def test_model_image_resolves_per_region_through_a_mapping(default_app: Synthesized) -> None:
+    template = default_app.template()
+    image = Capture()
+    template.has_resource_properties(MODEL, {"PrimaryContainer": {"Image": image}})
+    parts = image.as_object()["Fn::Join"][1]
+    assert {"Fn::FindInMap": ["TgiImageRegistries", {"Ref": "AWS::Region"}, "account"]} in parts
+    assert {"Fn::FindInMap": ["TgiImageRegistries", {"Ref": "AWS::Region"}, "domain"]} in parts
+    assert parts[-1] == "/huggingface-pytorch-tgi-inference:2.7.0-tgi3.3.6-gpu-py311-cu124-ubuntu22.04"
+    mapping = default_app.raw()["Mappings"]["TgiImageRegistries"]
+    assert mapping["us-east-1"] == {"account": "763104351884", "domain": "amazonaws.com"}
+    assert mapping["cn-north-1"] == {"account": "727897471807", "domain": "amazonaws.com.cn"}
+
+
+def test_hub_weights_leave_network_isolation_off_and_the_model_in_the_vpc(default_app: Synthesized) -> None:
+    template = default_app.template()
+    subnets, groups = Capture(), Capture()
+    template.has_resource_properties(
+        MODEL,
+        {"EnableNetworkIsolation": False, "VpcConfig": {"Subnets": subnets, "SecurityGroupIds": groups}},
+    )
+    private_subnets = {
+        logical_id
+        for logical_id, subnet in template.find_resources("AWS::EC2::Subnet").items()
+        if not subnet["Properties"]["MapPublicIpOnLaunch"]
+        and any(t == {"Key": "aws-cdk:subnet-type", "Value": "Private"} for t in subnet["Properties"]["Tags"])
+    }
+    assert {ref["Ref"] for ref in subnets.as_array()} == private_subnets
+    assert len(private_subnets) == 2
+    (group,) = groups.as_array()
+    group_id = group["Fn::GetAtt"][0]
+    security_group = template.find_resources("AWS::EC2::SecurityGroup")[group_id]["Properties"]
+    assert "SecurityGroupIngress" not in security_group
+    assert security_group["SecurityGroupEgress"] == [
+        {"CidrIp": "0.0.0.0/0", "Description": "Hugging Face Hub over HTTPS", "FromPort": 443, "IpProtocol": "tcp",
+         "ToPort": 443}
+    ]  # fmt: skip
+
+
+def test_new_vpc_has_one_nat_gateway_an_s3_endpoint_and_flow_logs(default_app: Synthesized) -> None:
+    template = default_app.template()
+    template.resource_count_is("AWS::EC2::NatGateway", 1)
+    template.has_resource_properties(
+        "AWS::EC2::VPCEndpoint", {"VpcEndpointType": "Gateway", "ServiceName": Match.object_like({})}
+    )
+    template.has_resource_properties(
+        "AWS::EC2::FlowLog", {"TrafficType": "ALL", "LogDestinationType": "cloud-watch-logs"}
+    )
+    template.has_resource("AWS::Logs::LogGroup", {"Properties": {"RetentionInDays": 365}, "DeletionPolicy": "Retain"})
+
+
+def test_execution_role_is_least_privilege(default_app: Synthesized) -> None:
+    template = default_app.template()
+    role_id, _ = next(
+        (logical_id, role)
+        for logical_id, role in template.find_resources("AWS::IAM::Role").items()
+        if role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]
+        == {"Service": "sagemaker.amazonaws.com"}
+    )
+    template.has_resource_properties(MODEL, {"ExecutionRoleArn": {"Fn::GetAtt": [role_id, "Arn"]}})
+    for role in template.find_resources("AWS::IAM::Role").values():
+        assert "ManagedPolicyArns" not in role["Properties"]
+    policies = [
+        p for p in template.find_resources("AWS::IAM::Policy").values() if {"Ref": role_id} in p["Properties"]["Roles"]
+    ]
+    (policy,) = policies
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    by_action = {action: s for s in statements for action in _as_list(s["Action"])}
+    assert "sagemaker:*" not in by_action and "s3:*" not in by_action
+    pull = by_action["ecr:BatchGetImage"]["Resource"]
+    assert pull["Fn::Join"][1][-1] == ":repository/huggingface-pytorch-tgi-inference"
+    assert by_action["ecr:GetAuthorizationToken"]["Resource"] == "*"
+    logs = json.dumps(by_action["logs:PutLogEvents"]["Resource"])
+    assert ":log-group:/aws/sagemaker/Endpoints/*" in logs
+    assert by_action["cloudwatch:PutMetricData"]["Condition"] == {
+        "StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}
+    }
+    wildcard_actions = {a for s in statements if s["Resource"] == "*" for a in _as_list(s["Action"])}
+    unscopable = ("ec2:Describe", "ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface")
+    allowed = {"ecr:GetAuthorizationToken", "cloudwatch:PutMetricData"}
+    assert all(a.startswith(unscopable) or a in allowed for a in wildcard_actions), wildcard_actions
+    template.has_resource(MODEL, {"DependsOn": Match.array_with([role_id])})
+
+
+def test_endpoint_config_is_instance_based_without_kms_or_volume(default_app: Synthesized) -> None:
+    template = default_app.template()
+    model_id, _ = _only(default_app, MODEL)
+    template.has_resource_properties(
+        "AWS::SageMaker::EndpointConfig",
+        {
+            "ProductionVariants": [
+                {
+                    "VariantName": "AllTraffic",
+                    "ModelName": {"Fn::GetAtt": [model_id, "ModelName"]},
+                    "InstanceType": "ml.g5.2xlarge",
+                    "InitialInstanceCount": 1,
+                    "ModelDataDownloadTimeoutInSeconds": 1800,
+                    "ContainerStartupHealthCheckTimeoutInSeconds": 1800,
+                    "RoutingConfig": {"RoutingStrategy": "LEAST_OUTSTANDING_REQUESTS"},
+                    "VolumeSizeInGB": Match.absent(),
+                    "ManagedInstanceScaling": Match.absent(),
+                }
+            ],
+            "KmsKeyId": Match.absent(),
+        },
+    )
+    config_id, _ = _only(default_app, "AWS::SageMaker::EndpointConfig")
+    template.has_resource_properties(
+        "AWS::SageMaker::Endpoint", {"EndpointConfigName": {"Fn::GetAtt": [config_id, "EndpointConfigName"]}}
+    )
+
+
+def test_autoscaling_tracks_invocations_per_instance_of_this_endpoint(default_app: Synthesized) -> None:
+    template = default_app.template()
+    endpoint_id, _ = _only(default_app, "AWS::SageMaker::Endpoint")
+    template.has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalableTarget",
+        {
+            "ServiceNamespace": "sagemaker",
+            "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
+            "MinCapacity": 1,
+            "MaxCapacity": 2,
+            "ResourceId": {
+                "Fn::Join": ["", ["endpoint/", {"Fn::GetAtt": [endpoint_id, "EndpointName"]}, "/variant/AllTraffic"]]
+            },
+        },
+    )
+    target_id, _ = _only(default_app, "AWS::ApplicationAutoScaling::ScalableTarget")
+    template.has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalingPolicy",
+        {
+            "PolicyType": "TargetTrackingScaling",
+            "ScalingTargetId": {"Ref": target_id},
+            "TargetTrackingScalingPolicyConfiguration": {
+                "PredefinedMetricSpecification": {"PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"},
+                "TargetValue": 30,
+                "ScaleInCooldown": 600,
+                "ScaleOutCooldown": 120,
+            },
+        },
+    )
+
+
+def test_outputs_name_the_endpoint_and_a_ready_invoke_command(default_app: Synthesized) -> None:
+    outputs = default_app.raw()["Outputs"]
+    endpoint_id, _ = _only(default_app, "AWS::SageMaker::Endpoint")
+    assert outputs["EndpointName"]["Value"] == {"Fn::GetAtt": [endpoint_id, "EndpointName"]}
+    parts = outputs["InvokeCommand"]["Value"]["Fn::Join"][1]
+    assert parts[0].startswith("aws sagemaker-runtime invoke-endpoint --region ")
+    assert {"Fn::GetAtt": [endpoint_id, "EndpointName"]} in parts
+    body = parts[-1].split("--body '", 1)[1].split("'", 1)[0]
+    assert json.loads(body)["messages"][0]["role"] == "user"
+
+
+def test_tags_reach_every_taggable_resource(default_app: Synthesized) -> None:
+    template = default_app.template()
+    for resource_type in ("AWS::SageMaker::Model", "AWS::SageMaker::Endpoint", "AWS::EC2::VPC", "AWS::IAM::Role"):
+        for resource in template.find_resources(resource_type).values():
+            assert {"Key": "project", "Value": "tgi-sagemaker"} in resource["Properties"]["Tags"]
+
+
+def _as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else value
