@@ -36,6 +36,7 @@ synth: install
 	$(MAKE) --no-print-directory lint-templates plan
 
 lint-templates:
+	tgi-sagemaker check-findings cdk.out
 	cfn-lint --ignore-checks W3005 -- cdk.out/*.template.json
 
 plan: install

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,15 +15,21 @@ from aws_cdk.assertions import Template
 
 from stacks import add_deployment_stacks
 from tgi_sagemaker import ConfigError, ConfigProblem, load_app
+from tgi_sagemaker.compliance import unacknowledged_findings
 from tgi_sagemaker.config_source import CONTEXT_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
 CFN_LINT_IGNORED = ["W3005"]  # CDK's explicit DependsOn next to an implicit one: listed CDK noise
 
 
+def cdk_json_context() -> dict[str, Any]:
+    context: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
+    return context
+
+
 def default_config() -> dict[str, Any]:
     """The deployment config in cdk.json, as `make synth` reads it."""
-    return copy.deepcopy(json.loads((ROOT / "cdk.json").read_text())["context"][CONTEXT_KEY])
+    return copy.deepcopy(cdk_json_context()[CONTEXT_KEY])
 
 
 def config_with(deployment_changes: dict[str, Any] | None = None, **app_changes: Any) -> dict[str, Any]:
@@ -52,6 +58,7 @@ def problems_of(config: dict[str, Any]) -> list[ConfigProblem]:
 
 @dataclass
 class Synthesized:
+    app: cdk.App
     templates: dict[str, dict[str, Any]]
     outdir: Path
 
@@ -66,16 +73,28 @@ class Synthesized:
 
 def synthesize(config: dict[str, Any], outdir: Path) -> Synthesized:
     """Synthesize a config the way app.py does (cdk-nag packs included: a finding raises)."""
-    app = cdk.App(outdir=str(outdir))
+    # The same context as `cdk synth` passes: cdk.json's feature flags, and path metadata (cfn-lint reads it to
+    # recognise CDK templates).
+    context = {key: value for key, value in cdk_json_context().items() if key != CONTEXT_KEY}
+    app = cdk.App(outdir=str(outdir), context={**context, "aws:cdk:enable-path-metadata": True})
     stacks = add_deployment_stacks(app, load_app(config))
     assembly = app.synth()
-    return Synthesized({s.stack_name: assembly.get_stack_by_name(s.stack_name).template for s in stacks}, outdir)
+    findings = unacknowledged_findings(outdir / "validation-report.json")  # warnings do not raise
+    assert findings == [], findings
+    return Synthesized(app, {s.stack_name: assembly.get_stack_by_name(s.stack_name).template for s in stacks}, outdir)
 
 
 def cfn_lint(paths: list[Path]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["cfn-lint", "--format", "parseable", "--ignore-checks", *CFN_LINT_IGNORED, "--", *map(str, paths)],
+        [
+            str(Path(sys.executable).with_name("cfn-lint")),
+            "--format",
+            "parseable",
+            "--ignore-checks",
+            *CFN_LINT_IGNORED,
+            "--",
+            *map(str, paths),
+        ],
         capture_output=True,
         text=True,
-        env={**os.environ},
     )

@@ -8,6 +8,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from tgi_sagemaker.compliance import unacknowledged_findings
 from tgi_sagemaker.config_errors import ConfigError
 from tgi_sagemaker.config_source import CONTEXT_KEY, read_cdk_json_context, read_config
 from tgi_sagemaker.instance_types import INSTANCE_TYPES
@@ -25,10 +26,21 @@ def main(argv: list[str] | None = None) -> int:
     plan.add_argument("--cdk-json", default="cdk.json", help="cdk.json to read the default config from")
     catalog = commands.add_parser("catalog", help="models and the instance types they fit")
     catalog.add_argument("--json", action="store_true", help="machine-readable output")
+    check = commands.add_parser("check-findings", help="fail on cdk-nag findings left in a cloud assembly")
+    check.add_argument("assembly", nargs="?", default="cdk.out", help="the synth output folder")
     args = parser.parse_args(argv)
     if args.command == "plan":
         return _plan(args.config, Path(args.cdk_json))
+    if args.command == "check-findings":
+        return _check_findings(Path(args.assembly))
     return _catalog(as_json=args.json)
+
+
+def _check_findings(assembly: Path) -> int:
+    findings = unacknowledged_findings(assembly / "validation-report.json")
+    for finding in findings:
+        print(finding, file=sys.stderr)
+    return 1 if findings else 0
 
 
 def _plan(config: str | None, cdk_json: Path) -> int:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks
 from constructs import IConstruct
@@ -16,3 +19,27 @@ def acknowledge(scope: IConstruct, rule_reasons: dict[str, str]) -> None:
     """Acknowledge rules on ``scope`` and its children, each with the reason it does not apply."""
     for rule, reason in rule_reasons.items():
         cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=rule, reason=reason))
+
+
+def nag_arn_text(stack: cdk.Stack, service: str, resource: str) -> str:
+    """An ARN as cdk-nag prints it in a granular finding id: pseudo parameters as ``<AWS::Region>`` and so on,
+    literals where the stack's environment is known."""
+
+    def text(value: str, pseudo: str) -> str:
+        return f"<AWS::{pseudo}>" if cdk.Token.is_unresolved(value) else value
+
+    partition = text(stack.partition, "Partition")
+    return f"arn:{partition}:{service}:{text(stack.region, 'Region')}:{text(stack.account, 'AccountId')}:{resource}"
+
+
+def unacknowledged_findings(validation_report: Path) -> list[str]:
+    """Findings of every severity (warnings do not fail synthesis) left in a synth's validation-report.json."""
+    if not validation_report.exists():
+        return []
+    report = json.loads(validation_report.read_text())
+    return [
+        f"{plugin['pluginName']}: {violation['ruleName']} ({violation['severity']}) at "
+        + ", ".join(c["constructPath"] for c in violation["violatingConstructs"])
+        for plugin in report["pluginReports"]
+        for violation in plugin["violations"]
+    ]

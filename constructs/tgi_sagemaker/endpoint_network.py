@@ -17,6 +17,7 @@ class EndpointNetwork(Construct):
 
     :param vpc: an existing VPC. Default: a new VPC with private subnets, an S3 gateway endpoint and flow logs.
     :param subnets: the subnets the endpoint uses. Default: the private subnets of the VPC.
+    :param subnet_ids: subnet ids to use as they are (an imported VPC); overrides ``subnets``. Default: none.
     :param security_groups: the endpoint's security groups. Default: a new group with no inbound rules and,
         when ``allow_internet_egress``, outbound HTTPS only.
     :param allow_internet_egress: give the container a route to the internet (a NAT gateway in a new VPC and
@@ -32,6 +33,7 @@ class EndpointNetwork(Construct):
         *,
         vpc: ec2.IVpc | None = None,
         subnets: ec2.SubnetSelection | None = None,
+        subnet_ids: Sequence[str] | None = None,
         security_groups: Sequence[ec2.ISecurityGroup] | None = None,
         allow_internet_egress: bool = False,
         max_azs: int = 2,
@@ -42,12 +44,15 @@ class EndpointNetwork(Construct):
         selection = subnets or ec2.SubnetSelection(
             subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS if allow_internet_egress else ec2.SubnetType.PRIVATE_ISOLATED
         )
-        self.subnet_ids: list[str] = self.vpc.select_subnets(
-            subnet_type=selection.subnet_type,
-            subnets=selection.subnets,
-            subnet_group_name=selection.subnet_group_name,
-            availability_zones=selection.availability_zones,
-        ).subnet_ids
+        if subnet_ids:
+            self.subnet_ids: list[str] = list(subnet_ids)
+        else:
+            self.subnet_ids = self.vpc.select_subnets(
+                subnet_type=selection.subnet_type,
+                subnets=selection.subnets,
+                subnet_group_name=selection.subnet_group_name,
+                availability_zones=selection.availability_zones,
+            ).subnet_ids
         if security_groups:
             self.security_groups = list(security_groups)
         else:
@@ -76,8 +81,11 @@ class EndpointNetwork(Construct):
     ) -> EndpointNetwork:
         """An existing VPC by ids, without look-ups. ``vpc_id`` is needed only to create the security group."""
         holder = Construct(scope, f"{construct_id}Import")
-        vpc = ec2.Vpc.from_vpc_attributes(holder, "Vpc", vpc_id=vpc_id or "vpc-unused", availability_zones=[])
-        subnets = [ec2.Subnet.from_subnet_id(holder, f"Subnet{i}", subnet_id) for i, subnet_id in enumerate(subnet_ids)]
+        if vpc_id is None and not security_group_ids:
+            raise ValueError("EndpointNetwork.from_ids: give vpc_id (to create a security group) or security_group_ids")
+        # Only the VPC id is used (a new security group needs it). The zones are unknown without a look-up and
+        # unused: the subnets are given by id, so the placeholder never reaches a template.
+        vpc = ec2.Vpc.from_vpc_attributes(holder, "Vpc", vpc_id=vpc_id or "", availability_zones=["unknown"])
         groups = [
             ec2.SecurityGroup.from_security_group_id(holder, f"SecurityGroup{i}", group_id, mutable=False)
             for i, group_id in enumerate(security_group_ids)
@@ -86,7 +94,7 @@ class EndpointNetwork(Construct):
             scope,
             construct_id,
             vpc=vpc,
-            subnets=ec2.SubnetSelection(subnets=subnets),
+            subnet_ids=subnet_ids,
             security_groups=groups or None,
             allow_internet_egress=allow_internet_egress,
         )

@@ -11,7 +11,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from tgi_sagemaker.compliance import acknowledge
+from tgi_sagemaker.compliance import acknowledge, nag_arn_text
 
 # The ENI actions SageMaker calls with the execution role when a model has a VpcConfig.
 _VPC_ACCESS_ACTIONS = [
@@ -64,7 +64,7 @@ class TgiExecutionRole(Construct):
         )
         if vpc_access:
             self.role.add_to_policy(iam.PolicyStatement(actions=_VPC_ACCESS_ACTIONS, resources=["*"]))
-        log_groups = "arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/Endpoints/*"
+        log_groups = nag_arn_text(stack, "logs", "log-group:/aws/sagemaker/Endpoints/*")
         acknowledge(
             self.role,
             {

@@ -118,11 +118,11 @@ class NetworkSpec(_Spec):
         default_factory=list
     )
     """Pinned AZs for a new VPC; required when the environment names a region (no look-ups at synth)."""
-    vpc_id: Annotated[str, StringConstraints(pattern=r"^vpc-[0-9a-f]{8,17}$")] | None = None
-    subnet_ids: list[Annotated[str, StringConstraints(pattern=r"^subnet-[0-9a-f]{8,17}$")]] = Field(
+    vpc_id: Annotated[str, StringConstraints(pattern=r"^vpc-([0-9a-f]{8}|[0-9a-f]{17})$")] | None = None
+    subnet_ids: list[Annotated[str, StringConstraints(pattern=r"^subnet-([0-9a-f]{8}|[0-9a-f]{17})$")]] = Field(
         default_factory=list
     )
-    security_group_ids: list[Annotated[str, StringConstraints(pattern=r"^sg-[0-9a-f]{8,17}$")]] = Field(
+    security_group_ids: list[Annotated[str, StringConstraints(pattern=r"^sg-([0-9a-f]{8}|[0-9a-f]{17})$")]] = Field(
         default_factory=list
     )
     """Existing security groups for the endpoint. Default: a new one with egress only."""

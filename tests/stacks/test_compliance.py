@@ -1,0 +1,174 @@
+"""Every synthesized variant passes cfn-lint and the cdk-nag packs; acknowledgements carry reasons."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_s3 as s3
+from helpers import Synthesized, cfn_lint, default_config, synthesize
+
+from tgi_sagemaker import EndpointNetwork, add_compliance_checks
+from tgi_sagemaker.compliance import unacknowledged_findings
+from tgi_sagemaker.model_catalog import MODELS
+
+NAG_PACKS = ("AwsSolutions::", "HIPAA.Security::")
+EXISTING_VPC = {"vpc": "existing", "vpc_id": "vpc-0a1b2c3d4e5f60718", "subnet_ids": ["subnet-0a1b2c3d4e5f60718",
+                "subnet-1a1b2c3d4e5f60718"]}  # fmt: skip
+
+
+def _variants() -> dict[str, dict[str, Any]]:
+    base = default_config()["deployments"][0]
+    variants = {}
+    for model in MODELS.values():
+        name = model.short_name.lower().replace(".", "-").replace("deepseek-", "")
+        variants[name] = {"name": name, "model": {"id": model.repo_id}}  # recommended instance
+    variants["existing-vpc-own-sg"] = {
+        **base,
+        "network": {**EXISTING_VPC, "security_group_ids": ["sg-0a1b2c3d4e5f60719"]},
+    }
+    variants["existing-vpc-new-sg"] = {**base, "network": EXISTING_VPC}
+    variants["no-vpc"] = {**base, "network": {"vpc": "none"}}
+    variants["gated-pinned"] = {
+        **base,
+        "model": {"id": base["model"]["id"], "revision": "ebf7e8d03db3d86a442d22d30d499abb7ec27bea"},
+        "weights": {"hf_token_secret": "hf/token"},
+        "scaling": {"min_instances": 2, "max_instances": 6, "invocations_per_instance": 12},
+    }
+    return {name: {**copy.deepcopy(spec), "name": name} for name, spec in variants.items()}
+
+
+@pytest.fixture(scope="module")
+def variants_app(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    config = default_config()
+    config["deployments"] = list(_variants().values())
+    return synthesize(config, Path(tmp_path_factory.mktemp("variants")))
+
+
+@pytest.fixture(scope="module")
+def regional_app(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    config = default_config()
+    config["environment"] = {"account": "111122223333", "region": "eu-central-1"}
+    config["deployments"][0]["network"] = {"availability_zones": ["eu-central-1a", "eu-central-1b"]}
+    return synthesize(config, Path(tmp_path_factory.mktemp("regional")))
+
+
+def test_cfn_lint_is_clean_on_every_synthesized_template(
+    default_app: Synthesized, variants_app: Synthesized, regional_app: Synthesized
+) -> None:
+    templates = [
+        path for synth in (default_app, variants_app, regional_app) for path in synth.outdir.glob("*.template.json")
+    ]
+    assert len(templates) == 1 + len(_variants()) + 1
+    result = cfn_lint(templates)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == ""
+
+
+def test_cfn_lint_catches_a_bad_property(tmp_path: Path, default_app: Synthesized) -> None:
+    template = copy.deepcopy(default_app.raw())
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::SageMaker::EndpointConfig":
+            resource["Properties"]["ProductionVariants"][0]["RoutingConfig"]["RoutingStrategy"] = "FASTEST"
+    broken = tmp_path / "broken.template.json"
+    broken.write_text(json.dumps(template))
+    result = cfn_lint([broken])
+    assert result.returncode != 0 and "FASTEST" in result.stdout
+
+
+def test_every_catalog_model_synthesizes_on_its_recommended_instance(variants_app: Synthesized) -> None:
+    for model in MODELS.values():
+        name = next(n for n, spec in _variants().items() if spec["model"] == {"id": model.repo_id})
+        template = variants_app.template(f"TgiSageMaker-{name}")
+        template.has_resource_properties(
+            "AWS::SageMaker::EndpointConfig",
+            {"ProductionVariants": [{"InstanceType": model.recommended_instance, "InitialInstanceCount": 1}]},
+        )
+        models = template.find_resources("AWS::SageMaker::Model")
+        (environment,) = [m["Properties"]["PrimaryContainer"]["Environment"] for m in models.values()]
+        assert environment["HF_MODEL_ID"] == model.repo_id
+        assert int(environment["SM_NUM_GPUS"]) >= 1
+
+
+def test_existing_vpc_uses_the_given_ids_without_creating_a_vpc(variants_app: Synthesized) -> None:
+    own = variants_app.template("TgiSageMaker-existing-vpc-own-sg")
+    own.resource_count_is("AWS::EC2::VPC", 0)
+    own.resource_count_is("AWS::EC2::SecurityGroup", 0)
+    own.has_resource_properties(
+        "AWS::SageMaker::Model",
+        {"VpcConfig": {"Subnets": EXISTING_VPC["subnet_ids"], "SecurityGroupIds": ["sg-0a1b2c3d4e5f60719"]}},
+    )
+    new_group = variants_app.template("TgiSageMaker-existing-vpc-new-sg")
+    new_group.resource_count_is("AWS::EC2::VPC", 0)
+    new_group.has_resource_properties("AWS::EC2::SecurityGroup", {"VpcId": EXISTING_VPC["vpc_id"]})
+
+
+def test_no_vpc_variant_has_no_vpc_config_and_no_eni_permissions(variants_app: Synthesized) -> None:
+    raw = variants_app.raw("TgiSageMaker-no-vpc")
+    types = {r["Type"] for r in raw["Resources"].values()}
+    assert "AWS::EC2::VPC" not in types
+    (model,) = [r for r in raw["Resources"].values() if r["Type"] == "AWS::SageMaker::Model"]
+    assert "VpcConfig" not in model["Properties"]
+    assert "ec2:CreateNetworkInterface" not in json.dumps(raw)
+
+
+def test_hub_token_is_a_dynamic_reference_never_a_value(variants_app: Synthesized) -> None:
+    raw = variants_app.raw("TgiSageMaker-gated-pinned")
+    (model,) = [r for r in raw["Resources"].values() if r["Type"] == "AWS::SageMaker::Model"]
+    environment = model["Properties"]["PrimaryContainer"]["Environment"]
+    assert environment["HF_MODEL_REVISION"] == "ebf7e8d03db3d86a442d22d30d499abb7ec27bea"
+    token = json.dumps(environment["HF_TOKEN"])
+    assert "{{resolve:secretsmanager:" in token and "hf/token" in token and ":SecretString:" in token
+
+
+def test_region_specific_stack_pins_azs_and_renders_literals(regional_app: Synthesized) -> None:
+    raw = regional_app.raw()
+    assert "Mappings" not in raw
+    azs = {r["Properties"]["AvailabilityZone"] for r in raw["Resources"].values() if r["Type"] == "AWS::EC2::Subnet"}
+    assert azs == {"eu-central-1a", "eu-central-1b"}
+    (model,) = [r for r in raw["Resources"].values() if r["Type"] == "AWS::SageMaker::Model"]
+    assert model["Properties"]["PrimaryContainer"]["Image"].startswith(
+        "763104351884.dkr.ecr.eu-central-1.amazonaws.com/"
+    )
+
+
+def test_nag_warnings_are_findings_too(tmp_path: Path) -> None:
+    app = cdk.App(outdir=str(tmp_path), context={"@aws-cdk/aws-ec2:restrictDefaultSecurityGroup": False})
+    EndpointNetwork(cdk.Stack(app, "OpenDefaultGroup"), "Network")
+    add_compliance_checks(app)
+    app.synth()  # a warning does not raise...
+    findings = unacknowledged_findings(tmp_path / "validation-report.json")
+    assert any("VPCDefaultSecurityGroupClosed (warning)" in f for f in findings)  # ...but is reported
+
+
+def test_nag_packs_fail_synthesis_on_an_unacknowledged_finding(tmp_path: Path) -> None:
+    app = cdk.App(outdir=str(tmp_path))
+    stack = cdk.Stack(app, "Careless")
+    s3.Bucket(stack, "Bucket", enforce_ssl=False)
+    add_compliance_checks(app)
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        app.synth()
+    report = (tmp_path / "validation-report.json").read_text()
+    assert "AwsSolutions-S10" in report and "HIPAA.Security" in report
+
+
+def test_every_acknowledgement_gives_a_specific_reason(default_app: Synthesized, variants_app: Synthesized) -> None:
+    acknowledgements = _acknowledgements(default_app.app) + _acknowledgements(variants_app.app)
+    assert len(acknowledgements) >= 5
+    for rule, reason in acknowledgements:
+        assert len(reason) >= 60, (rule, reason)
+    rules = {rule for rule, _ in acknowledgements}
+    assert "HIPAA.Security::HIPAA.Security-SageMakerEndpointConfigurationKMSKeyConfigured" in rules
+
+
+def _acknowledgements(app: cdk.App) -> list[tuple[str, str]]:
+    found = []
+    for node in app.node.find_all():
+        for entry in node.node.metadata:
+            if entry.type == cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY:
+                found += [(rule, reason) for rule, reason in entry.data.items() if rule.startswith(NAG_PACKS)]
+    return found
