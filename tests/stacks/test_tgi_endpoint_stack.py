@@ -94,8 +94,9 @@ def test_execution_role_is_least_privilege(default_app: Synthesized) -> None:
         == {"Service": "sagemaker.amazonaws.com"}
     )
     template.has_resource_properties(MODEL, {"ExecutionRoleArn": {"Fn::GetAtt": [role_id, "Arn"]}})
-    for role in template.find_resources("AWS::IAM::Role").values():
-        assert "ManagedPolicyArns" not in role["Properties"]
+    ours = [r for r in template.find_resources("AWS::IAM::Role").values() if not _is_cdk_provider(r)]
+    assert len(ours) == 3  # execution role, flow-log role, autoscaling role
+    assert all("ManagedPolicyArns" not in role["Properties"] for role in ours)
     policies = [
         p for p in template.find_resources("AWS::IAM::Policy").values() if {"Ref": role_id} in p["Properties"]["Roles"]
     ]
@@ -192,8 +193,15 @@ def test_tags_reach_every_taggable_resource(default_app: Synthesized) -> None:
     template = default_app.template()
     for resource_type in ("AWS::SageMaker::Model", "AWS::SageMaker::Endpoint", "AWS::EC2::VPC", "AWS::IAM::Role"):
         for resource in template.find_resources(resource_type).values():
+            if _is_cdk_provider(resource):
+                continue
             assert {"Key": "project", "Value": "tgi-sagemaker"} in resource["Properties"]["Tags"]
 
 
 def _as_list(value: str | list[str]) -> list[str]:
     return [value] if isinstance(value, str) else value
+
+
+def _is_cdk_provider(resource: dict) -> bool:
+    """CDK's own custom-resource provider (it strips the default security group's rules); not ours to shape."""
+    return "CustomResourceProvider" in resource.get("Metadata", {}).get("aws:cdk:path", "")

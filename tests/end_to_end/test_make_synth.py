@@ -1,0 +1,70 @@
+"""`make synth` through the real CDK CLI: good configs give linted templates and a plan; bad ones give none."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from helpers import ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def _make_synth(workdir: Path, config: Path | None = None) -> subprocess.CompletedProcess[str]:
+    args = ["make", "--no-print-directory", "-C", str(workdir), "synth"]
+    if config is not None:
+        args.append(f"CONFIG={config}")
+    return subprocess.run(args, capture_output=True, text=True, timeout=300, env={**os.environ})
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the project sharing the installed .venv and node_modules, so runs do not touch the repo's cdk.out."""
+    copy = tmp_path_factory.mktemp("project")
+    for entry in ROOT.iterdir():
+        if entry.name in {".venv", "node_modules"}:
+            (copy / entry.name).symlink_to(entry)
+        elif entry.name not in {"cdk.out", ".git", ".pytest_cache", ".mypy_cache", ".ruff_cache"}:
+            (shutil.copytree if entry.is_dir() else shutil.copy2)(entry, copy / entry.name)
+    return copy
+
+
+def test_make_synth_of_the_default_deployment_is_clean(workdir: Path) -> None:
+    result = _make_synth(workdir)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert [p.name for p in (workdir / "cdk.out").glob("*.template.json")] == [
+        "TgiSageMaker-r1-distill-llama-8b.template.json"
+    ]
+    assert "SM_NUM_GPUS=1" in result.stdout and "ml.g5.2xlarge" in result.stdout
+    noise = [line for line in (result.stdout + result.stderr).splitlines() if "warn" in line.lower()]
+    assert noise == []
+
+
+def test_make_synth_of_a_config_file_synthesizes_each_deployment(workdir: Path) -> None:
+    result = _make_synth(workdir, workdir / "config" / "example.yaml")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert sorted(p.name for p in (workdir / "cdk.out").glob("*.template.json")) == [
+        "TgiSageMaker-r1-qwen-1-5b.template.json",
+        "TgiSageMaker-r1-qwen-14b.template.json",
+    ]
+
+
+def test_make_synth_of_a_bad_config_fails_and_writes_no_templates(workdir: Path) -> None:
+    bad = workdir / "bad.yaml"
+    bad.write_text(
+        "deployments:\n"
+        "  - name: too-big\n"
+        "    model: {id: deepseek-ai/DeepSeek-R1-Distill-Llama-70B}\n"
+        "    instance_type: ml.g5.2xlarge\n"
+        "    tgi: {max_input_tokens: 9000, max_total_tokens: 8000, dtype: bfloat16, quantize: awq}\n"
+    )
+    result = _make_synth(workdir, bad)
+    assert result.returncode != 0
+    assert "has 3 problems" in result.stderr
+    assert "deployments[too-big].instance_type = 'ml.g5.2xlarge'" in result.stderr
+    assert "deployments[too-big].tgi.max_input_tokens = 9000" in result.stderr
+    assert "deployments[too-big].tgi.dtype = 'bfloat16'" in result.stderr
+    assert list((workdir / "cdk.out").glob("*.template.json")) == []

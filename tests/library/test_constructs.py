@@ -1,0 +1,147 @@
+"""The constructs on their own, as a platform team would compose them."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk.assertions import Match, Template
+
+from tgi_sagemaker import EndpointNetwork, HubWeights, InstanceEndpoint, TgiImage, TgiModel
+
+MODEL_ID = "deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B"
+
+
+def _stack() -> cdk.Stack:
+    return cdk.Stack(cdk.App(), "Stack")
+
+
+def _model(stack: cdk.Stack, **kwargs) -> TgiModel:  # type: ignore[no-untyped-def]
+    return TgiModel(stack, "Model", image=TgiImage.of("3.3.6"), weights=HubWeights(repo_id=MODEL_ID), **kwargs)
+
+
+def test_model_without_network_has_no_vpc_config_and_no_connections() -> None:
+    stack = _stack()
+    model = _model(stack, environment={"SM_NUM_GPUS": "1"})
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::SageMaker::Model",
+        {
+            "VpcConfig": Match.absent(),
+            "PrimaryContainer": {"Environment": {"HF_MODEL_ID": MODEL_ID, "SM_NUM_GPUS": "1"}},
+        },
+    )
+    with pytest.raises(ValueError, match="no VPC: pass network=EndpointNetwork"):
+        _ = model.connections
+
+
+def test_model_refuses_weights_variables_in_its_environment() -> None:
+    with pytest.raises(ValueError, match=r"\['HF_MODEL_ID'\].*weights source sets them"):
+        _model(_stack(), environment={"HF_MODEL_ID": "s3://bucket/prefix/"})
+
+
+def test_model_uses_a_given_role_and_grants_it_image_pull() -> None:
+    stack = _stack()
+    role = iam.Role(stack, "PlatformRole", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    model = _model(stack, role=role)
+    template = Template.from_stack(stack)
+    template.resource_count_is("AWS::IAM::Role", 1)
+    assert model.role is role
+    template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with([Match.object_like({"Action": "ecr:GetAuthorizationToken"})])
+            }
+        },
+    )
+
+
+def test_isolated_network_has_no_nat_and_no_internet_egress() -> None:
+    stack = _stack()
+    network = EndpointNetwork(stack, "Network", allow_internet_egress=False)
+    model = _model(stack, network=network)
+    template = Template.from_stack(stack)
+    template.resource_count_is("AWS::EC2::NatGateway", 0)
+    template.resource_count_is("AWS::EC2::InternetGateway", 0)
+    template.has_resource_properties(
+        "AWS::EC2::SecurityGroup",
+        {"SecurityGroupEgress": [Match.object_like({"CidrIp": "255.255.255.255/32"})]},  # CDK's "no egress" rule
+    )
+    assert model.connections.security_groups == network.security_groups
+
+
+def test_existing_network_needs_a_vpc_id_or_security_groups() -> None:
+    with pytest.raises(ValueError, match="give vpc_id"):
+        EndpointNetwork.from_ids(_stack(), "Network", vpc_id=None, subnet_ids=["subnet-0a1b2c3d"])
+
+
+def test_endpoint_grant_invoke_and_metrics_point_at_this_endpoint() -> None:
+    stack = _stack()
+    model = _model(stack)
+    endpoint = InstanceEndpoint(stack, "Endpoint", model_name=model.model_name, instance_type="ml.g5.xlarge")
+    caller = iam.Role(stack, "Caller", assumed_by=iam.AccountRootPrincipal())
+    endpoint.grant_invoke(caller)
+    template = Template.from_stack(stack)
+    endpoint_id = next(iter(template.find_resources("AWS::SageMaker::Endpoint")))
+    template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "Roles": [{"Ref": Match.string_like_regexp("Caller")}],
+            "PolicyDocument": {
+                "Statement": [
+                    {
+                        "Action": ["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"],
+                        "Effect": "Allow",
+                        "Resource": {"Ref": endpoint_id},
+                    }
+                ]
+            },
+        },
+    )
+    metric = endpoint.metric_model_latency()
+    assert metric.namespace == "AWS/SageMaker" and metric.metric_name == "ModelLatency"
+    assert stack.resolve(metric.dimensions) == {
+        "EndpointName": {"Fn::GetAtt": [endpoint_id, "EndpointName"]},
+        "VariantName": "AllTraffic",
+    }
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"min_instances": 0}, "min_instances 0 must be >= 1"),
+        ({"min_instances": 3, "max_instances": 2}, "max_instances 2 must be >= min_instances 3"),
+        ({"invocations_per_instance": 0}, "invocations_per_instance 0 must be > 0"),
+        ({"container_startup_health_check_timeout": cdk.Duration.hours(2)}, "7200s must be between 60 and 3600"),
+        ({"model_data_download_timeout": cdk.Duration.seconds(30)}, "model_data_download_timeout 30s"),
+        ({"instance_type": "ml.m5.xlarge"}, "'ml.m5.xlarge' is not a known GPU instance type"),
+    ],
+)
+def test_endpoint_rejects_bad_props_before_creating_anything(kwargs: dict, message: str) -> None:  # type: ignore[type-arg]
+    stack = _stack()
+    props = {"model_name": "m", "instance_type": "ml.g5.xlarge", **kwargs}
+    with pytest.raises(ValueError, match=message):
+        InstanceEndpoint(stack, "Endpoint", **props)
+    assert stack.node.try_find_child("Endpoint") is None or not stack.node.find_child("Endpoint").node.children
+
+
+def test_endpoint_accepts_an_unresolved_instance_type() -> None:
+    stack = _stack()
+    parameter = cdk.CfnParameter(stack, "InstanceType", default="ml.g5.xlarge")
+    InstanceEndpoint(stack, "Endpoint", model_name="m", instance_type=parameter.value_as_string)
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::SageMaker::EndpointConfig",
+        {"ProductionVariants": [Match.object_like({"InstanceType": {"Ref": "InstanceType"}})]},
+    )
+
+
+def test_connections_of_a_networked_model_allow_adding_rules() -> None:
+    stack = _stack()
+    network = EndpointNetwork(stack, "Network", allow_internet_egress=True)
+    model = _model(stack, network=network)
+    model.connections.allow_to(ec2.Peer.ipv4("10.9.0.0/16"), ec2.Port.tcp(5432), "feature store")
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::EC2::SecurityGroup",
+        {"SecurityGroupEgress": Match.array_with([Match.object_like({"CidrIp": "10.9.0.0/16", "FromPort": 5432})])},
+    )
