@@ -120,6 +120,7 @@ class EndpointNetwork(Construct):
             availability_zones=list(availability_zones) if availability_zones else None,
             nat_gateways=1 if egress else 0,
             subnet_configuration=[public, private] if egress else [private],
+            restrict_default_security_group=True,  # whatever the app's feature flags say
             gateway_endpoints={"S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3)},
         )
         flow_logs = logs.LogGroup(
