@@ -1,0 +1,324 @@
+"""The rules of one deployment: each resolves a value or adds a problem naming the field, value and fix."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from tgi_sagemaker.config_errors import ConfigProblem
+from tgi_sagemaker.instance_types import InstanceType, find_instance_type, similar_instance_types
+from tgi_sagemaker.model_catalog import CatalogModel
+from tgi_sagemaker.sizing import (
+    DEFAULT_OUTPUT_TOKEN_BUDGET,
+    MAX_WEIGHTS_SHARE,
+    PREFILL_TOKENS_OVER_INPUT,
+    TokenLimits,
+    default_num_gpus,
+    default_token_limits,
+    fitting_instance_types,
+    gpu_counts,
+    weights_bytes_from_parameters,
+    weights_fit,
+)
+from tgi_sagemaker.spec import DeploymentSpec
+from tgi_sagemaker.tgi_image import TgiImage, UnknownTgiVersionError
+
+GB = 1e9
+GIB = 1024**3
+
+
+@dataclass
+class Problems:
+    """Problems of one deployment; ``base`` is its field path, e.g. ``deployments[llama]``."""
+
+    base: str
+    items: list[ConfigProblem] = field(default_factory=list)
+
+    def add(self, path: str, value: Any, problem: str, fix: str) -> None:
+        self.items.append(ConfigProblem(f"{self.base}.{path}" if path else self.base, value, problem, fix))
+
+
+def resolve_instance(spec: DeploymentSpec, model: CatalogModel | None, problems: Problems) -> InstanceType | None:
+    if spec.instance_type is None:
+        if model is not None:
+            return find_instance_type(model.recommended_instance)
+        problems.add(
+            "instance_type",
+            None,
+            f"model '{spec.model.id}' is not in the catalog, so there is no recommended instance",
+            "name an instance type, e.g. 'ml.g6e.xlarge' (`tgi-sagemaker catalog` lists them)",
+        )
+        return None
+    instance = find_instance_type(spec.instance_type)
+    if instance is None:
+        close = similar_instance_types(spec.instance_type)
+        hint = f"did you mean {', '.join(close)}? " if close else ""
+        problems.add(
+            "instance_type",
+            spec.instance_type,
+            "not a SageMaker GPU instance type this library knows",
+            f"{hint}use a g5, g6, g6e, p4d, p4de, p5, p5e or p5en type with the 'ml.' prefix, e.g. 'ml.g5.2xlarge'",
+        )
+    return instance
+
+
+def resolve_image(spec: DeploymentSpec, problems: Problems) -> TgiImage | None:
+    try:
+        return TgiImage.of(spec.tgi.version)
+    except UnknownTgiVersionError as error:
+        problems.add(
+            "tgi.version", spec.tgi.version, "no SageMaker TGI image has this version", str(error).split("; ")[1]
+        )
+        return None
+
+
+def check_precision(spec: DeploymentSpec, problems: Problems) -> None:
+    tgi = spec.tgi
+    if tgi.dtype is not None and tgi.quantize is not None:
+        problems.add(
+            "tgi.dtype",
+            tgi.dtype,
+            f"TGI refuses DTYPE together with QUANTIZE ('{tgi.quantize}')",
+            "remove tgi.dtype (the quantized weights decide it) or remove tgi.quantize",
+        )
+    if tgi.quantize == "exl2" and spec.num_gpus is not None and spec.num_gpus > 1:
+        problems.add(
+            "num_gpus",
+            spec.num_gpus,
+            "exl2-quantized models cannot be sharded over several GPUs",
+            "set num_gpus to 1 or use another quantization (awq, gptq, marlin)",
+        )
+
+
+def resolve_weights_bytes(spec: DeploymentSpec, model: CatalogModel | None, problems: Problems) -> int | None:
+    precision = spec.tgi.quantize or spec.tgi.dtype
+    parameters = spec.model.parameters_billion or (model.parameters_billion if model else None)
+    if model is not None and precision in (None, model.native_dtype) and spec.model.parameters_billion is None:
+        return model.weights_bytes
+    if parameters is not None:
+        return weights_bytes_from_parameters(parameters, precision or (model.native_dtype if model else "bfloat16"))
+    if spec.num_gpus is None:
+        problems.add(
+            "model.parameters_billion",
+            None,
+            f"model '{spec.model.id}' is not in the catalog, so its size and GPU needs are unknown",
+            "set model.parameters_billion (e.g. 8 for an 8B model) so it can be sized, or set num_gpus yourself",
+        )
+    return None
+
+
+def resolve_num_gpus(
+    spec: DeploymentSpec,
+    model: CatalogModel | None,
+    instance: InstanceType,
+    weights_bytes: int | None,
+    problems: Problems,
+) -> int | None:
+    attention = model.attention if model else None
+    shardable = gpu_counts(instance, attention)
+    if spec.num_gpus is not None:
+        if spec.num_gpus > instance.gpu_count:
+            problems.add(
+                "num_gpus",
+                spec.num_gpus,
+                f"{instance.name} has {instance.gpu_count} GPU(s)",
+                f"use at most {instance.gpu_count}, or an instance type with more GPUs",
+            )
+            return None
+        if spec.num_gpus not in shardable:
+            problems.add(
+                "num_gpus",
+                spec.num_gpus,
+                "TGI cannot split this model's attention heads evenly over that many GPUs",
+                f"use one of {shardable}",
+            )
+            return None
+        if weights_bytes is not None and not weights_fit(weights_bytes, instance, spec.num_gpus):
+            _add_does_not_fit(spec, model, instance, spec.num_gpus, weights_bytes, problems, "num_gpus")
+            return None
+        return spec.num_gpus
+    chosen = default_num_gpus(weights_bytes, instance, attention)
+    if chosen is None and weights_bytes is not None:
+        _add_does_not_fit(spec, model, instance, shardable[-1] if shardable else 1, weights_bytes, problems)
+    return chosen
+
+
+def _add_does_not_fit(
+    spec: DeploymentSpec,
+    model: CatalogModel | None,
+    instance: InstanceType,
+    num_gpus: int,
+    weights_bytes: int,
+    problems: Problems,
+    path: str = "instance_type",
+) -> None:
+    needed = weights_bytes / MAX_WEIGHTS_SHARE / GIB
+    available = num_gpus * instance.gpu_memory_gib
+    attention, shortlist = (model.attention, model.blog_instances) if model else (None, ())
+    fitting = fitting_instance_types(weights_bytes, attention, shortlist)
+    fix = f"use {', '.join(fitting)} (they fit)" if fitting else "quantize the model (tgi.quantize)"
+    value = spec.num_gpus if path == "num_gpus" else instance.name
+    problems.add(
+        path,
+        value,
+        f"model '{spec.model.id}' has ~{weights_bytes / GB:.1f} GB of weights and needs ~{needed:.0f} GiB of GPU "
+        f"memory with room for the KV cache; {num_gpus} x {instance.gpu} on {instance.name} has {available} GiB",
+        fix,
+    )
+
+
+def resolve_token_limits(
+    spec: DeploymentSpec,
+    context: int | None,
+    capacity: int | None,
+    num_gpus: int | None,
+    instance: InstanceType | None,
+    weights_bytes: int | None,
+    problems: Problems,
+) -> TokenLimits:
+    tgi = spec.tgi
+    defaults = default_token_limits(context, capacity)
+    total = tgi.max_total_tokens
+    if total is None:
+        total = defaults.max_total_tokens
+        if tgi.max_input_tokens is not None:
+            total = max(total, tgi.max_input_tokens + DEFAULT_OUTPUT_TOKEN_BUDGET)
+    max_input = tgi.max_input_tokens or total - min(DEFAULT_OUTPUT_TOKEN_BUDGET, total // 2)
+    prefill = tgi.max_batch_prefill_tokens or max_input + PREFILL_TOKENS_OVER_INPUT
+    if tgi.max_batch_prefill_tokens is None and tgi.max_batch_total_tokens is not None:
+        prefill = min(prefill, tgi.max_batch_total_tokens)
+    limits = TokenLimits(max_input_tokens=max_input, max_total_tokens=total, max_batch_prefill_tokens=prefill)
+    if max_input >= total:
+        problems.add(
+            "tgi.max_input_tokens",
+            max_input,
+            f"TGI needs max_input_tokens below max_total_tokens ({total})",
+            f"set tgi.max_input_tokens to at most {total - 1} or raise tgi.max_total_tokens",
+        )
+    beyond_context = context is not None and total > context
+    if beyond_context:
+        problems.add(
+            "tgi.max_total_tokens",
+            total,
+            f"the model's context length is {context} tokens",
+            f"set tgi.max_total_tokens to at most {context}",
+        )
+    batch_total = tgi.max_batch_total_tokens
+    if batch_total is not None and total > batch_total:
+        problems.add(
+            "tgi.max_batch_total_tokens",
+            batch_total,
+            f"TGI needs it >= max_total_tokens ({total})",
+            f"raise tgi.max_batch_total_tokens to at least {total} or leave it unset (TGI sizes it)",
+        )
+    if batch_total is not None and prefill > batch_total:
+        problems.add(
+            "tgi.max_batch_prefill_tokens",
+            prefill,
+            f"TGI needs it <= max_batch_total_tokens ({batch_total})",
+            f"set tgi.max_batch_prefill_tokens to at most {batch_total}",
+        )
+    if capacity is not None and instance is not None and num_gpus is not None and weights_bytes is not None:
+        checked_total = None if beyond_context else total  # one problem a field: the context one is enough
+        for path, tokens in (("tgi.max_total_tokens", checked_total), ("tgi.max_batch_total_tokens", batch_total)):
+            if tokens is not None and tokens > capacity:
+                problems.add(
+                    path,
+                    tokens,
+                    f"the KV cache left next to ~{weights_bytes / GB:.1f} GB of weights on {num_gpus} x "
+                    f"{instance.gpu} holds about {capacity} tokens",
+                    f"use at most {capacity}, set tgi.kv_cache_dtype to 'fp8_e4m3fn', or use a bigger instance type",
+                )
+    return limits
+
+
+def check_scaling(spec: DeploymentSpec, problems: Problems) -> None:
+    scaling = spec.scaling
+    if scaling.min_instances > scaling.max_instances:
+        problems.add(
+            "scaling.min_instances",
+            scaling.min_instances,
+            f"above scaling.max_instances ({scaling.max_instances})",
+            "make min_instances <= max_instances",
+        )
+
+
+def check_network(spec: DeploymentSpec, region: str | None, problems: Problems) -> None:
+    network = spec.network
+    if spec.weights.source == "hub" and not network.egress:
+        problems.add(
+            "network.egress",
+            False,
+            "with weights.source 'hub' the container downloads the model from the Hub",
+            "set network.egress to true",
+        )
+    if network.vpc == "none" and not network.egress:
+        problems.add(
+            "network.egress",
+            False,
+            "without a VPC SageMaker gives the container internet access anyway",
+            "use network.vpc 'new' or 'existing' to keep the endpoint off the internet",
+        )
+    if network.vpc == "existing":
+        if not 1 <= len(network.subnet_ids) <= 16:
+            problems.add(
+                "network.subnet_ids",
+                network.subnet_ids,
+                "an existing VPC needs 1 to 16 subnets for the endpoint",
+                "list private subnet ids of the VPC (in at least two AZs for resilience)",
+            )
+        if len(network.security_group_ids) > 5:
+            problems.add(
+                "network.security_group_ids",
+                network.security_group_ids,
+                "SageMaker takes at most 5",
+                "list at most 5 security group ids",
+            )
+        if not network.security_group_ids and network.vpc_id is None:
+            problems.add(
+                "network.vpc_id",
+                None,
+                "needed to create the endpoint's security group",
+                "set network.vpc_id, or list network.security_group_ids to use",
+            )
+    else:
+        for name in ("vpc_id", "subnet_ids", "security_group_ids"):
+            value = getattr(network, name)
+            if value:
+                problems.add(
+                    f"network.{name}",
+                    value,
+                    f"only used with network.vpc 'existing' (it is '{network.vpc}')",
+                    f"set network.vpc to 'existing' or remove network.{name}",
+                )
+    if network.vpc == "new" and region is not None:
+        if not network.availability_zones:
+            problems.add(
+                "network.availability_zones",
+                [],
+                f"environment.region is '{region}': a new VPC would look up its AZs",
+                f"pin them, e.g. ['{region}a', '{region}b']",
+            )
+        wrong = [az for az in network.availability_zones if not az.startswith(region)]
+        if wrong:
+            problems.add(
+                "network.availability_zones",
+                wrong,
+                f"not zones of region '{region}'",
+                f"use zones of {region}, e.g. '{region}a'",
+            )
+
+
+_TAG_KEY = re.compile(r"^[\w .:/=+\-@]{1,128}$")
+
+
+def check_tags(tags: Mapping[str, str], problems: Problems) -> None:
+    for key, value in tags.items():
+        if key.lower().startswith("aws:") or not _TAG_KEY.match(key):
+            problems.add(
+                f"tags.{key}", key, "not a valid tag key (1-128 characters, no 'aws:' prefix)", "rename the tag"
+            )
+        elif len(value) > 256:
+            problems.add(f"tags.{key}", value[:40] + "...", "tag values are at most 256 characters", "shorten it")
