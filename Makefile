@@ -20,7 +20,8 @@ PIP_NOISE := ^WARNING: Location '.*' is ignored
 $(VENV)/.installed: requirements.txt requirements-dev.txt constructs/pyproject.toml
 	python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --upgrade pip 2>&1 | { grep -v "$(PIP_NOISE)" || true; }
-	$(PYTHON) -m pip install --quiet -r requirements-dev.txt 2>&1 | { grep -v "$(PIP_NOISE)" || true; }
+	# PYTHONWARNINGS: setuptools warns on every editable install that a same-named folder could shadow the package.
+	PYTHONWARNINGS=ignore $(PYTHON) -m pip install --quiet -r requirements-dev.txt 2>&1 | { grep -v "$(PIP_NOISE)" || true; }
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
