@@ -45,7 +45,7 @@ cat > "$root/bench/synth_times.md" <<EOF2
 # Synth and test times
 
 Command: \`bash bench/synth_times.sh\` on $(date -u +%Y-%m-%d), $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB,
-Python $(python3 --version | cut -d' ' -f2), Node $(node --version), aws-cdk-lib $(.venv/bin/pip show aws-cdk-lib | awk '/Version/ {print $2}').
+Python $(python3 --version | cut -d' ' -f2), Node $(node --version), aws-cdk-lib $(.venv/bin/pip show aws-cdk-lib | awk '/^Version:/ {print $2}').
 
 | what | seconds |
 | --- | --- |

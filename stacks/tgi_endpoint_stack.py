@@ -8,7 +8,15 @@ import aws_cdk as cdk
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from tgi_sagemaker import EndpointNetwork, HubWeights, InstanceEndpoint, ResolvedDeployment, TgiModel
+from tgi_sagemaker import (
+    EndpointNetwork,
+    HubWeights,
+    InferenceComponentEndpoint,
+    InstanceEndpoint,
+    ResolvedDeployment,
+    ScalableInferenceComponent,
+    TgiModel,
+)
 
 SAMPLE_REQUEST = '{"messages":[{"role":"user","content":"What is 7 x 8? Think briefly."}],"max_tokens":512}'
 
@@ -29,14 +37,33 @@ class TgiEndpointStack(cdk.Stack):
             environment=deployment.tgi_environment,
             network=network,
         )
-        scaling, timeouts = spec.scaling, spec.timeouts
-        self.endpoint = InstanceEndpoint(
+        if deployment.scaling.mode == "scale_to_zero":
+            endpoint_name, invoke_target = self._scale_to_zero_endpoint(deployment, network)
+        else:
+            endpoint_name, invoke_target = self._instance_endpoint(deployment)
+        cdk.CfnOutput(self, "EndpointName", value=endpoint_name, description="SageMaker endpoint")
+        cdk.CfnOutput(
+            self,
+            "InvokeCommand",
+            description="Send one chat request (AWS CLI v2)",
+            value=(
+                f"aws sagemaker-runtime invoke-endpoint --region {self.region} --endpoint-name {endpoint_name} "
+                f"{invoke_target}--content-type application/json --cli-binary-format raw-in-base64-out "
+                f"--body '{SAMPLE_REQUEST}' /dev/stdout"
+            ),
+        )
+        for key, value in deployment.tags.items():
+            cdk.Tags.of(self).add(key, value)
+
+    def _instance_endpoint(self, deployment: ResolvedDeployment) -> tuple[str, str]:
+        scaling, plan, timeouts = deployment.spec.scaling, deployment.scaling, deployment.spec.timeouts
+        self.endpoint: InstanceEndpoint | InferenceComponentEndpoint = InstanceEndpoint(
             self,
             "Endpoint",
             model_name=self.model.model_name,
             instance_type=deployment.instance.name,
-            min_instances=scaling.min_instances,
-            max_instances=scaling.max_instances,
+            min_instances=plan.min_instances,
+            max_instances=plan.max_instances,
             invocations_per_instance=scaling.invocations_per_instance,
             scale_in_cooldown=cdk.Duration.seconds(scaling.scale_in_cooldown_seconds),
             scale_out_cooldown=cdk.Duration.seconds(scaling.scale_out_cooldown_seconds),
@@ -45,19 +72,42 @@ class TgiEndpointStack(cdk.Stack):
                 timeouts.container_startup_health_check_seconds
             ),
         )
-        cdk.CfnOutput(self, "EndpointName", value=self.endpoint.endpoint_name, description="SageMaker endpoint")
-        cdk.CfnOutput(
+        return self.endpoint.endpoint_name, ""
+
+    def _scale_to_zero_endpoint(
+        self, deployment: ResolvedDeployment, network: EndpointNetwork | None
+    ) -> tuple[str, str]:
+        scaling, plan, timeouts = deployment.spec.scaling, deployment.scaling, deployment.spec.timeouts
+        endpoint = InferenceComponentEndpoint(
             self,
-            "InvokeCommand",
-            description="Send one chat request (AWS CLI v2)",
-            value=(
-                f"aws sagemaker-runtime invoke-endpoint --region {self.region} "
-                f"--endpoint-name {self.endpoint.endpoint_name} --content-type application/json "
-                f"--cli-binary-format raw-in-base64-out --body '{SAMPLE_REQUEST}' /dev/stdout"
+            "Endpoint",
+            role=self.model.role,
+            instance_type=deployment.instance.name,
+            min_instances=plan.min_instances,
+            max_instances=plan.max_instances,
+            network=network,
+        )
+        self.component = ScalableInferenceComponent(
+            self,
+            "InferenceComponent",
+            endpoint=endpoint,
+            model_name=self.model.model_name,
+            accelerators_per_copy=deployment.num_gpus,
+            min_memory_mb=plan.min_memory_mb,
+            min_copies=plan.min_copies,
+            max_copies=plan.max_copies,
+            concurrent_requests_per_copy=scaling.concurrent_requests_per_copy,
+            scale_in_cooldown=cdk.Duration.seconds(scaling.scale_in_cooldown_seconds),
+            scale_out_cooldown=cdk.Duration.seconds(scaling.scale_out_cooldown_seconds),
+            scale_out_from_zero_cooldown=cdk.Duration.seconds(scaling.scale_out_from_zero_cooldown_seconds),
+            model_data_download_timeout=cdk.Duration.seconds(timeouts.model_data_download_seconds),
+            container_startup_health_check_timeout=cdk.Duration.seconds(
+                timeouts.container_startup_health_check_seconds
             ),
         )
-        for key, value in deployment.tags.items():
-            cdk.Tags.of(self).add(key, value)
+        self.endpoint = endpoint
+        cdk.CfnOutput(self, "InferenceComponentName", value=self.component.component_name)
+        return endpoint.endpoint_name, f"--inference-component-name {self.component.component_name} "
 
     def _network(self, deployment: ResolvedDeployment) -> EndpointNetwork | None:
         network = deployment.spec.network

@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from helpers import Synthesized, default_config, synthesize
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")

@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 from helpers import ROOT
-
 from tgi_sagemaker.compliance import unacknowledged_findings
 
 README = (ROOT / "README.md").read_text()

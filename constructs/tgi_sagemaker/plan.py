@@ -21,7 +21,7 @@ def describe_deployment(d: ResolvedDeployment) -> list[str]:
     revision = spec.model.revision or "default branch (unpinned: pin a commit for production)"
     limits = d.token_limits
     kv = f", KV cache ~{d.kv_cache_token_capacity} tokens" if d.kv_cache_token_capacity is not None else ""
-    scaling = spec.scaling
+    scaling, plan = spec.scaling, d.scaling
     network = spec.network
     network_text = {
         "new": f"new VPC ({'NAT egress' if network.egress else 'isolated'})",
@@ -37,7 +37,13 @@ def describe_deployment(d: ResolvedDeployment) -> list[str]:
         f"    tgi        MAX_INPUT_TOKENS={limits.max_input_tokens} MAX_TOTAL_TOKENS={limits.max_total_tokens} "
         f"MAX_BATCH_PREFILL_TOKENS={limits.max_batch_prefill_tokens} "
         f"MAX_CONCURRENT_REQUESTS={spec.tgi.max_concurrent_requests}{kv}",
-        f"    scaling    {scaling.min_instances}-{scaling.max_instances} instances, target "
-        f"{scaling.invocations_per_instance:g} invocations/instance/minute",
+        "    scaling    "
+        + (
+            f"scale to zero: {plan.min_copies}-{plan.max_copies} copies on {plan.min_instances}-{plan.max_instances} "
+            f"instances, target {scaling.concurrent_requests_per_copy:g} concurrent requests/copy, wakes on demand"
+            if plan.mode == "scale_to_zero"
+            else f"{plan.min_instances}-{plan.max_instances} instances, target "
+            f"{scaling.invocations_per_instance:g} invocations/instance/minute"
+        ),
         f"    network    {network_text}",
     ]

@@ -15,13 +15,14 @@ from pydantic import ValidationError
 from tgi_sagemaker.config_errors import ConfigError, ConfigProblem, field_path, problems_from_validation_error
 from tgi_sagemaker.deployment_rules import (
     Problems,
+    ScalingPlan,
     check_network,
     check_precision,
-    check_scaling,
     check_tags,
     resolve_image,
     resolve_instance,
     resolve_num_gpus,
+    resolve_scaling,
     resolve_token_limits,
     resolve_weights_bytes,
 )
@@ -49,6 +50,7 @@ class ResolvedDeployment:
     num_gpus: int
     image: TgiImage
     token_limits: TokenLimits
+    scaling: ScalingPlan
     weights_bytes: int | None
     kv_cache_token_capacity: int | None
     tgi_environment: Mapping[str, str]
@@ -150,19 +152,19 @@ def resolve_deployment(
     if instance and num_gpus and weights_bytes is not None and attention is not None:
         capacity = kv_cache_token_capacity(weights_bytes, instance, num_gpus, attention, spec.tgi.kv_cache_dtype)
     limits = resolve_token_limits(spec, context, capacity, num_gpus, instance, weights_bytes, problems)
-    check_scaling(spec, problems)
+    scaling = resolve_scaling(spec, instance, num_gpus, problems)
     region = app.environment.region if app else None
     check_network(spec, region, problems)
     check_extra_environment(spec.tgi.extra_env, problems.add)
     tags = {**(app.tags if app else {}), **spec.tags}
     check_tags(tags, problems)
-    if problems.items or instance is None or image is None or num_gpus is None:
+    if problems.items or instance is None or image is None or num_gpus is None or scaling is None:
         return problems.items
     environment = tgi_settings_environment(spec, num_gpus=num_gpus, limits=limits, catalog_model=model)
     check_environment_size({"HF_MODEL_ID": spec.model.id, **environment}, problems.add)
     if problems.items:
         return problems.items
-    prefix = app.stack_name_prefix if app else "TgiSageMaker"
+    prefix = app.stack_name_prefix if app else AppSpec.model_fields["stack_name_prefix"].default
     return ResolvedDeployment(
         spec=spec,
         stack_name=f"{prefix}-{spec.name}",
@@ -173,6 +175,7 @@ def resolve_deployment(
         num_gpus=num_gpus,
         image=image,
         token_limits=limits,
+        scaling=scaling,
         weights_bytes=weights_bytes,
         kv_cache_token_capacity=capacity,
         tgi_environment=environment,

@@ -86,14 +86,25 @@ class TgiSpec(_Spec):
 
 
 class ScalingSpec(_Spec):
-    mode: Literal["instances"] = "instances"
-    """``instances``: an instance-based variant with target tracking on invocations per instance."""
-    min_instances: Annotated[int, Field(ge=1)] = 1
-    """Default: 1 (instance-based endpoints cannot scale to 0)."""
+    mode: Literal["scale_to_zero", "instances"] = "scale_to_zero"
+    """``scale_to_zero``: an inference component whose copies (and the instances under them) scale to 0 when idle
+    and back when requests arrive. ``instances``: an instance-based variant, always at least one instance."""
+    min_instances: Annotated[int, Field(ge=0)] | None = None
+    """Default: 0 with scale_to_zero, 1 with instances."""
     max_instances: Annotated[int, Field(ge=1)] = 2
     """Default: 2."""
     invocations_per_instance: Annotated[float, Field(gt=0)] = 30.0
-    """Target of SageMakerVariantInvocationsPerInstance (per minute). Default: 30, tune with ``bench``."""
+    """instances: target of SageMakerVariantInvocationsPerInstance (per minute). Default: 30, tune with ``bench``."""
+    min_copies: Annotated[int, Field(ge=0)] = 0
+    """scale_to_zero: fewest model copies. Default: 0."""
+    max_copies: Annotated[int, Field(ge=1)] | None = None
+    """scale_to_zero: most model copies. Default: as many as fit on max_instances."""
+    concurrent_requests_per_copy: Annotated[float, Field(gt=0)] = 5.0
+    """scale_to_zero: target of SageMakerInferenceComponentConcurrentRequestsPerCopyHighResolution. Default: 5."""
+    scale_out_from_zero_cooldown_seconds: Annotated[int, Field(ge=0, le=3600)] = 300
+    """scale_to_zero: pause after the no-capacity alarm added a copy, while it starts. Default: 300."""
+    min_memory_mb: Annotated[int, Field(ge=1)] | None = None
+    """scale_to_zero: host memory reserved for a copy. Default: half the instance memory per GPU x GPUs."""
     scale_in_cooldown_seconds: Annotated[int, Field(ge=0, le=3600)] = 600
     """Default: 600."""
     scale_out_cooldown_seconds: Annotated[int, Field(ge=0, le=3600)] = 120

@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from helpers import ROOT
 
 pytestmark = pytest.mark.slow

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from helpers import config_with
 
+from helpers import config_with
 from tgi_sagemaker import load_app
 from tgi_sagemaker.instance_types import INSTANCE_TYPES, find_instance_type, similar_instance_types
 from tgi_sagemaker.model_catalog import MODELS, find_model

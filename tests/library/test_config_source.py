@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 
 import pytest
-from helpers import ROOT
 
+from helpers import ROOT
 from tgi_sagemaker import ConfigError, load_app
 from tgi_sagemaker.cli import main
 from tgi_sagemaker.config_source import read_config, read_config_file

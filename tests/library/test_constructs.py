@@ -8,7 +8,15 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Match, Template
 
-from tgi_sagemaker import EndpointNetwork, HubWeights, InstanceEndpoint, TgiImage, TgiModel
+from tgi_sagemaker import (
+    EndpointNetwork,
+    HubWeights,
+    InferenceComponentEndpoint,
+    InstanceEndpoint,
+    ScalableInferenceComponent,
+    TgiImage,
+    TgiModel,
+)
 
 MODEL_ID = "deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B"
 
@@ -145,3 +153,60 @@ def test_connections_of_a_networked_model_allow_adding_rules() -> None:
         "AWS::EC2::SecurityGroup",
         {"SecurityGroupEgress": Match.array_with([Match.object_like({"CidrIp": "10.9.0.0/16", "FromPort": 5432})])},
     )
+
+
+def _component_endpoint(stack: cdk.Stack, model: TgiModel, **kwargs) -> InferenceComponentEndpoint:  # type: ignore[no-untyped-def]
+    return InferenceComponentEndpoint(stack, "Endpoint", role=model.role, instance_type="ml.g5.12xlarge", **kwargs)
+
+
+def test_two_components_share_one_endpoint_with_their_own_names_targets_and_alarms() -> None:
+    stack = _stack()
+    model = _model(stack)
+    endpoint = _component_endpoint(stack, model, max_instances=1)
+    first = ScalableInferenceComponent(
+        stack, "Chat", endpoint=endpoint, model_name=model.model_name, accelerators_per_copy=2, min_memory_mb=8192
+    )
+    second = ScalableInferenceComponent(
+        stack, "Batch", endpoint=endpoint, model_name=model.model_name, accelerators_per_copy=2, min_memory_mb=8192
+    )
+    assert first.component_name != second.component_name
+    template = Template.from_stack(stack)
+    template.resource_count_is("AWS::SageMaker::InferenceComponent", 2)
+    template.resource_count_is("AWS::CloudWatch::Alarm", 2)
+    for component in (first, second):
+        template.has_resource_properties(
+            "AWS::ApplicationAutoScaling::ScalableTarget",
+            {"ResourceId": f"inference-component/{component.component_name}", "MinCapacity": 0, "MaxCapacity": 1},
+        )
+    assert stack.resolve(first.scale_out_from_zero_alarm.metric.dimensions) == {  # type: ignore[attr-defined]
+        "InferenceComponentName": first.component_name
+    }
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"accelerators_per_copy": 8}, "accelerators_per_copy 8 is above the 4 GPU"),
+        ({"accelerators_per_copy": 0}, "accelerators_per_copy 0 must be >= 1"),
+        ({"min_memory_mb": 10**6}, "min_memory_mb 1000000 must be between 1 and 196608 on ml.g5.12xlarge"),
+        ({"max_copies": 9}, r"max_copies 9 do not fit on 2 x ml.g5.12xlarge \(8 fit\)"),
+        ({"min_copies": 2, "max_copies": 1}, "max_copies 1 must be >= 1 and >= min_copies 2"),
+        ({"concurrent_requests_per_copy": -1}, "concurrent_requests_per_copy -1 must be > 0"),
+        ({"scale_out_from_zero_cooldown": cdk.Duration.hours(2)}, "scale_out_from_zero_cooldown 7200s"),
+        ({"component_name": "bad_name"}, "component_name 'bad_name'"),
+    ],
+)
+def test_component_rejects_bad_props(kwargs: dict, message: str) -> None:  # type: ignore[type-arg]
+    stack = _stack()
+    model = _model(stack)
+    endpoint = _component_endpoint(stack, model)
+    props = {"endpoint": endpoint, "model_name": model.model_name, "accelerators_per_copy": 1, "min_memory_mb": 1024}
+    with pytest.raises(ValueError, match=message):
+        ScalableInferenceComponent(stack, "Component", **{**props, **kwargs})
+
+
+def test_component_endpoint_rejects_bad_bounds() -> None:
+    stack = _stack()
+    model = _model(stack)
+    with pytest.raises(ValueError, match="max_instances 0 must be >= 1"):
+        _component_endpoint(stack, model, max_instances=0)

@@ -10,8 +10,8 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_s3 as s3
-from helpers import Synthesized, cfn_lint, default_config, synthesize
 
+from helpers import Synthesized, cfn_lint, default_config, synthesize
 from tgi_sagemaker import add_compliance_checks
 from tgi_sagemaker.compliance import unacknowledged_findings
 from tgi_sagemaker.model_catalog import MODELS
@@ -37,7 +37,13 @@ def _variants() -> dict[str, dict[str, Any]]:
         **base,
         "model": {"id": base["model"]["id"], "revision": "ebf7e8d03db3d86a442d22d30d499abb7ec27bea"},
         "weights": {"hf_token_secret": "hf/token"},
-        "scaling": {"min_instances": 2, "max_instances": 6, "invocations_per_instance": 12},
+        "scaling": {"mode": "instances", "min_instances": 2, "max_instances": 6, "invocations_per_instance": 12},
+    }
+    variants["two-copies-an-instance"] = {
+        "model": {"id": "deepseek-ai/DeepSeek-R1-Distill-Qwen-7B"},
+        "instance_type": "ml.g5.12xlarge",
+        "num_gpus": 2,
+        "scaling": {"max_instances": 1, "max_copies": 2, "concurrent_requests_per_copy": 8},
     }
     return {name: {**copy.deepcopy(spec), "name": name} for name, spec in variants.items()}
 
@@ -123,6 +129,25 @@ def test_hub_token_is_a_dynamic_reference_never_a_value(variants_app: Synthesize
     assert environment["HF_MODEL_REVISION"] == "ebf7e8d03db3d86a442d22d30d499abb7ec27bea"
     token = json.dumps(environment["HF_TOKEN"])
     assert "{{resolve:secretsmanager:" in token and "hf/token" in token and ":SecretString:" in token
+
+
+def test_two_copies_share_an_instance_with_half_its_gpus_and_memory(variants_app: Synthesized) -> None:
+    template = variants_app.template("TgiSageMaker-two-copies-an-instance")
+    template.has_resource_properties(
+        "AWS::SageMaker::InferenceComponent",
+        {
+            "Specification": {
+                "ComputeResourceRequirements": {"NumberOfAcceleratorDevicesRequired": 2, "MinMemoryRequiredInMb": 49152}
+            }
+        },
+    )
+    template.has_resource_properties(
+        "AWS::ApplicationAutoScaling::ScalableTarget", {"MinCapacity": 0, "MaxCapacity": 2}
+    )
+    template.has_resource_properties(
+        "AWS::SageMaker::EndpointConfig",
+        {"ProductionVariants": [{"ManagedInstanceScaling": {"MaxInstanceCount": 1}}]},
+    )
 
 
 def test_region_specific_stack_pins_azs_and_renders_literals(regional_app: Synthesized) -> None:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import pytest
 from aws_cdk.assertions import Capture, Match
-from helpers import Synthesized, default_config
+
+from helpers import Synthesized, config_with, default_config, synthesize
 
 MODEL = "AWS::SageMaker::Model"
 
@@ -119,9 +122,15 @@ def test_execution_role_is_least_privilege(default_app: Synthesized) -> None:
     template.has_resource(MODEL, {"DependsOn": Match.array_with([role_id])})
 
 
-def test_endpoint_config_is_instance_based_without_kms_or_volume(default_app: Synthesized) -> None:
-    template = default_app.template()
-    model_id, _ = _only(default_app, MODEL)
+@pytest.fixture(scope="module")
+def instances_app(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    config = config_with({"scaling": {"mode": "instances"}})
+    return synthesize(config, Path(tmp_path_factory.mktemp("instances")))
+
+
+def test_endpoint_config_is_instance_based_without_kms_or_volume(instances_app: Synthesized) -> None:
+    template = instances_app.template()
+    model_id, _ = _only(instances_app, MODEL)
     template.has_resource_properties(
         "AWS::SageMaker::EndpointConfig",
         {
@@ -141,15 +150,17 @@ def test_endpoint_config_is_instance_based_without_kms_or_volume(default_app: Sy
             "KmsKeyId": Match.absent(),
         },
     )
-    config_id, _ = _only(default_app, "AWS::SageMaker::EndpointConfig")
+    config_id, _ = _only(instances_app, "AWS::SageMaker::EndpointConfig")
     template.has_resource_properties(
         "AWS::SageMaker::Endpoint", {"EndpointConfigName": {"Fn::GetAtt": [config_id, "EndpointConfigName"]}}
     )
+    template.resource_count_is("AWS::SageMaker::InferenceComponent", 0)
+    template.resource_count_is("AWS::CloudWatch::Alarm", 0)
 
 
-def test_autoscaling_tracks_invocations_per_instance_of_this_endpoint(default_app: Synthesized) -> None:
-    template = default_app.template()
-    endpoint_id, _ = _only(default_app, "AWS::SageMaker::Endpoint")
+def test_autoscaling_tracks_invocations_per_instance_of_this_endpoint(instances_app: Synthesized) -> None:
+    template = instances_app.template()
+    endpoint_id, _ = _only(instances_app, "AWS::SageMaker::Endpoint")
     template.has_resource_properties(
         "AWS::ApplicationAutoScaling::ScalableTarget",
         {
@@ -162,7 +173,7 @@ def test_autoscaling_tracks_invocations_per_instance_of_this_endpoint(default_ap
             },
         },
     )
-    target_id, _ = _only(default_app, "AWS::ApplicationAutoScaling::ScalableTarget")
+    target_id, _ = _only(instances_app, "AWS::ApplicationAutoScaling::ScalableTarget")
     template.has_resource_properties(
         "AWS::ApplicationAutoScaling::ScalingPolicy",
         {
@@ -181,10 +192,14 @@ def test_autoscaling_tracks_invocations_per_instance_of_this_endpoint(default_ap
 def test_outputs_name_the_endpoint_and_a_ready_invoke_command(default_app: Synthesized) -> None:
     outputs = default_app.raw()["Outputs"]
     endpoint_id, _ = _only(default_app, "AWS::SageMaker::Endpoint")
+    _, component = _only(default_app, "AWS::SageMaker::InferenceComponent")
+    name = component["Properties"]["InferenceComponentName"]
     assert outputs["EndpointName"]["Value"] == {"Fn::GetAtt": [endpoint_id, "EndpointName"]}
+    assert outputs["InferenceComponentName"]["Value"] == name
     parts = outputs["InvokeCommand"]["Value"]["Fn::Join"][1]
     assert parts[0].startswith("aws sagemaker-runtime invoke-endpoint --region ")
     assert {"Fn::GetAtt": [endpoint_id, "EndpointName"]} in parts
+    assert f"--inference-component-name {name} " in "".join(p for p in parts if isinstance(p, str))
     body = parts[-1].split("--body '", 1)[1].split("'", 1)[0]
     assert json.loads(body)["messages"][0]["role"] == "user"
 

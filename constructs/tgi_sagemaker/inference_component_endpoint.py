@@ -1,0 +1,106 @@
+"""An endpoint that hosts inference components on instances SageMaker adds and removes, down to zero."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sagemaker as sagemaker
+from constructs import Construct
+
+from tgi_sagemaker.compliance import acknowledge
+from tgi_sagemaker.endpoint_network import EndpointNetwork
+from tgi_sagemaker.instance_types import find_instance_type
+
+
+class InferenceComponentEndpoint(Construct):
+    """Endpoint config + endpoint with one variant without a model, and managed instance scaling.
+
+    Models join it as inference components (``ScalableInferenceComponent``); SageMaker adds instances when a
+    component needs room for a copy and removes idle ones, down to ``min_instances`` (0: nothing runs, nothing
+    bills but storage).
+
+    :param role: execution role SageMaker uses for the endpoint (required once inference components are used).
+    :param instance_type: e.g. ``ml.g5.2xlarge``.
+    :param min_instances: lower bound of managed instance scaling. Default: 0.
+    :param max_instances: upper bound of managed instance scaling. Default: 2.
+    :param network: subnets and security groups of the variant (the components' models use the same). Default: none.
+    :param variant_name: Default: ``AllTraffic``.
+
+    CloudFormation creates the endpoint with one instance (``InitialInstanceCount`` cannot be 0); it goes away once
+    the components have scaled to zero copies. No ``KmsKeyId``/``VolumeSizeInGB``: GPU types have local NVMe.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        role: iam.IRole,
+        instance_type: str,
+        min_instances: int = 0,
+        max_instances: int = 2,
+        network: EndpointNetwork | None = None,
+        variant_name: str = "AllTraffic",
+    ) -> None:
+        super().__init__(scope, construct_id)
+        _validate(instance_type, min_instances, max_instances)
+        self.variant_name = variant_name
+        self.instance_type = instance_type
+        self.max_instances = max_instances
+        vpc_config = None
+        if network is not None:
+            vpc_config = sagemaker.CfnEndpointConfig.VpcConfigProperty(
+                security_group_ids=network.security_group_ids, subnets=network.subnet_ids
+            )
+        self.endpoint_config = sagemaker.CfnEndpointConfig(
+            self,
+            "EndpointConfig",
+            execution_role_arn=role.role_arn,
+            vpc_config=vpc_config,
+            production_variants=[
+                sagemaker.CfnEndpointConfig.ProductionVariantProperty(
+                    variant_name=variant_name,
+                    instance_type=instance_type,
+                    initial_instance_count=1,
+                    managed_instance_scaling=sagemaker.CfnEndpointConfig.ManagedInstanceScalingProperty(
+                        status="ENABLED", min_instance_count=min_instances, max_instance_count=max_instances
+                    ),
+                    routing_config=sagemaker.CfnEndpointConfig.RoutingConfigProperty(
+                        routing_strategy="LEAST_OUTSTANDING_REQUESTS"
+                    ),
+                )
+            ],
+        )
+        # SageMaker checks the role when it creates the endpoint: its policy must exist by then.
+        self.endpoint_config.node.add_dependency(role)
+        acknowledge(
+            self.endpoint_config,
+            {
+                "HIPAA.Security::HIPAA.Security-SageMakerEndpointConfigurationKMSKeyConfigured": "GPU instance types "
+                "use local NVMe instance storage, encrypted by the hardware; CreateEndpointConfig rejects KmsKeyId "
+                "for them.",
+            },
+        )
+        self.endpoint = sagemaker.CfnEndpoint(
+            self, "Endpoint", endpoint_config_name=self.endpoint_config.attr_endpoint_config_name
+        )
+
+    @property
+    def endpoint_name(self) -> str:
+        return self.endpoint.attr_endpoint_name
+
+    @property
+    def endpoint_arn(self) -> str:
+        return self.endpoint.ref
+
+
+def _validate(instance_type: str, min_instances: int, max_instances: int) -> None:
+    problems = []
+    if not cdk.Token.is_unresolved(instance_type) and find_instance_type(instance_type) is None:
+        problems.append(f"instance_type {instance_type!r} is not a known GPU instance type; use e.g. 'ml.g5.2xlarge'")
+    if min_instances < 0:
+        problems.append(f"min_instances {min_instances} must be >= 0")
+    if max_instances < max(1, min_instances):
+        problems.append(f"max_instances {max_instances} must be >= 1 and >= min_instances {min_instances}")
+    if problems:
+        raise ValueError("InferenceComponentEndpoint: " + "; ".join(problems))

@@ -1,0 +1,222 @@
+"""A model as an inference component whose copies autoscale between zero and a maximum."""
+
+from __future__ import annotations
+
+import re
+
+import aws_cdk as cdk
+from aws_cdk import aws_applicationautoscaling as appscaling
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sagemaker as sagemaker
+from constructs import Construct
+
+from tgi_sagemaker.inference_component_endpoint import InferenceComponentEndpoint
+from tgi_sagemaker.instance_types import find_instance_type
+
+_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
+COOLDOWN_RANGE = (0, 3600)
+STARTUP_TIMEOUT_RANGE = (60, 3600)
+
+
+class ScalableInferenceComponent(Construct):
+    """``AWS::SageMaker::InferenceComponent`` with copy-count autoscaling that reaches zero and wakes on demand.
+
+    - target tracking on ``SageMakerInferenceComponentConcurrentRequestsPerCopyHighResolution``;
+    - scale out from zero: target tracking cannot leave 0 copies, so an alarm on ``NoCapacityInvocationFailures``
+      (requests that found no copy) triggers a step policy that adds one copy.
+
+    :param endpoint: the endpoint to join.
+    :param model_name: the SageMaker model the component serves (``TgiModel.model_name``).
+    :param accelerators_per_copy: GPUs a copy gets (``NumberOfAcceleratorDevicesRequired``; = SM_NUM_GPUS).
+    :param min_memory_mb: host memory reserved for a copy (``MinMemoryRequiredInMb``, required by the API).
+    :param min_copies: Default: 0 (scale to zero).
+    :param max_copies: Default: 1.
+    :param concurrent_requests_per_copy: target tracking target. Default: 5.
+    :param scale_in_cooldown: Default: 5 minutes.
+    :param scale_out_cooldown: Default: 1 minute.
+    :param scale_out_from_zero_cooldown: pause after the alarm added a copy, while it starts. Default: 5 minutes.
+    :param model_data_download_timeout: Default: 30 minutes.
+    :param container_startup_health_check_timeout: Default: 30 minutes.
+    :param component_name: Default: derived from the construct path, unique in the stack's account and region,
+        stable across updates (the autoscaling resource id is built from it; the API returns no name attribute).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        endpoint: InferenceComponentEndpoint,
+        model_name: str,
+        accelerators_per_copy: int,
+        min_memory_mb: int,
+        min_copies: int = 0,
+        max_copies: int = 1,
+        concurrent_requests_per_copy: float = 5.0,
+        scale_in_cooldown: cdk.Duration | None = None,
+        scale_out_cooldown: cdk.Duration | None = None,
+        scale_out_from_zero_cooldown: cdk.Duration | None = None,
+        model_data_download_timeout: cdk.Duration | None = None,
+        container_startup_health_check_timeout: cdk.Duration | None = None,
+        component_name: str | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        cooldowns = {
+            "scale_in_cooldown": (scale_in_cooldown or cdk.Duration.minutes(5)).to_seconds(),
+            "scale_out_cooldown": (scale_out_cooldown or cdk.Duration.minutes(1)).to_seconds(),
+            "scale_out_from_zero_cooldown": (scale_out_from_zero_cooldown or cdk.Duration.minutes(5)).to_seconds(),
+        }
+        timeouts = {
+            "model_data_download_timeout": (model_data_download_timeout or cdk.Duration.minutes(30)).to_seconds(),
+            "container_startup_health_check_timeout": (
+                container_startup_health_check_timeout or cdk.Duration.minutes(30)
+            ).to_seconds(),
+        }
+        self.component_name = component_name or cdk.Names.unique_resource_name(self, max_length=63, separator="-")
+        _validate(
+            endpoint, self.component_name, accelerators_per_copy, min_memory_mb, min_copies, max_copies,
+            concurrent_requests_per_copy, cooldowns, timeouts,
+        )  # fmt: skip
+        self.endpoint = endpoint
+        self.component = sagemaker.CfnInferenceComponent(
+            self,
+            "Component",
+            inference_component_name=self.component_name,
+            endpoint_name=endpoint.endpoint_name,
+            variant_name=endpoint.variant_name,
+            specification=sagemaker.CfnInferenceComponent.InferenceComponentSpecificationProperty(
+                model_name=model_name,
+                compute_resource_requirements=sagemaker.CfnInferenceComponent.InferenceComponentComputeResourceRequirementsProperty(
+                    number_of_accelerator_devices_required=accelerators_per_copy,
+                    min_memory_required_in_mb=min_memory_mb,
+                ),
+                startup_parameters=sagemaker.CfnInferenceComponent.InferenceComponentStartupParametersProperty(
+                    model_data_download_timeout_in_seconds=int(timeouts["model_data_download_timeout"]),
+                    container_startup_health_check_timeout_in_seconds=int(
+                        timeouts["container_startup_health_check_timeout"]
+                    ),
+                ),
+            ),
+            # Created with one copy (whether the API takes 0 at create is unverified); autoscaling takes it to 0.
+            runtime_config=sagemaker.CfnInferenceComponent.InferenceComponentRuntimeConfigProperty(copy_count=1),
+        )
+        self.scalable_target = appscaling.ScalableTarget(
+            self,
+            "ScalableTarget",
+            service_namespace=appscaling.ServiceNamespace.SAGEMAKER,
+            resource_id=f"inference-component/{self.component_name}",
+            scalable_dimension="sagemaker:inference-component:DesiredCopyCount",
+            min_capacity=min_copies,
+            max_capacity=max_copies,
+        )
+        # The resource id is a plain string: without this, CloudFormation could register it before the component.
+        self.scalable_target.node.add_dependency(self.component)
+        self.target_tracking_policy = self.scalable_target.scale_to_track_metric(
+            "ConcurrentRequestsPerCopy",
+            target_value=concurrent_requests_per_copy,
+            predefined_metric=appscaling.PredefinedMetric.SAGEMAKER_INFERENCE_COMPONENT_CONCURRENT_REQUESTS_PER_COPY_HIGH_RESOLUTION,
+            scale_in_cooldown=cdk.Duration.seconds(cooldowns["scale_in_cooldown"]),
+            scale_out_cooldown=cdk.Duration.seconds(cooldowns["scale_out_cooldown"]),
+        )
+        self.scale_out_from_zero_action = appscaling.StepScalingAction(
+            self,
+            "ScaleOutFromZero",
+            scaling_target=self.scalable_target,
+            adjustment_type=appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
+            metric_aggregation_type=appscaling.MetricAggregationType.MAXIMUM,
+            cooldown=cdk.Duration.seconds(cooldowns["scale_out_from_zero_cooldown"]),
+        )
+        self.scale_out_from_zero_action.add_adjustment(adjustment=1, lower_bound=0)
+        self.scale_out_from_zero_alarm = cloudwatch.Alarm(
+            self,
+            "NoCapacityAlarm",
+            alarm_description="Requests found no copy of the model: add one (scale out from zero)",
+            metric=self.metric("NoCapacityInvocationFailures", statistic="Maximum"),
+            threshold=1,
+            evaluation_periods=1,
+            datapoints_to_alarm=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        self.scale_out_from_zero_alarm.add_alarm_action(
+            cloudwatch_actions.ApplicationScalingAction(self.scale_out_from_zero_action)
+        )
+
+    def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Allow ``grantee`` to invoke this component (streaming or not) through its endpoint."""
+        return iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"],
+            resource_arns=[self.endpoint.endpoint_arn],
+        )
+
+    def metric(
+        self, metric_name: str, *, statistic: str = "Average", period: cdk.Duration | None = None
+    ) -> cloudwatch.Metric:
+        """A metric of this component in ``AWS/SageMaker`` (``NoCapacityInvocationFailures``, ``ModelLatency``...)."""
+        return cloudwatch.Metric(
+            namespace="AWS/SageMaker",
+            metric_name=metric_name,
+            dimensions_map={"InferenceComponentName": self.component_name},
+            statistic=statistic,
+            period=period or cdk.Duration.minutes(1),
+        )
+
+    def metric_copy_count(self) -> cloudwatch.Metric:
+        return cloudwatch.Metric(
+            namespace="/aws/sagemaker/InferenceComponents",
+            metric_name="CopyCount",
+            dimensions_map={"InferenceComponentName": self.component_name},
+            statistic="Maximum",
+            period=cdk.Duration.minutes(1),
+        )
+
+
+def _validate(
+    endpoint: InferenceComponentEndpoint,
+    name: str,
+    accelerators: int,
+    min_memory_mb: int,
+    min_copies: int,
+    max_copies: int,
+    target: float,
+    cooldowns: dict[str, float],
+    timeouts: dict[str, float],
+) -> None:
+    problems = []
+    if not cdk.Token.is_unresolved(name) and not (len(name) <= 63 and _NAME.match(name)):
+        problems.append(f"component_name {name!r} must be 1-63 letters, digits and '-', not starting with '-'")
+    instance = None if cdk.Token.is_unresolved(endpoint.instance_type) else find_instance_type(endpoint.instance_type)
+    if accelerators < 1:
+        problems.append(f"accelerators_per_copy {accelerators} must be >= 1")
+    elif instance is not None and accelerators > instance.gpu_count:
+        problems.append(
+            f"accelerators_per_copy {accelerators} is above the {instance.gpu_count} GPU(s) of {instance.name}"
+        )
+    if instance is not None and not 1 <= min_memory_mb <= instance.memory_gib * 1024:
+        problems.append(
+            f"min_memory_mb {min_memory_mb} must be between 1 and {instance.memory_gib * 1024} on {instance.name}"
+        )
+    if min_copies < 0:
+        problems.append(f"min_copies {min_copies} must be >= 0")
+    if max_copies < max(1, min_copies):
+        problems.append(f"max_copies {max_copies} must be >= 1 and >= min_copies {min_copies}")
+    if instance is not None and accelerators >= 1:
+        room = endpoint.max_instances * (instance.gpu_count // accelerators)
+        if max_copies > room:
+            problems.append(
+                f"max_copies {max_copies} do not fit on {endpoint.max_instances} x {instance.name} ({room} fit)"
+            )
+    if target <= 0:
+        problems.append(f"concurrent_requests_per_copy {target} must be > 0")
+    for label, seconds in cooldowns.items():
+        if not COOLDOWN_RANGE[0] <= seconds <= COOLDOWN_RANGE[1]:
+            problems.append(f"{label} {seconds:g}s must be between {COOLDOWN_RANGE[0]} and {COOLDOWN_RANGE[1]} seconds")
+    for label, seconds in timeouts.items():
+        if not STARTUP_TIMEOUT_RANGE[0] <= seconds <= STARTUP_TIMEOUT_RANGE[1]:
+            low, high = STARTUP_TIMEOUT_RANGE
+            problems.append(f"{label} {seconds:g}s must be between {low} and {high} seconds")
+    if problems:
+        raise ValueError("ScalableInferenceComponent: " + "; ".join(problems))
