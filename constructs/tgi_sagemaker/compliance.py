@@ -21,6 +21,18 @@ def acknowledge(scope: IConstruct, rule_reasons: dict[str, str]) -> None:
         cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=rule, reason=reason))
 
 
+def acknowledge_local_nvme_encryption(endpoint_config: IConstruct) -> None:
+    """Endpoint configs for GPU instance types carry no KMS key: the platform refuses one for local NVMe."""
+    acknowledge(
+        endpoint_config,
+        {
+            "HIPAA.Security::HIPAA.Security-SageMakerEndpointConfigurationKMSKeyConfigured": "GPU instance types "
+            "use local NVMe instance storage, encrypted by the hardware; CreateEndpointConfig rejects KmsKeyId "
+            "for them.",
+        },
+    )
+
+
 def nag_arn_text(stack: cdk.Stack, service: str, resource: str) -> str:
     """An ARN as cdk-nag prints it in a granular finding id: pseudo parameters as ``<AWS::Region>`` and so on,
     literals where the stack's environment is known."""

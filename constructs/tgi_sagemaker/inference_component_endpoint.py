@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from tgi_sagemaker.compliance import acknowledge
+from tgi_sagemaker.compliance import acknowledge_local_nvme_encryption
 from tgi_sagemaker.endpoint_network import EndpointNetwork
-from tgi_sagemaker.instance_types import find_instance_type
+from tgi_sagemaker.prop_checks import known_instance_type, raise_problems
 
 
 class InferenceComponentEndpoint(Construct):
@@ -73,14 +72,7 @@ class InferenceComponentEndpoint(Construct):
         )
         # SageMaker checks the role when it creates the endpoint: its policy must exist by then.
         self.endpoint_config.node.add_dependency(role)
-        acknowledge(
-            self.endpoint_config,
-            {
-                "HIPAA.Security::HIPAA.Security-SageMakerEndpointConfigurationKMSKeyConfigured": "GPU instance types "
-                "use local NVMe instance storage, encrypted by the hardware; CreateEndpointConfig rejects KmsKeyId "
-                "for them.",
-            },
-        )
+        acknowledge_local_nvme_encryption(self.endpoint_config)
         self.endpoint = sagemaker.CfnEndpoint(
             self, "Endpoint", endpoint_config_name=self.endpoint_config.attr_endpoint_config_name
         )
@@ -95,12 +87,10 @@ class InferenceComponentEndpoint(Construct):
 
 
 def _validate(instance_type: str, min_instances: int, max_instances: int) -> None:
-    problems = []
-    if not cdk.Token.is_unresolved(instance_type) and find_instance_type(instance_type) is None:
-        problems.append(f"instance_type {instance_type!r} is not a known GPU instance type; use e.g. 'ml.g5.2xlarge'")
+    problems: list[str] = []
+    known_instance_type(instance_type, problems)
     if min_instances < 0:
         problems.append(f"min_instances {min_instances} must be >= 0")
     if max_instances < max(1, min_instances):
         problems.append(f"max_instances {max_instances} must be >= 1 and >= min_instances {min_instances}")
-    if problems:
-        raise ValueError("InferenceComponentEndpoint: " + "; ".join(problems))
+    raise_problems("InferenceComponentEndpoint", problems)

@@ -9,10 +9,14 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from tgi_sagemaker.compliance import acknowledge
-from tgi_sagemaker.instance_types import find_instance_type
-
-STARTUP_TIMEOUT_RANGE = (60, 3600)
+from tgi_sagemaker.compliance import acknowledge_local_nvme_encryption
+from tgi_sagemaker.prop_checks import (
+    STARTUP_TIMEOUT_RANGE,
+    known_instance_type,
+    raise_problems,
+    startup_timeouts,
+    within,
+)
 
 
 class InstanceEndpoint(Construct):
@@ -51,9 +55,8 @@ class InstanceEndpoint(Construct):
         variant_name: str = "AllTraffic",
     ) -> None:
         super().__init__(scope, construct_id)
-        download = (model_data_download_timeout or cdk.Duration.minutes(30)).to_seconds()
-        startup = (container_startup_health_check_timeout or cdk.Duration.minutes(30)).to_seconds()
-        _validate(instance_type, min_instances, max_instances, invocations_per_instance, download, startup)
+        timeouts = startup_timeouts(model_data_download_timeout, container_startup_health_check_timeout)
+        _validate(instance_type, min_instances, max_instances, invocations_per_instance, timeouts)
         self.variant_name = variant_name
         self.endpoint_config = sagemaker.CfnEndpointConfig(
             self,
@@ -64,22 +67,17 @@ class InstanceEndpoint(Construct):
                     model_name=model_name,
                     instance_type=instance_type,
                     initial_instance_count=min_instances,
-                    model_data_download_timeout_in_seconds=download,
-                    container_startup_health_check_timeout_in_seconds=startup,
+                    model_data_download_timeout_in_seconds=int(timeouts["model_data_download_timeout"]),
+                    container_startup_health_check_timeout_in_seconds=int(
+                        timeouts["container_startup_health_check_timeout"]
+                    ),
                     routing_config=sagemaker.CfnEndpointConfig.RoutingConfigProperty(
                         routing_strategy="LEAST_OUTSTANDING_REQUESTS"
                     ),
                 )
             ],
         )
-        acknowledge(
-            self.endpoint_config,
-            {
-                "HIPAA.Security::HIPAA.Security-SageMakerEndpointConfigurationKMSKeyConfigured": "GPU instance types "
-                "use local NVMe instance storage, encrypted by the hardware; CreateEndpointConfig rejects KmsKeyId "
-                "for them.",
-            },
-        )
+        acknowledge_local_nvme_encryption(self.endpoint_config)
         self.endpoint = sagemaker.CfnEndpoint(
             self, "Endpoint", endpoint_config_name=self.endpoint_config.attr_endpoint_config_name
         )
@@ -136,23 +134,15 @@ class InstanceEndpoint(Construct):
 
 
 def _validate(
-    instance_type: str, min_instances: int, max_instances: int, target: float, download: float, startup: float
+    instance_type: str, min_instances: int, max_instances: int, target: float, timeouts: dict[str, float]
 ) -> None:
-    problems = []
-    if not cdk.Token.is_unresolved(instance_type) and find_instance_type(instance_type) is None:
-        problems.append(f"instance_type {instance_type!r} is not a known GPU instance type; use e.g. 'ml.g5.2xlarge'")
+    problems: list[str] = []
+    known_instance_type(instance_type, problems)
     if min_instances < 1:
         problems.append(f"min_instances {min_instances} must be >= 1 (instance-based variants cannot scale to 0)")
     if max_instances < min_instances:
         problems.append(f"max_instances {max_instances} must be >= min_instances {min_instances}")
     if target <= 0:
         problems.append(f"invocations_per_instance {target} must be > 0")
-    low, high = STARTUP_TIMEOUT_RANGE
-    for name, seconds in (
-        ("model_data_download_timeout", download),
-        ("container_startup_health_check_timeout", startup),
-    ):
-        if not low <= seconds <= high:
-            problems.append(f"{name} {seconds:g}s must be between {low} and {high} seconds")
-    if problems:
-        raise ValueError("InstanceEndpoint: " + "; ".join(problems))
+    within(timeouts, STARTUP_TIMEOUT_RANGE, problems)
+    raise_problems("InstanceEndpoint", problems)

@@ -13,11 +13,16 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from tgi_sagemaker.inference_component_endpoint import InferenceComponentEndpoint
-from tgi_sagemaker.instance_types import find_instance_type
+from tgi_sagemaker.prop_checks import (
+    COOLDOWN_RANGE,
+    STARTUP_TIMEOUT_RANGE,
+    known_instance_type,
+    raise_problems,
+    startup_timeouts,
+    within,
+)
 
 _NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
-COOLDOWN_RANGE = (0, 3600)
-STARTUP_TIMEOUT_RANGE = (60, 3600)
 
 
 class ScalableInferenceComponent(Construct):
@@ -68,12 +73,7 @@ class ScalableInferenceComponent(Construct):
             "scale_out_cooldown": (scale_out_cooldown or cdk.Duration.minutes(1)).to_seconds(),
             "scale_out_from_zero_cooldown": (scale_out_from_zero_cooldown or cdk.Duration.minutes(5)).to_seconds(),
         }
-        timeouts = {
-            "model_data_download_timeout": (model_data_download_timeout or cdk.Duration.minutes(30)).to_seconds(),
-            "container_startup_health_check_timeout": (
-                container_startup_health_check_timeout or cdk.Duration.minutes(30)
-            ).to_seconds(),
-        }
+        timeouts = startup_timeouts(model_data_download_timeout, container_startup_health_check_timeout)
         self.component_name = component_name or cdk.Names.unique_resource_name(self, max_length=63, separator="-")
         _validate(
             endpoint, self.component_name, accelerators_per_copy, min_memory_mb, min_copies, max_copies,
@@ -185,10 +185,10 @@ def _validate(
     cooldowns: dict[str, float],
     timeouts: dict[str, float],
 ) -> None:
-    problems = []
+    problems: list[str] = []
     if not cdk.Token.is_unresolved(name) and not (len(name) <= 63 and _NAME.match(name)):
         problems.append(f"component_name {name!r} must be 1-63 letters, digits and '-', not starting with '-'")
-    instance = None if cdk.Token.is_unresolved(endpoint.instance_type) else find_instance_type(endpoint.instance_type)
+    instance = known_instance_type(endpoint.instance_type, problems)
     if accelerators < 1:
         problems.append(f"accelerators_per_copy {accelerators} must be >= 1")
     elif instance is not None and accelerators > instance.gpu_count:
@@ -211,12 +211,6 @@ def _validate(
             )
     if target <= 0:
         problems.append(f"concurrent_requests_per_copy {target} must be > 0")
-    for label, seconds in cooldowns.items():
-        if not COOLDOWN_RANGE[0] <= seconds <= COOLDOWN_RANGE[1]:
-            problems.append(f"{label} {seconds:g}s must be between {COOLDOWN_RANGE[0]} and {COOLDOWN_RANGE[1]} seconds")
-    for label, seconds in timeouts.items():
-        if not STARTUP_TIMEOUT_RANGE[0] <= seconds <= STARTUP_TIMEOUT_RANGE[1]:
-            low, high = STARTUP_TIMEOUT_RANGE
-            problems.append(f"{label} {seconds:g}s must be between {low} and {high} seconds")
-    if problems:
-        raise ValueError("ScalableInferenceComponent: " + "; ".join(problems))
+    within(cooldowns, COOLDOWN_RANGE, problems)
+    within(timeouts, STARTUP_TIMEOUT_RANGE, problems)
+    raise_problems("ScalableInferenceComponent", problems)
