@@ -76,9 +76,16 @@ class ScalableInferenceComponent(Construct):
         timeouts = startup_timeouts(model_data_download_timeout, container_startup_health_check_timeout)
         self.component_name = component_name or cdk.Names.unique_resource_name(self, max_length=63, separator="-")
         _validate(
-            endpoint, self.component_name, accelerators_per_copy, min_memory_mb, min_copies, max_copies,
-            concurrent_requests_per_copy, cooldowns, timeouts,
-        )  # fmt: skip
+            endpoint,
+            self.component_name,
+            accelerators_per_copy,
+            min_memory_mb,
+            min_copies,
+            max_copies,
+            concurrent_requests_per_copy,
+            cooldowns,
+            timeouts,
+        )
         self.endpoint = endpoint
         self.component = sagemaker.CfnInferenceComponent(
             self,

@@ -16,16 +16,31 @@ from tgi_sagemaker.sizing import (
     weights_fit,
 )
 
-FAMILY_GPUS = {"xlarge": 1, "2xlarge": 1, "4xlarge": 1, "8xlarge": 1, "16xlarge": 1, "12xlarge": 4, "24xlarge": 4,
-               "48xlarge": 8}  # fmt: skip
+FAMILY_GPUS = {
+    "xlarge": 1,
+    "2xlarge": 1,
+    "4xlarge": 1,
+    "8xlarge": 1,
+    "16xlarge": 1,
+    "12xlarge": 4,
+    "24xlarge": 4,
+    "48xlarge": 8,
+}
 
 
 def test_catalog_holds_r1_r1_zero_and_the_six_distills() -> None:
-    assert sorted(m.short_name for m in MODELS.values()) == sorted([
-        "DeepSeek-R1", "DeepSeek-R1-Zero", "DeepSeek-R1-Distill-Qwen-1.5B", "DeepSeek-R1-Distill-Qwen-7B",
-        "DeepSeek-R1-Distill-Llama-8B", "DeepSeek-R1-Distill-Qwen-14B", "DeepSeek-R1-Distill-Qwen-32B",
-        "DeepSeek-R1-Distill-Llama-70B",
-    ])  # fmt: skip
+    assert sorted(m.short_name for m in MODELS.values()) == sorted(
+        [
+            "DeepSeek-R1",
+            "DeepSeek-R1-Zero",
+            "DeepSeek-R1-Distill-Qwen-1.5B",
+            "DeepSeek-R1-Distill-Qwen-7B",
+            "DeepSeek-R1-Distill-Llama-8B",
+            "DeepSeek-R1-Distill-Qwen-14B",
+            "DeepSeek-R1-Distill-Qwen-32B",
+            "DeepSeek-R1-Distill-Llama-70B",
+        ]
+    )
     assert find_model("DEEPSEEK-AI/deepseek-r1-distill-llama-8b") is MODELS["deepseek-ai/DeepSeek-R1-Distill-Llama-8B"]
 
 
@@ -39,8 +54,13 @@ def test_g_families_have_every_size_with_the_right_gpu_count(family: str) -> Non
 
 
 def test_p_families_have_eight_gpus_of_their_memory() -> None:
-    expected = {"ml.p4d.24xlarge": 40, "ml.p4de.24xlarge": 80, "ml.p5.48xlarge": 80, "ml.p5e.48xlarge": 141,
-                "ml.p5en.48xlarge": 141}  # fmt: skip
+    expected = {
+        "ml.p4d.24xlarge": 40,
+        "ml.p4de.24xlarge": 80,
+        "ml.p5.48xlarge": 80,
+        "ml.p5e.48xlarge": 141,
+        "ml.p5en.48xlarge": 141,
+    }
     for name, memory in expected.items():
         assert (INSTANCE_TYPES[name].gpu_count, INSTANCE_TYPES[name].gpu_memory_gib) == (8, memory)
     assert len(INSTANCE_TYPES) == 3 * 8 + 5
@@ -77,8 +97,9 @@ def test_kv_cache_capacity_of_the_default_deployment() -> None:
     # 0.9 x 24 GiB - 16.1 GB of weights = 7.09 GB; 32 layers x 8 KV heads x 128 x 2 (K, V) x 2 bytes = 128 KiB
     tokens = kv_cache_token_capacity(llama8b.weights_bytes, INSTANCE_TYPES["ml.g5.2xlarge"], 1, llama8b.attention, None)
     assert tokens == int((0.9 * 24 * 1024**3 - 16.1e9) // (128 * 1024))
-    fp8 = kv_cache_token_capacity(llama8b.weights_bytes, INSTANCE_TYPES["ml.g5.2xlarge"], 1, llama8b.attention,
-                                  "fp8_e4m3fn")  # fmt: skip
+    fp8 = kv_cache_token_capacity(
+        llama8b.weights_bytes, INSTANCE_TYPES["ml.g5.2xlarge"], 1, llama8b.attention, "fp8_e4m3fn"
+    )
     assert fp8 == pytest.approx(2 * tokens, abs=1)
 
 

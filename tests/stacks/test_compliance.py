@@ -17,8 +17,11 @@ from tgi_sagemaker.compliance import unacknowledged_findings
 from tgi_sagemaker.model_catalog import MODELS
 
 NAG_PACKS = ("AwsSolutions::", "HIPAA.Security::")
-EXISTING_VPC = {"vpc": "existing", "vpc_id": "vpc-0a1b2c3d4e5f60718", "subnet_ids": ["subnet-0a1b2c3d4e5f60718",
-                "subnet-1a1b2c3d4e5f60718"]}  # fmt: skip
+EXISTING_VPC = {
+    "vpc": "existing",
+    "vpc_id": "vpc-0a1b2c3d4e5f60718",
+    "subnet_ids": ["subnet-0a1b2c3d4e5f60718", "subnet-1a1b2c3d4e5f60718"],
+}
 
 
 def _variants() -> dict[str, dict[str, Any]]:

@@ -71,9 +71,14 @@ def test_hub_weights_leave_network_isolation_off_and_the_model_in_the_vpc(defaul
     security_group = template.find_resources("AWS::EC2::SecurityGroup")[group_id]["Properties"]
     assert "SecurityGroupIngress" not in security_group
     assert security_group["SecurityGroupEgress"] == [
-        {"CidrIp": "0.0.0.0/0", "Description": "Hugging Face Hub over HTTPS", "FromPort": 443, "IpProtocol": "tcp",
-         "ToPort": 443}
-    ]  # fmt: skip
+        {
+            "CidrIp": "0.0.0.0/0",
+            "Description": "Hugging Face Hub over HTTPS",
+            "FromPort": 443,
+            "IpProtocol": "tcp",
+            "ToPort": 443,
+        }
+    ]
 
 
 def test_new_vpc_has_one_nat_gateway_an_s3_endpoint_and_flow_logs(default_app: Synthesized) -> None:

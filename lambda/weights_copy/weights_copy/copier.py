@@ -1,0 +1,268 @@
+"""Copy one Hub file into S3: parallel range GETs, multipart upload, in-order SHA-256, complete only on a match.
+
+Memory stays below ``max_in_flight x part_size`` whatever the file size: a part is fetched only when it is
+within ``max_in_flight`` parts of the next one to hash, and its bytes are dropped once hashed and uploaded.
+An object only becomes visible (CompleteMultipartUpload / PutObject) after its size and hash matched the Hub's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from weights_copy.errors import ExpiredUrlError, IntegrityError, TransientError
+from weights_copy.http import Response
+from weights_copy.hub import FileLocation, HubApi, HubFile
+from weights_copy.retry import RetryPolicy, with_retries
+
+log = logging.getLogger(__name__)
+MIB = 1024 * 1024
+S3_MIN_PART = 5 * MIB
+S3_MAX_PARTS = 10_000
+_S3_TRANSIENT = {"SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout", "503", "500"}
+
+
+@dataclass(frozen=True)
+class CopySettings:
+    part_size: int = 64 * MIB
+    """Bytes a range GET and an UploadPart carry; grown automatically for files over 10,000 parts."""
+    max_in_flight: int = 8
+    """Parts fetched at once (parallel connections); also the most parts held in memory."""
+
+    def part_size_for(self, size: int) -> int:
+        needed = -(-size // S3_MAX_PARTS)
+        return max(self.part_size, S3_MIN_PART, -(-needed // MIB) * MIB)
+
+
+@dataclass(frozen=True)
+class CopyResult:
+    path: str
+    key: str
+    status: str  # "copied" | "skipped"
+    bytes_copied: int
+
+
+def object_metadata(commit: str, file: HubFile) -> dict[str, str]:
+    return {"sha256": file.sha256 or "", "git-oid": file.git_oid or "", "commit": commit}
+
+
+def already_copied(s3: Any, bucket: str, key: str, file: HubFile) -> bool:
+    """The object exists with the same size and the same content hash the Hub lists."""
+    try:
+        head = s3.head_object(Bucket=bucket, Key=key)
+    except ClientError as error:
+        if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+            return False
+        raise
+    metadata = head.get("Metadata", {})
+    same_hash = (file.sha256 and metadata.get("sha256") == file.sha256) or (
+        not file.sha256 and file.git_oid and metadata.get("git-oid") == file.git_oid
+    )
+    return bool(same_hash) and head["ContentLength"] == file.size
+
+
+def abort_unfinished_uploads(s3: Any, bucket: str, prefix: str) -> int:
+    """Abort multipart uploads left under ``prefix`` (a killed run); returns how many."""
+    aborted = 0
+    for page in s3.get_paginator("list_multipart_uploads").paginate(Bucket=bucket, Prefix=prefix):
+        for upload in page.get("Uploads", []):
+            s3.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+            aborted += 1
+    return aborted
+
+
+class _Verifier:
+    """SHA-256 (LFS) or git blob SHA-1 (non-LFS) over bytes fed in order."""
+
+    def __init__(self, file: HubFile) -> None:
+        self.file = file
+        if file.sha256:
+            self._hash = hashlib.sha256()
+        else:
+            self._hash = hashlib.sha1(usedforsecurity=False)
+            self._hash.update(f"blob {file.size}\0".encode())
+        self.size = 0
+
+    def update(self, data: bytes) -> None:
+        self._hash.update(data)
+        self.size += len(data)
+
+    def check(self) -> None:
+        expected = self.file.sha256 or self.file.git_oid
+        actual = self._hash.hexdigest()
+        if self.size != self.file.size or actual != expected:
+            raise IntegrityError(
+                f"{self.file.path}: got {self.size} bytes hashing {actual[:16]}..., "
+                f"the Hub lists {self.file.size} bytes hashing {(expected or '')[:16]}..."
+            )
+
+
+class FileCopier:
+    """Copies files of one commit; one instance per Lambda invocation or shell run."""
+
+    def __init__(
+        self,
+        hub: HubApi,
+        s3: Any,
+        settings: CopySettings | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.hub = hub
+        self.s3 = s3
+        self.settings = settings or CopySettings()
+        self.retry = retry or hub.retry
+
+    def copy(self, *, repo_id: str, commit: str, file: HubFile, bucket: str, key: str) -> CopyResult:
+        if already_copied(self.s3, bucket, key, file):
+            log.info("skip %s: s3://%s/%s already holds it", file.path, bucket, key)
+            return CopyResult(file.path, key, "skipped", 0)
+        abort_unfinished_uploads(self.s3, bucket, key)  # leftovers of a killed run for exactly this key
+        part_size = self.settings.part_size_for(file.size)
+        small = file.size <= part_size
+        location = _SharedLocation(lambda: self.hub.locate(repo_id, commit, file.path, file.size if small else 1))
+        metadata = object_metadata(commit, file)
+        if small:
+            self._put_small(location, file, bucket, key, metadata)
+        else:
+            self._multipart(location, file, bucket, key, metadata, part_size)
+        log.info("copied %s (%d bytes) to s3://%s/%s", file.path, file.size, bucket, key)
+        return CopyResult(file.path, key, "copied", file.size)
+
+    def _fetch(self, location: _SharedLocation, file: HubFile, start: int, end: int) -> bytes:
+        def attempt() -> bytes:
+            current, served = location.get()
+            if served is not None and served.status in (200, 206) and len(served.body) == file.size and start == 0:
+                return served.body[: end + 1] if end + 1 < file.size else served.body  # came with the resolve
+            response = self.hub.get_range(current, start, end)
+            if response.status == 403:
+                location.refresh(current)
+                raise ExpiredUrlError(f"{file.path}: the CDN refused the signed URL (expired); resolving again")
+            if response.status == 429 or response.status >= 500:
+                raise TransientError(f"{file.path}: CDN answered {response.status}")
+            whole = response.status == 200 and start == 0 and len(response.body) == file.size
+            if response.status != 206 and not whole:
+                raise TransientError(f"{file.path}: range {start}-{end} answered {response.status}")
+            body = response.body[start : end + 1] if whole else response.body
+            if len(body) != end - start + 1:
+                raise TransientError(f"{file.path}: range {start}-{end} gave {len(body)} bytes")
+            return body
+
+        return with_retries(attempt, self.retry, f"get {file.path} [{start}-{end}]")
+
+    def _put_small(
+        self, location: _SharedLocation, file: HubFile, bucket: str, key: str, metadata: dict[str, str]
+    ) -> None:
+        data = self._fetch(location, file, 0, file.size - 1) if file.size else b""
+        verifier = _Verifier(file)
+        verifier.update(data)
+        verifier.check()
+        self._s3_call(lambda: self.s3.put_object(Bucket=bucket, Key=key, Body=data, Metadata=metadata), key)
+
+    def _multipart(
+        self,
+        location: _SharedLocation,
+        file: HubFile,
+        bucket: str,
+        key: str,
+        metadata: dict[str, str],
+        part_size: int,
+    ) -> None:
+        upload_id = self.s3.create_multipart_upload(Bucket=bucket, Key=key, Metadata=metadata)["UploadId"]
+        try:
+            etags = self._upload_parts(location, file, bucket, key, upload_id, part_size)
+            parts = [{"PartNumber": number, "ETag": etag} for number, etag in sorted(etags.items())]
+            self._s3_call(
+                lambda: self.s3.complete_multipart_upload(
+                    Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
+                ),
+                key,
+            )
+        except BaseException:
+            self.s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+            raise
+
+    def _upload_parts(
+        self, location: _SharedLocation, file: HubFile, bucket: str, key: str, upload_id: str, part_size: int
+    ) -> dict[int, str]:
+        count = -(-file.size // part_size)
+        window = self.settings.max_in_flight
+        verifier = _Verifier(file)
+        etags: dict[int, str] = {}
+        arrived: dict[int, bytes] = {}
+        next_to_hash = next_to_submit = 0
+
+        def transfer(index: int) -> tuple[int, bytes, str]:
+            start = index * part_size
+            end = min(file.size, start + part_size) - 1
+            data = self._fetch(location, file, start, end)
+            response = self._s3_call(
+                lambda: self.s3.upload_part(
+                    Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=index + 1, Body=data
+                ),
+                key,
+            )
+            return index, data, response["ETag"]
+
+        with ThreadPoolExecutor(max_workers=window, thread_name_prefix="part") as pool:
+            running: set[Future[tuple[int, bytes, str]]] = set()
+            try:
+                while next_to_hash < count:
+                    while next_to_submit < count and next_to_submit < next_to_hash + window:
+                        running.add(pool.submit(transfer, next_to_submit))
+                        next_to_submit += 1
+                    done, running = wait(running, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        index, data, etag = future.result()
+                        etags[index + 1] = etag
+                        arrived[index] = data
+                    while next_to_hash in arrived:
+                        verifier.update(arrived.pop(next_to_hash))
+                        next_to_hash += 1
+            except BaseException:
+                for future in running:
+                    future.cancel()
+                raise
+        verifier.check()
+        return etags
+
+    def _s3_call(self, call: Callable[[], Any], key: str) -> Any:
+        def attempt() -> Any:
+            try:
+                return call()
+            except ClientError as error:
+                code = error.response.get("Error", {}).get("Code", "")
+                if code in _S3_TRANSIENT:
+                    raise TransientError(f"S3 {code} on {key}") from error
+                raise
+
+        return with_retries(attempt, self.retry, f"s3 {key}")
+
+
+class _SharedLocation:
+    """The file's signed URL, shared by all part workers; the first worker to see it expire resolves it again.
+    A small file served by the Hub itself arrives with the resolve response, which is handed out once."""
+
+    def __init__(self, resolve: Callable[[], tuple[FileLocation, Response | None]]) -> None:
+        self._resolve = resolve
+        self._lock = threading.Lock()
+        self._location: FileLocation | None = None
+        self._served: Response | None = None
+
+    def get(self) -> tuple[FileLocation, Response | None]:
+        with self._lock:
+            if self._location is None:
+                self._location, self._served = self._resolve()
+            served, self._served = self._served, None
+            return self._location, served
+
+    def refresh(self, seen: FileLocation) -> None:
+        with self._lock:
+            if self._location is seen:
+                self._location = None

@@ -1,0 +1,39 @@
+"""What can go wrong in a copy, split by what to do about it: retry (transient) or stop and say why."""
+
+from __future__ import annotations
+
+
+class CopyError(Exception):
+    """A failure that retrying will not fix; the message says what to do."""
+
+
+class TransientError(Exception):
+    """A failure worth retrying (5xx, throttling, dropped or short reads)."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ExpiredUrlError(TransientError):
+    """The signed CDN URL was refused (expired): resolve the file again."""
+
+
+class GatedRepoError(CopyError):
+    pass
+
+
+class RepoNotFoundError(CopyError):
+    pass
+
+
+class RevisionNotFoundError(CopyError):
+    pass
+
+
+class EntryNotFoundError(CopyError):
+    pass
+
+
+class IntegrityError(TransientError):
+    """Bytes did not hash or size to what the Hub lists: the upload is aborted; a fresh attempt may succeed."""
