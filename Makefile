@@ -13,6 +13,8 @@ CONFIG ?=
 CDK_CONFIG := $(if $(CONFIG),-c config=$(CONFIG),)
 PLAN_CONFIG := $(if $(CONFIG),--config $(CONFIG),)
 # This machine's pip configuration names index folders that may not exist; pip warns about each on every run.
+# PYTHONWARNINGS=ignore on install: setuptools warns on every editable install that a same-named folder could
+# shadow the package (constructs/tgi_sagemaker), which is how this repository is laid out on purpose.
 PIP_NOISE := ^WARNING: Location '.*' is ignored
 
 .PHONY: install synth lint-templates plan test lint typecheck unit deploy destroy clean
@@ -20,7 +22,6 @@ PIP_NOISE := ^WARNING: Location '.*' is ignored
 $(VENV)/.installed: requirements.txt requirements-dev.txt constructs/pyproject.toml
 	python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --upgrade pip 2>&1 | { grep -v "$(PIP_NOISE)" || true; }
-	# PYTHONWARNINGS: setuptools warns on every editable install that a same-named folder could shadow the package.
 	PYTHONWARNINGS=ignore $(PYTHON) -m pip install --quiet -r requirements-dev.txt 2>&1 | { grep -v "$(PIP_NOISE)" || true; }
 	touch $@
 

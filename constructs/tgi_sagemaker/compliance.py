@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import aws_cdk as cdk
+import jsii
+from aws_cdk import aws_iam as iam
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks
 from constructs import IConstruct
 
@@ -55,3 +58,51 @@ def unacknowledged_findings(validation_report: Path) -> list[str]:
         for plugin in report["pluginReports"]
         for violation in plugin["violations"]
     ]
+
+
+def nag_text(stack: cdk.Stack, value: Any) -> str:
+    """A resolved value as cdk-nag writes it in a granular finding id (``<Logical.Arn>``, ``<AWS::Region>``, ...)."""
+    value = stack.resolve(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and len(value) == 1:
+        (function, argument), = value.items()
+        if function == "Ref":
+            return f"<{argument}>"
+        if function == "Fn::GetAtt":
+            return f"<{argument[0]}.{argument[1]}>"
+        if function == "Fn::Join":
+            return argument[0].join(nag_text(stack, part) for part in argument[1])
+    return json.dumps(value, separators=(",", ":"))
+
+
+@jsii.implements(cdk.IAspect)
+class _WildcardAcknowledger:
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def visit(self, node: IConstruct) -> None:
+        if not isinstance(node, iam.CfnPolicy):
+            return
+        stack = cdk.Stack.of(node)
+        document = stack.resolve(node.policy_document)
+        findings = set()
+        for statement in document.get("Statement", []):
+            for action in _as_list(statement.get("Action", [])):
+                if "*" in action:
+                    findings.add(f"AwsSolutions::AwsSolutions-IAM5[Action::{action}]")
+            for resource in _as_list(statement.get("Resource", [])):
+                text = nag_text(stack, resource)
+                if "*" in text:
+                    findings.add(f"AwsSolutions::AwsSolutions-IAM5[Resource::{text}]")
+        acknowledge(node, dict.fromkeys(sorted(findings), self.reason))
+
+
+def acknowledge_wildcards(scope: IConstruct, reason: str) -> None:
+    """Acknowledge, with ``reason``, exactly the IAM5 wildcards that the policies under ``scope`` hold at synth,
+    so a wildcard added later by someone else is still reported."""
+    cdk.Aspects.of(scope).add(_WildcardAcknowledger(reason))
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]

@@ -1,0 +1,226 @@
+"""Copy a Hub revision into the weights bucket at deploy time: a custom resource over a Step Functions Map.
+
+custom resource (Provider: on_event + is_complete, total wait under CloudFormation's hour)
+  on_event Create/Update: resolve revision -> commit, write manifest + Map items to S3, start the state machine
+  is_complete: RUNNING -> wait; SUCCEEDED -> {S3Uri, Commit}; FAILED -> the error, with its cause
+  on_event Delete: abort unfinished uploads under the prefix; objects stay unless delete_objects_on_delete
+state machine: distributed Map over the items (max concurrency a setting) -> copy-file Lambda, transient errors retried
+The Lambdas run outside any VPC (they need the Hub); the token is read from Secrets Manager at run time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from aws_cdk import custom_resources as cr
+from constructs import Construct
+
+from tgi_sagemaker.compliance import acknowledge, acknowledge_wildcards
+
+LAMBDA_SOURCE = Path(__file__).resolve().parents[2] / "lambda" / "weights_copy"
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+RETRYABLE_ERRORS = [
+    "TransientError",
+    "ExpiredUrlError",
+    "IntegrityError",
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+    "Sandbox.Timedout",
+]
+TOTAL_WAIT = cdk.Duration.minutes(55)  # CloudFormation gives a custom resource one hour
+
+
+class HubWeightsCopy(Construct):
+    """Copies ``repo_id@revision`` into ``bucket`` under ``models/<repo>/<commit>/`` when the stack deploys.
+
+    :param bucket: the weights bucket.
+    :param repo_id: Hub repo id.
+    :param revision: branch, tag or commit. Default: ``main``. A branch is resolved at deploy time; pin a commit
+        so that a redeploy copies (and serves) exactly the same bytes.
+    :param token_secret: secret holding a Hub token (gated or private repos). Default: none.
+    :param hub_endpoint: Default: ``https://huggingface.co`` (an enterprise mirror works too).
+    :param max_concurrency: files copied at once (Map concurrency). Default: 16.
+    :param part_size_mb: range-GET and UploadPart size. Default: 64.
+    :param max_in_flight: parallel parts per file (memory: part size x this). Default: 8.
+    :param memory_size_mb: copy Lambda memory. Default: 2048.
+    :param delete_objects_on_delete: delete the copied objects when the resource is deleted. Default: False.
+    :param code: the Lambda code. Default: ``lambda/weights_copy`` of this repository.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        bucket: s3.IBucket,
+        repo_id: str,
+        revision: str | None = None,
+        token_secret: secretsmanager.ISecret | None = None,
+        hub_endpoint: str = "https://huggingface.co",
+        max_concurrency: int = 16,
+        part_size_mb: int = 64,
+        max_in_flight: int = 8,
+        memory_size_mb: int = 2048,
+        delete_objects_on_delete: bool = False,
+        code: lambda_.Code | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        if part_size_mb * max_in_flight * 2 > memory_size_mb:
+            raise ValueError(
+                f"HubWeightsCopy: part_size_mb {part_size_mb} x max_in_flight {max_in_flight} needs about "
+                f"{part_size_mb * max_in_flight * 2} MB; memory_size_mb is {memory_size_mb}: raise it or lower them"
+            )
+        self.bucket = bucket
+        code = code or lambda_.Code.from_asset(str(LAMBDA_SOURCE), exclude=["__pycache__", "*.pyc", "README.md"])
+        environment = {
+            "BUCKET": bucket.bucket_name,
+            "HF_ENDPOINT": hub_endpoint,
+            "PART_SIZE_MB": str(part_size_mb),
+            "MAX_IN_FLIGHT": str(max_in_flight),
+            "DELETE_OBJECTS_ON_DELETE": "true" if delete_objects_on_delete else "false",
+        }
+        if token_secret is not None:
+            environment["HF_TOKEN_SECRET_ID"] = token_secret.secret_arn
+        models, manifests = bucket.arn_for_objects("models/*"), bucket.arn_for_objects("manifests/*")
+        self.copy_function = self._function(
+            "CopyFile", code, "weights_copy.handlers.copy_file", environment, cdk.Duration.minutes(15), memory_size_mb
+        )
+        self.on_event_function = self._function(
+            "OnEvent", code, "weights_copy.handlers.on_event", environment, cdk.Duration.minutes(5), 512
+        )
+        self.is_complete_function = self._function(
+            "IsComplete", code, "weights_copy.handlers.is_complete", environment, cdk.Duration.minutes(1), 256
+        )
+        multipart = ["s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
+        self._allow(self.copy_function, ["s3:GetObject", "s3:PutObject", *multipart], [models])
+        self._allow(self.copy_function, ["s3:ListBucketMultipartUploads"], [bucket.bucket_arn])
+        self._allow(self.on_event_function, ["s3:PutObject"], [manifests])
+        self._allow(self.on_event_function, [*multipart, "s3:DeleteObject"] if delete_objects_on_delete else multipart, [models])
+        self._allow(self.on_event_function, ["s3:ListBucketMultipartUploads", "s3:ListBucket"], [bucket.bucket_arn])
+        if token_secret is not None:
+            for function in (self.copy_function, self.on_event_function):
+                token_secret.grant_read(function)
+        self.state_machine = self._state_machine(bucket, max_concurrency)
+        self.state_machine.grant_start_execution(self.on_event_function)
+        self.state_machine.grant_execution(self.is_complete_function, "states:DescribeExecution")
+        self.provider = cr.Provider(
+            self,
+            "Provider",
+            on_event_handler=self.on_event_function,
+            is_complete_handler=self.is_complete_function,
+            query_interval=cdk.Duration.seconds(30),
+            total_timeout=TOTAL_WAIT,
+            log_group=self._log_group("ProviderLogs"),
+            disable_waiter_state_machine_logging=False,
+            waiter_state_machine_log_options=cr.LogOptions(
+                destination=self._log_group("WaiterLogs"), level=sfn.LogLevel.ALL, include_execution_data=False
+            ),
+        )
+        self.resource = cdk.CustomResource(
+            self,
+            "Resource",
+            service_token=self.provider.service_token,
+            resource_type="Custom::HubWeightsCopy",
+            properties={"RepoId": repo_id, "Revision": revision or "main"},
+        )
+        self._acknowledge()
+
+    @property
+    def s3_uri(self) -> str:
+        """``s3://bucket/models/<repo>/<commit>/``, known once the copy finished."""
+        return self.resource.get_att_string("S3Uri")
+
+    @property
+    def commit(self) -> str:
+        return self.resource.get_att_string("Commit")
+
+    def _function(
+        self, name: str, code: lambda_.Code, handler: str, environment: dict[str, str], timeout: cdk.Duration, memory: int
+    ) -> lambda_.Function:
+        log_group = self._log_group(f"{name}Logs")
+        role = iam.Role(self, f"{name}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        log_group.grant_write(role)
+        return lambda_.Function(
+            self,
+            name,
+            runtime=RUNTIME,
+            code=code,
+            handler=handler,
+            environment=environment,
+            timeout=timeout,
+            memory_size=memory,
+            role=role,
+            log_group=log_group,
+            tracing=lambda_.Tracing.ACTIVE,
+        )
+
+    def _log_group(self, name: str) -> logs.LogGroup:
+        return logs.LogGroup(self, name, retention=logs.RetentionDays.ONE_YEAR, removal_policy=cdk.RemovalPolicy.RETAIN)
+
+    @staticmethod
+    def _allow(function: lambda_.Function, actions: list[str], resources: list[str]) -> None:
+        function.add_to_role_policy(iam.PolicyStatement(actions=actions, resources=resources))
+
+    def _state_machine(self, bucket: s3.IBucket, max_concurrency: int) -> sfn.StateMachine:
+        copy_file = tasks.LambdaInvoke(self, "Copy file", lambda_function=self.copy_function, payload_response_only=True)
+        copy_file.add_retry(errors=RETRYABLE_ERRORS, interval=cdk.Duration.seconds(5), backoff_rate=2, max_attempts=5)
+        each_file = sfn.DistributedMap(
+            self,
+            "Each file",
+            item_reader=sfn.S3JsonItemReader(bucket=bucket, key=sfn.JsonPath.string_at("$.items_key")),
+            max_concurrency=max_concurrency,
+            result_path=sfn.JsonPath.DISCARD,
+        )
+        each_file.item_processor(copy_file)
+        log_group = self._log_group("StateMachineLogs")
+        machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            definition_body=sfn.DefinitionBody.from_chainable(each_file),
+            timeout=TOTAL_WAIT,
+            tracing_enabled=True,
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+        )
+        bucket.grant_read(machine, "manifests/*")
+        return machine
+
+    def _acknowledge(self) -> None:
+        acknowledge(self, _ACKNOWLEDGEMENTS)
+        acknowledge(self.provider, _PROVIDER_ACKNOWLEDGEMENTS)
+        acknowledge_wildcards(self, _WILDCARDS)
+
+
+_WILDCARDS = (
+    "Wildcards are object keys under this copy's own prefixes (models/*, manifests/*) of the one weights bucket, "
+    "CDK's read grant of the Map items, the executions of this copy's own state machine, the versions of its own "
+    "functions, and X-Ray's PutTraceSegments, which has no resource scope."
+)
+_ACKNOWLEDGEMENTS = {
+    "HIPAA.Security::HIPAA.Security-IAMNoInlinePolicy": "Each function and the state machine has its own role; "
+    "the inline policy is CDK's grant of exactly what that role needs, and belongs to it alone.",
+    "HIPAA.Security::HIPAA.Security-CloudWatchLogGroupEncrypted": "The copy logs hold file names, sizes and "
+    "timings of a public model, never the token or payloads; CloudWatch Logs encrypts them with AWS-owned keys.",
+    "HIPAA.Security::HIPAA.Security-LambdaConcurrency": "Map concurrency (weights.copy_max_concurrency) bounds the "
+    "copy; reserving concurrency would take it from the account pool, which is as low as 10 in new accounts.",
+    "HIPAA.Security::HIPAA.Security-LambdaDLQ": "These functions are invoked synchronously (by Step Functions and "
+    "the CloudFormation provider), which retry and report failures; a DLQ only applies to asynchronous invokes.",
+    "HIPAA.Security::HIPAA.Security-LambdaInsideVPC": "The copy must reach the Hugging Face Hub and its CDN over "
+    "the internet; running it outside the VPC keeps the endpoint's VPC without any internet route.",
+}
+_PROVIDER_ACKNOWLEDGEMENTS = {
+    "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+    "AWSLambdaBasicExecutionRole]": "The CDK custom-resource provider framework's own functions use "
+    "AWSLambdaBasicExecutionRole for their logs; the framework does not take a custom policy for them.",
+    "AwsSolutions::AwsSolutions-SF2": "X-Ray tracing of the CDK provider framework's waiter state machine is not "
+    "configurable; the copy's own state machine is traced.",
+    **_ACKNOWLEDGEMENTS,
+}
