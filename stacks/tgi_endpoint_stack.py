@@ -11,9 +11,13 @@ from constructs import Construct
 from tgi_sagemaker import (
     EndpointNetwork,
     HubWeights,
+    HubWeightsCopy,
     InferenceComponentEndpoint,
     InstanceEndpoint,
+    ModelBucket,
+    ModelWeights,
     ResolvedDeployment,
+    S3PrefixWeights,
     ScalableInferenceComponent,
     TgiModel,
 )
@@ -24,16 +28,12 @@ SAMPLE_REQUEST = '{"messages":[{"role":"user","content":"What is 7 x 8? Think br
 class TgiEndpointStack(cdk.Stack):
     def __init__(self, scope: Construct, construct_id: str, *, deployment: ResolvedDeployment, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, description=f"TGI on SageMaker: {deployment.model_id}", **kwargs)
-        spec = deployment.spec
         network = self._network(deployment)
-        token_secret = None
-        if spec.weights.hf_token_secret is not None:
-            token_secret = _secret(self, spec.weights.hf_token_secret)
         self.model = TgiModel(
             self,
             "TgiModel",
             image=deployment.image,
-            weights=HubWeights(repo_id=spec.model.id, revision=spec.model.revision, token_secret=token_secret),
+            weights=self._weights(deployment),
             environment=deployment.tgi_environment,
             network=network,
         )
@@ -54,6 +54,37 @@ class TgiEndpointStack(cdk.Stack):
         )
         for key, value in deployment.tags.items():
             cdk.Tags.of(self).add(key, value)
+
+    def _weights(self, deployment: ResolvedDeployment) -> ModelWeights:
+        spec, weights = deployment.spec, deployment.spec.weights
+        token_secret = _secret(self, weights.hf_token_secret) if weights.hf_token_secret else None
+        if weights.source == "hub":
+            return HubWeights(repo_id=spec.model.id, revision=spec.model.revision, token_secret=token_secret)
+        destroy = weights.bucket_removal_policy == "destroy"
+        self.weights_bucket = ModelBucket(
+            self,
+            "WeightsBucket",
+            versioned=weights.bucket_versioned,
+            removal_policy=cdk.RemovalPolicy.DESTROY if destroy else cdk.RemovalPolicy.RETAIN,
+        )
+        self.weights_copy = HubWeightsCopy(
+            self,
+            "WeightsCopy",
+            bucket=self.weights_bucket.bucket,
+            repo_id=spec.model.id,
+            revision=spec.model.revision,
+            token_secret=token_secret,
+            hub_endpoint=weights.hub_endpoint,
+            max_concurrency=weights.copy_max_concurrency,
+            part_size_mb=weights.part_size_mb,
+            max_in_flight=weights.max_in_flight,
+            memory_size_mb=weights.copy_memory_mb,
+            delete_objects_on_delete=weights.delete_objects_on_delete,
+        )
+        cdk.CfnOutput(self, "WeightsS3Uri", value=self.weights_copy.s3_uri, description="Copied weights")
+        return S3PrefixWeights(
+            bucket=self.weights_bucket.bucket, s3_uri=self.weights_copy.s3_uri, read_prefix=f"models/{spec.model.id}/"
+        )
 
     def _instance_endpoint(self, deployment: ResolvedDeployment) -> tuple[str, str]:
         scaling, plan, timeouts = deployment.spec.scaling, deployment.scaling, deployment.spec.timeouts
@@ -120,12 +151,12 @@ class TgiEndpointStack(cdk.Stack):
                 vpc_id=network.vpc_id,
                 subnet_ids=network.subnet_ids,
                 security_group_ids=network.security_group_ids,
-                allow_internet_egress=network.egress,
+                allow_internet_egress=deployment.network_egress,
             )
         return EndpointNetwork(
             self,
             "Network",
-            allow_internet_egress=network.egress,
+            allow_internet_egress=deployment.network_egress,
             max_azs=network.max_azs,
             availability_zones=network.availability_zones or None,
         )

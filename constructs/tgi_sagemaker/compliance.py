@@ -36,17 +36,6 @@ def acknowledge_local_nvme_encryption(endpoint_config: IConstruct) -> None:
     )
 
 
-def nag_arn_text(stack: cdk.Stack, service: str, resource: str) -> str:
-    """An ARN as cdk-nag prints it in a granular finding id: pseudo parameters as ``<AWS::Region>`` and so on,
-    literals where the stack's environment is known."""
-
-    def text(value: str, pseudo: str) -> str:
-        return f"<AWS::{pseudo}>" if cdk.Token.is_unresolved(value) else value
-
-    partition = text(stack.partition, "Partition")
-    return f"arn:{partition}:{service}:{text(stack.region, 'Region')}:{text(stack.account, 'AccountId')}:{resource}"
-
-
 def unacknowledged_findings(validation_report: Path) -> list[str]:
     """Findings of every severity (warnings do not fail synthesis) left in a synth's validation-report.json."""
     if not validation_report.exists():
@@ -64,15 +53,15 @@ def nag_text(stack: cdk.Stack, value: Any) -> str:
     """A resolved value as cdk-nag writes it in a granular finding id (``<Logical.Arn>``, ``<AWS::Region>``, ...)."""
     value = stack.resolve(value)
     if isinstance(value, str):
-        return value
+        return str(value)
     if isinstance(value, dict) and len(value) == 1:
-        (function, argument), = value.items()
+        ((function, argument),) = value.items()
         if function == "Ref":
             return f"<{argument}>"
         if function == "Fn::GetAtt":
             return f"<{argument[0]}.{argument[1]}>"
         if function == "Fn::Join":
-            return argument[0].join(nag_text(stack, part) for part in argument[1])
+            return str(argument[0]).join(nag_text(stack, part) for part in argument[1])
     return json.dumps(value, separators=(",", ":"))
 
 

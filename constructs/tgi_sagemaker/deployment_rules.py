@@ -331,22 +331,63 @@ def resolve_scaling(
     return ScalingPlan(mode, min_instances, scaling.max_instances, scaling.min_copies, max_copies, min_memory_mb)
 
 
-def check_network(spec: DeploymentSpec, region: str | None, problems: Problems) -> None:
-    network = spec.network
-    if spec.weights.source == "hub" and not network.egress:
+_S3_ONLY_WEIGHTS_FIELDS = (
+    "hub_endpoint",
+    "copy_max_concurrency",
+    "part_size_mb",
+    "max_in_flight",
+    "copy_memory_mb",
+    "bucket_versioned",
+    "bucket_removal_policy",
+    "delete_objects_on_delete",
+)
+
+
+def check_weights(spec: DeploymentSpec, problems: Problems) -> None:
+    weights = spec.weights
+    if weights.source == "hub":
+        for name in _S3_ONLY_WEIGHTS_FIELDS:
+            if name in weights.model_fields_set:
+                problems.add(
+                    f"weights.{name}",
+                    getattr(weights, name),
+                    "only used with weights.source 's3' (it is 'hub')",
+                    "remove it, or set weights.source to 's3'",
+                )
+        return
+    needed = 2 * weights.part_size_mb * weights.max_in_flight
+    if needed > weights.copy_memory_mb:
+        problems.add(
+            "weights.copy_memory_mb",
+            weights.copy_memory_mb,
+            f"part_size_mb {weights.part_size_mb} x max_in_flight {weights.max_in_flight} needs about {needed} MB",
+            f"set it to at least {needed}, or lower weights.part_size_mb or weights.max_in_flight",
+        )
+
+
+def resolve_egress(spec: DeploymentSpec, problems: Problems) -> bool:
+    """Internet egress of the container: needed by hub weights, useless (and billed) with s3 weights."""
+    hub = spec.weights.source == "hub"
+    egress = spec.network.egress if spec.network.egress is not None else hub
+    if hub and not egress:
         problems.add(
             "network.egress",
             False,
             "with weights.source 'hub' the container downloads the model from the Hub",
-            "set network.egress to true",
+            "set network.egress to true, or use weights.source 's3' to copy the weights once into S3",
         )
-    if network.vpc == "none" and not network.egress:
+    if not hub and egress:
         problems.add(
             "network.egress",
-            False,
-            "without a VPC SageMaker gives the container internet access anyway",
-            "use network.vpc 'new' or 'existing' to keep the endpoint off the internet",
+            True,
+            "with weights.source 's3' the model runs with network isolation and never uses internet egress",
+            "remove network.egress (a NAT gateway would only add cost)",
         )
+    return egress
+
+
+def check_network(spec: DeploymentSpec, region: str | None, problems: Problems) -> None:
+    network = spec.network
     if network.vpc == "existing":
         if not 1 <= len(network.subnet_ids) <= 16:
             problems.add(

@@ -19,7 +19,7 @@ class EndpointNetwork(Construct):
     :param subnets: the subnets the endpoint uses. Default: the private subnets of the VPC.
     :param subnet_ids: subnet ids to use as they are (an imported VPC); overrides ``subnets``. Default: none.
     :param security_groups: the endpoint's security groups. Default: a new group with no inbound rules and,
-        when ``allow_internet_egress``, outbound HTTPS only.
+        outbound HTTPS only (to S3 through the gateway endpoint, or to the Hub with ``allow_internet_egress``).
     :param allow_internet_egress: give the container a route to the internet (a NAT gateway in a new VPC and
         HTTPS out in the new security group), as Hub-direct weights need. Default: False.
     :param max_azs: availability zones of a new VPC. Default: 2.
@@ -63,8 +63,9 @@ class EndpointNetwork(Construct):
                 allow_all_outbound=False,
                 description="SageMaker TGI endpoint: no inbound; outbound only what the model needs",
             )
-            if allow_internet_egress:
-                group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "Hugging Face Hub over HTTPS")
+            # Without internet egress the subnets route nothing but S3 (gateway endpoint): HTTPS out reaches S3 only.
+            reach = "Hugging Face Hub over HTTPS" if allow_internet_egress else "S3 through the gateway endpoint"
+            group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), reach)
             self.security_groups = [group]
         self.connections = ec2.Connections(security_groups=self.security_groups)
 
@@ -147,7 +148,7 @@ class EndpointNetwork(Construct):
                 {
                     "HIPAA.Security::HIPAA.Security-VPCNoUnrestrictedRouteToIGW": "Only the NAT gateway lives in "
                     "the public subnets; the endpoint's subnets reach the internet through it, outbound only, "
-                    "because network.egress is on (Hub-direct weights).",
+                    "because the deployment has network.egress on (Hub-direct weights).",
                 },
             )
         return vpc

@@ -11,7 +11,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from tgi_sagemaker.compliance import acknowledge, nag_arn_text
+from tgi_sagemaker.compliance import acknowledge, acknowledge_wildcards
 
 # The ENI actions SageMaker calls with the execution role when a model has a VpcConfig.
 _VPC_ACCESS_ACTIONS = [
@@ -64,16 +64,17 @@ class TgiExecutionRole(Construct):
         )
         if vpc_access:
             self.role.add_to_policy(iam.PolicyStatement(actions=_VPC_ACCESS_ACTIONS, resources=["*"]))
-        log_groups = nag_arn_text(stack, "logs", "log-group:/aws/sagemaker/Endpoints/*")
+        acknowledge_wildcards(
+            self.role,
+            "Wildcards the APIs force: SageMaker names an endpoint's log group after the endpoint, which "
+            "CloudFormation names only after the model that needs this role exists (the grant is limited to endpoint "
+            "log groups of this account and region); ecr:GetAuthorizationToken, cloudwatch:PutMetricData (limited "
+            "to /aws/sagemaker/* namespaces) and the EC2 network-interface calls have no resource scope; the weights "
+            "grant covers the objects under the model's own prefix.",
+        )
         acknowledge(
             self.role,
             {
-                f"AwsSolutions::AwsSolutions-IAM5[Resource::{log_groups}]": "SageMaker names an endpoint's log group "
-                "after the endpoint, and CloudFormation names the endpoint only after the model that needs this role "
-                "exists; the grant is limited to SageMaker endpoint log groups of this account and region.",
-                "AwsSolutions::AwsSolutions-IAM5[Resource::*]": "Only actions that IAM cannot scope to a resource: "
-                "ecr:GetAuthorizationToken, cloudwatch:PutMetricData (limited to /aws/sagemaker/* namespaces) and the "
-                "EC2 network-interface calls SageMaker makes for a VpcConfig.",
                 "HIPAA.Security::HIPAA.Security-IAMNoInlinePolicy": "CDK grants attach one inline policy to this "
                 "role alone; it is never shared, and it is created and deleted with the role.",
             },

@@ -11,6 +11,7 @@ The Lambdas run outside any VPC (they need the Hub); the token is read from Secr
 from __future__ import annotations
 
 from pathlib import Path
+
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -104,7 +105,9 @@ class HubWeightsCopy(Construct):
         self._allow(self.copy_function, ["s3:GetObject", "s3:PutObject", *multipart], [models])
         self._allow(self.copy_function, ["s3:ListBucketMultipartUploads"], [bucket.bucket_arn])
         self._allow(self.on_event_function, ["s3:PutObject"], [manifests])
-        self._allow(self.on_event_function, [*multipart, "s3:DeleteObject"] if delete_objects_on_delete else multipart, [models])
+        self._allow(
+            self.on_event_function, [*multipart, "s3:DeleteObject"] if delete_objects_on_delete else multipart, [models]
+        )
         self._allow(self.on_event_function, ["s3:ListBucketMultipartUploads", "s3:ListBucket"], [bucket.bucket_arn])
         if token_secret is not None:
             for function in (self.copy_function, self.on_event_function):
@@ -144,7 +147,13 @@ class HubWeightsCopy(Construct):
         return self.resource.get_att_string("Commit")
 
     def _function(
-        self, name: str, code: lambda_.Code, handler: str, environment: dict[str, str], timeout: cdk.Duration, memory: int
+        self,
+        name: str,
+        code: lambda_.Code,
+        handler: str,
+        environment: dict[str, str],
+        timeout: cdk.Duration,
+        memory: int,
     ) -> lambda_.Function:
         log_group = self._log_group(f"{name}Logs")
         role = iam.Role(self, f"{name}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
@@ -171,7 +180,9 @@ class HubWeightsCopy(Construct):
         function.add_to_role_policy(iam.PolicyStatement(actions=actions, resources=resources))
 
     def _state_machine(self, bucket: s3.IBucket, max_concurrency: int) -> sfn.StateMachine:
-        copy_file = tasks.LambdaInvoke(self, "Copy file", lambda_function=self.copy_function, payload_response_only=True)
+        copy_file = tasks.LambdaInvoke(
+            self, "Copy file", lambda_function=self.copy_function, payload_response_only=True
+        )
         copy_file.add_retry(errors=RETRYABLE_ERRORS, interval=cdk.Duration.seconds(5), backoff_rate=2, max_attempts=5)
         each_file = sfn.DistributedMap(
             self,

@@ -41,7 +41,11 @@ class ModelBucket(Construct):
             auto_delete_objects=removal_policy == cdk.RemovalPolicy.DESTROY,
             server_access_logs_bucket=access_logs_bucket,
             server_access_logs_prefix="weights-bucket/" if access_logs_bucket else None,
-            lifecycle_rules=[s3.LifecycleRule(id="AbortIncompleteUploads", abort_incomplete_multipart_upload_after=cdk.Duration.days(2))],
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="AbortIncompleteUploads", abort_incomplete_multipart_upload_after=cdk.Duration.days(2)
+                )
+            ],
         )
         reasons = {
             "HIPAA.Security::HIPAA.Security-S3BucketReplicationEnabled": "Weights are a copy of a public Hub "
@@ -56,7 +60,7 @@ class ModelBucket(Construct):
             )
         if access_logs_bucket is None:
             reasons["AwsSolutions::AwsSolutions-S1"] = (
-                "No access-log bucket was given (weights.access_logs_bucket); object access is auditable through "
+                "No access-log bucket was given (ModelBucket access_logs_bucket); object access is auditable through "
                 "CloudTrail data events, and the bucket holds no personal data."
             )
             reasons["HIPAA.Security::HIPAA.Security-S3BucketLoggingEnabled"] = reasons["AwsSolutions::AwsSolutions-S1"]

@@ -10,10 +10,14 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
+import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
+
+MODEL_DIRECTORY = "/opt/ml/model"  # where SageMaker puts a ModelDataSource
 
 
 @dataclass(frozen=True)
@@ -54,3 +58,46 @@ class HubWeights(ModelWeights):
         if self.token_secret is not None:
             environment["HF_TOKEN"] = self.token_secret.secret_value.unsafe_unwrap()
         return WeightsBinding(environment=environment, needs_internet=True)
+
+
+class S3PrefixWeights(ModelWeights):
+    """Weights under an S3 prefix, copied by SageMaker to /opt/ml/model before the container starts.
+
+    TGI cannot read ``HF_MODEL_ID=s3://...``: the prefix becomes an uncompressed ``ModelDataSource`` (S3Prefix,
+    CompressionType None, URI ending in ``/``) and HF_MODEL_ID points at the local copy. The container needs no
+    network at all, so the model runs with network isolation.
+
+    :param bucket: the bucket holding the weights.
+    :param s3_uri: ``s3://bucket/prefix/`` (may be a token, e.g. ``HubWeightsCopy.s3_uri``).
+    :param read_prefix: key prefix the execution role may read, e.g. ``models/deepseek-ai/DeepSeek-R1/``.
+    """
+
+    def __init__(self, *, bucket: s3.IBucket, s3_uri: str, read_prefix: str) -> None:
+        if not cdk.Token.is_unresolved(s3_uri) and not (s3_uri.startswith("s3://") and s3_uri.endswith("/")):
+            raise ValueError(f"S3PrefixWeights: s3_uri {s3_uri!r} must look like 's3://bucket/prefix/' (ending in '/')")
+        self.bucket = bucket
+        self.s3_uri = s3_uri
+        self.read_prefix = read_prefix
+
+    def bind(self, scope: Construct, grantee: iam.IGrantable) -> WeightsBinding:
+        # Exactly what SageMaker needs to copy an S3Prefix: list the prefix, get its objects.
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject"], resources=[self.bucket.arn_for_objects(f"{self.read_prefix}*")]
+            )
+        )
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:ListBucket"],
+                resources=[self.bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{self.read_prefix}*"]}},
+            )
+        )
+        source = sagemaker.CfnModel.ModelDataSourceProperty(
+            s3_data_source=sagemaker.CfnModel.S3DataSourceProperty(
+                s3_uri=self.s3_uri, s3_data_type="S3Prefix", compression_type="None"
+            )
+        )
+        return WeightsBinding(
+            environment={"HF_MODEL_ID": MODEL_DIRECTORY}, needs_internet=False, model_data_source=source
+        )

@@ -24,13 +24,19 @@ def describe_deployment(d: ResolvedDeployment) -> list[str]:
     scaling, plan = spec.scaling, d.scaling
     network = spec.network
     network_text = {
-        "new": f"new VPC ({'NAT egress' if network.egress else 'isolated'})",
+        "new": f"new VPC ({'NAT egress' if d.network_egress else 'isolated: no internet route, S3 endpoint'})",
         "existing": f"existing VPC, subnets {', '.join(network.subnet_ids)}",
         "none": "no VPC (SageMaker-managed network)",
     }[network.vpc]
     return [
         f"- {d.stack_name}",
-        f"    model      {spec.model.id} @ {revision}, weights {weights} from the {spec.weights.source}",
+        f"    model      {spec.model.id} @ {revision}, weights {weights}",
+        "    weights    "
+        + (
+            "copied once into the stack's S3 bucket at deploy, served from /opt/ml/model with network isolation"
+            if spec.weights.source == "s3"
+            else "downloaded from the Hub by the container at every start"
+        ),
         f"    image      TGI {d.image.version} ({d.image.tag})",
         f"    instance   {d.instance.name}: {d.num_gpus} of {d.instance.gpu_count} x {d.instance.gpu} "
         f"{d.instance.gpu_memory_gib} GiB (SM_NUM_GPUS={d.num_gpus})",

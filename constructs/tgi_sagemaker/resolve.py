@@ -19,6 +19,8 @@ from tgi_sagemaker.deployment_rules import (
     check_network,
     check_precision,
     check_tags,
+    check_weights,
+    resolve_egress,
     resolve_image,
     resolve_instance,
     resolve_num_gpus,
@@ -51,6 +53,7 @@ class ResolvedDeployment:
     image: TgiImage
     token_limits: TokenLimits
     scaling: ScalingPlan
+    network_egress: bool
     weights_bytes: int | None
     kv_cache_token_capacity: int | None
     tgi_environment: Mapping[str, str]
@@ -155,6 +158,8 @@ def resolve_deployment(
     scaling = resolve_scaling(spec, instance, num_gpus, problems)
     region = app.environment.region if app else None
     check_network(spec, region, problems)
+    check_weights(spec, problems)
+    egress = resolve_egress(spec, problems)
     check_extra_environment(spec.tgi.extra_env, problems.add)
     tags = {**(app.tags if app else {}), **spec.tags}
     check_tags(tags, problems)
@@ -176,6 +181,7 @@ def resolve_deployment(
         image=image,
         token_limits=limits,
         scaling=scaling,
+        network_egress=egress,
         weights_bytes=weights_bytes,
         kv_cache_token_capacity=capacity,
         tgi_environment=environment,

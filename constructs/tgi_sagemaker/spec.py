@@ -56,10 +56,29 @@ class ModelSpec(_Spec):
 
 
 class WeightsSpec(_Spec):
-    source: Literal["hub"] = "hub"
-    """Where the container reads weights. ``hub``: straight from the Hugging Face Hub (needs egress)."""
+    source: Literal["s3", "hub"] = "s3"
+    """``s3``: copied once from the Hub into a bucket of the stack at deploy time, served with network isolation
+    from /opt/ml/model. ``hub``: the container downloads from the Hub at every start (needs egress)."""
     hf_token_secret: Annotated[str, StringConstraints(pattern=SECRET_REF_PATTERN)] | None = None
     """Secrets Manager secret (name or ARN) holding a Hub token, for gated or private repos. Default: none."""
+    hub_endpoint: Annotated[str, StringConstraints(pattern=r"^https?://[A-Za-z0-9.-]+(:\d+)?(/.*)?$")] = (
+        "https://huggingface.co"
+    )
+    """s3: where the copy reads from (a mirror works too). Default: https://huggingface.co."""
+    copy_max_concurrency: Annotated[int, Field(ge=1, le=1000)] = 16
+    """s3: files copied at once (Step Functions Map concurrency). Default: 16."""
+    part_size_mb: Annotated[int, Field(ge=8, le=512)] = 64
+    """s3: bytes a range GET and an UploadPart carry. Default: 64."""
+    max_in_flight: Annotated[int, Field(ge=1, le=64)] = 8
+    """s3: parallel parts per file (connections to the CDN). Default: 8."""
+    copy_memory_mb: Annotated[int, Field(ge=512, le=10240)] = 2048
+    """s3: copy Lambda memory; needs about 2 x part_size_mb x max_in_flight. Default: 2048."""
+    bucket_versioned: bool = False
+    """s3: keep object versions in the weights bucket. Default: false (each commit has its own prefix)."""
+    bucket_removal_policy: Literal["retain", "destroy"] = "retain"
+    """s3: what stack deletion does to the weights bucket. Default: retain (destroy also empties it)."""
+    delete_objects_on_delete: bool = False
+    """s3: delete a commit's objects when its copy resource is deleted. Default: false."""
 
 
 class TgiSpec(_Spec):
@@ -121,8 +140,9 @@ class TimeoutsSpec(_Spec):
 class NetworkSpec(_Spec):
     vpc: Literal["new", "existing", "none"] = "new"
     """``new``: a VPC made for the endpoint; ``existing``: ids below; ``none``: SageMaker-managed network."""
-    egress: bool = True
-    """Internet egress for the container (a NAT gateway in a new VPC). Hub weights need it. Default: true."""
+    egress: bool | None = None
+    """Internet egress for the container (a NAT gateway in a new VPC). Default: false with s3 weights (the model
+    runs with network isolation), true with hub weights (the container downloads them)."""
     max_azs: Annotated[int, Field(ge=1, le=6)] = 2
     """Availability zones of a new VPC. Default: 2."""
     availability_zones: list[Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[a-z]+)+-\d[a-z]$")]] = Field(

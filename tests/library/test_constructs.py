@@ -74,8 +74,13 @@ def test_isolated_network_has_no_nat_and_no_internet_egress() -> None:
     template.resource_count_is("AWS::EC2::InternetGateway", 0)
     template.has_resource_properties(
         "AWS::EC2::SecurityGroup",
-        {"SecurityGroupEgress": [Match.object_like({"CidrIp": "255.255.255.255/32"})]},  # CDK's "no egress" rule
+        {
+            "SecurityGroupEgress": [
+                Match.object_like({"Description": "S3 through the gateway endpoint", "FromPort": 443})
+            ]
+        },
     )
+    template.has_resource_properties("AWS::EC2::VPCEndpoint", {"VpcEndpointType": "Gateway"})
     assert model.connections.security_groups == network.security_groups
 
 

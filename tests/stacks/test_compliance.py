@@ -39,7 +39,7 @@ def _variants() -> dict[str, dict[str, Any]]:
     variants["gated-pinned"] = {
         **base,
         "model": {"id": base["model"]["id"], "revision": "ebf7e8d03db3d86a442d22d30d499abb7ec27bea"},
-        "weights": {"hf_token_secret": "hf/token"},
+        "weights": {"source": "hub", "hf_token_secret": "hf/token"},
         "scaling": {"mode": "instances", "min_instances": 2, "max_instances": 6, "invocations_per_instance": 12},
     }
     variants["two-copies-an-instance"] = {
@@ -99,8 +99,9 @@ def test_every_catalog_model_synthesizes_on_its_recommended_instance(variants_ap
         )
         models = template.find_resources("AWS::SageMaker::Model")
         (environment,) = [m["Properties"]["PrimaryContainer"]["Environment"] for m in models.values()]
-        assert environment["HF_MODEL_ID"] == model.repo_id
+        assert environment["HF_MODEL_ID"] == "/opt/ml/model"
         assert int(environment["SM_NUM_GPUS"]) >= 1
+        template.has_resource_properties("Custom::HubWeightsCopy", {"RepoId": model.repo_id, "Revision": "main"})
 
 
 def test_existing_vpc_uses_the_given_ids_without_creating_a_vpc(variants_app: Synthesized) -> None:

@@ -25,10 +25,16 @@ def test_default_deployment_is_the_blogs_llama_8b_on_g5_2xlarge() -> None:
     assert deployment["instance_type"] == "ml.g5.2xlarge"
 
 
+@pytest.fixture(scope="module")
+def hub_app(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    config = config_with({"weights": {"source": "hub"}})
+    return synthesize(config, Path(tmp_path_factory.mktemp("hub")))
+
+
 def test_model_environment_carries_every_tgi_setting(default_app: Synthesized) -> None:
     _, model = _only(default_app, MODEL)
     assert model["Properties"]["PrimaryContainer"]["Environment"] == {
-        "HF_MODEL_ID": "deepseek-ai/DeepSeek-R1-Distill-Llama-8B",
+        "HF_MODEL_ID": "/opt/ml/model",
         "SM_NUM_GPUS": "1",
         "MAX_INPUT_TOKENS": "3072",
         "MAX_TOTAL_TOKENS": "4096",
@@ -51,13 +57,98 @@ def test_model_image_resolves_per_region_through_a_mapping(default_app: Synthesi
     assert mapping["cn-north-1"] == {"account": "727897471807", "domain": "amazonaws.com.cn"}
 
 
-def test_hub_weights_leave_network_isolation_off_and_the_model_in_the_vpc(default_app: Synthesized) -> None:
+def test_s3_weights_are_an_uncompressed_prefix_served_with_network_isolation(default_app: Synthesized) -> None:
     template = default_app.template()
+    copy_id, copy = _only(default_app, "Custom::HubWeightsCopy")
+    assert copy["Properties"]["RepoId"] == "deepseek-ai/DeepSeek-R1-Distill-Llama-8B"
+    template.has_resource_properties(
+        MODEL,
+        {
+            "EnableNetworkIsolation": True,
+            "PrimaryContainer": {
+                "ModelDataSource": {
+                    "S3DataSource": {
+                        "S3Uri": {"Fn::GetAtt": [copy_id, "S3Uri"]},
+                        "S3DataType": "S3Prefix",
+                        "CompressionType": "None",
+                    }
+                }
+            },
+        },
+    )
+    bucket_id, _ = _only(default_app, "AWS::S3::Bucket")
+    reads = [
+        s
+        for p in template.find_resources("AWS::IAM::Policy").values()
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        if (s["Action"] in ("s3:GetObject", "s3:ListBucket") and "Condition" in s) or s["Action"] == "s3:GetObject"
+    ]
+    object_grants = [json.dumps(s["Resource"]) for s in reads if s["Action"] == "s3:GetObject"]
+    assert any(bucket_id in g and "/models/deepseek-ai/DeepSeek-R1-Distill-Llama-8B/*" in g for g in object_grants)
+
+
+def test_the_weights_bucket_is_private_encrypted_tls_only_and_retained(default_app: Synthesized) -> None:
+    template = default_app.template()
+    template.has_resource(
+        "AWS::S3::Bucket",
+        {
+            "DeletionPolicy": "Retain",
+            "Properties": {
+                "BucketEncryption": {
+                    "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+                },
+                "PublicAccessBlockConfiguration": {
+                    "BlockPublicAcls": True,
+                    "BlockPublicPolicy": True,
+                    "IgnorePublicAcls": True,
+                    "RestrictPublicBuckets": True,
+                },
+                "LifecycleConfiguration": {
+                    "Rules": [Match.object_like({"AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 2}})]
+                },
+            },
+        },
+    )
+    policy = json.dumps(template.find_resources("AWS::S3::BucketPolicy"))
+    assert '"aws:SecureTransport": "false"' in policy
+
+
+def test_the_copy_runs_as_a_provider_over_a_distributed_map(default_app: Synthesized) -> None:
+    template = default_app.template()
+    machines = template.find_resources("AWS::StepFunctions::StateMachine")
+    definitions = [json.dumps(m["Properties"].get("DefinitionString")) for m in machines.values()]
+    copy_machine = next(d for d in definitions if "DISTRIBUTED" in d)
+    assert '\\"MaxConcurrency\\":16' in copy_machine and "TransientError" in copy_machine
+    functions = template.find_resources("AWS::Lambda::Function")
+    ours = [
+        f["Properties"]
+        for f in functions.values()
+        if str(f["Properties"].get("Handler", "")).startswith("weights_copy")
+    ]
+    assert sorted(f["Handler"] for f in ours) == [
+        "weights_copy.handlers.copy_file",
+        "weights_copy.handlers.is_complete",
+        "weights_copy.handlers.on_event",
+    ]
+    assert all("VpcConfig" not in f for f in ours)  # the copy reaches the Hub; the endpoint's VPC has no route out
+    assert all("HF_TOKEN" not in json.dumps(f["Environment"]) for f in ours)
+
+
+def test_hub_weights_leave_network_isolation_off_and_the_model_in_the_vpc(hub_app: Synthesized) -> None:
+    template = hub_app.template()
     subnets, groups = Capture(), Capture()
     template.has_resource_properties(
         MODEL,
-        {"EnableNetworkIsolation": False, "VpcConfig": {"Subnets": subnets, "SecurityGroupIds": groups}},
+        {
+            "EnableNetworkIsolation": False,
+            "PrimaryContainer": {
+                "Environment": Match.object_like({"HF_MODEL_ID": "deepseek-ai/DeepSeek-R1-Distill-Llama-8B"})
+            },
+            "VpcConfig": {"Subnets": subnets, "SecurityGroupIds": groups},
+        },
     )
+    template.resource_count_is("AWS::S3::Bucket", 0)
+    template.resource_count_is("AWS::EC2::NatGateway", 1)
     private_subnets = {
         logical_id
         for logical_id, subnet in template.find_resources("AWS::EC2::Subnet").items()
@@ -81,9 +172,20 @@ def test_hub_weights_leave_network_isolation_off_and_the_model_in_the_vpc(defaul
     ]
 
 
-def test_new_vpc_has_one_nat_gateway_an_s3_endpoint_and_flow_logs(default_app: Synthesized) -> None:
+def test_new_vpc_is_isolated_with_an_s3_endpoint_and_flow_logs(default_app: Synthesized) -> None:
     template = default_app.template()
-    template.resource_count_is("AWS::EC2::NatGateway", 1)
+    template.resource_count_is("AWS::EC2::NatGateway", 0)
+    template.resource_count_is("AWS::EC2::InternetGateway", 0)
+    (group,) = template.find_resources("AWS::EC2::SecurityGroup").values()
+    assert group["Properties"]["SecurityGroupEgress"] == [
+        {
+            "CidrIp": "0.0.0.0/0",
+            "Description": "S3 through the gateway endpoint",
+            "FromPort": 443,
+            "IpProtocol": "tcp",
+            "ToPort": 443,
+        }
+    ]
     template.has_resource_properties(
         "AWS::EC2::VPCEndpoint", {"VpcEndpointType": "Gateway", "ServiceName": Match.object_like({})}
     )
@@ -102,9 +204,21 @@ def test_execution_role_is_least_privilege(default_app: Synthesized) -> None:
         == {"Service": "sagemaker.amazonaws.com"}
     )
     template.has_resource_properties(MODEL, {"ExecutionRoleArn": {"Fn::GetAtt": [role_id, "Arn"]}})
-    ours = [r for r in template.find_resources("AWS::IAM::Role").values() if not _is_cdk_provider(r)]
-    assert len(ours) == 3  # execution role, flow-log role, autoscaling role
-    assert all("ManagedPolicyArns" not in role["Properties"] for role in ours)
+    ours = {
+        r["Metadata"]["aws:cdk:path"].split("/", 1)[1]: r
+        for r in template.find_resources("AWS::IAM::Role").values()
+        if not _is_cdk_provider(r)
+    }
+    assert sorted(ours) == [
+        "InferenceComponent/ScalableTarget/Role/Resource",
+        "Network/Vpc/FlowLog/IAMRole/Resource",
+        "TgiModel/ExecutionRole/Role/Resource",
+        "WeightsCopy/CopyFileRole/Resource",
+        "WeightsCopy/IsCompleteRole/Resource",
+        "WeightsCopy/OnEventRole/Resource",
+        "WeightsCopy/StateMachine/Role/Resource",
+    ]
+    assert all("ManagedPolicyArns" not in role["Properties"] for role in ours.values())
     policies = [
         p for p in template.find_resources("AWS::IAM::Policy").values() if {"Ref": role_id} in p["Properties"]["Roles"]
     ]
@@ -223,5 +337,6 @@ def _as_list(value: str | list[str]) -> list[str]:
 
 
 def _is_cdk_provider(resource: dict) -> bool:
-    """CDK's own custom-resource provider (it strips the default security group's rules); not ours to shape."""
-    return "CustomResourceProvider" in resource.get("Metadata", {}).get("aws:cdk:path", "")
+    """CDK's own custom-resource providers (the default-security-group cleaner, the provider framework)."""
+    path = resource.get("Metadata", {}).get("aws:cdk:path", "")
+    return "CustomResourceProvider" in path or "/Provider/framework-" in path or "/Provider/waiter-" in path

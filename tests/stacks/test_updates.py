@@ -46,20 +46,26 @@ def _references(value: Any) -> set[str]:
 
 
 def replaced_resources(before: dict[str, Any], after: dict[str, Any]) -> set[str]:
-    """Logical ids CloudFormation would replace: a createOnly property differs, or refers to a replaced resource."""
+    """Logical ids CloudFormation would replace: a createOnly property differs, or refers to a resource that
+    changes (conservatively: an updated resource's attributes may change too, e.g. the copy's S3Uri)."""
     old, new = before["Resources"], after["Resources"]
     common = [k for k in new if k in old and old[k]["Type"] == new[k]["Type"]]
     replaced = {k for k in old if k not in new}
+    updated = {k for k in common if old[k].get("Properties") != new[k].get("Properties")}
     changed = True
     while changed:
         changed = False
         for logical_id in common:
+            properties = new[logical_id].get("Properties", {})
+            if logical_id not in updated and _references(properties) & (updated | replaced):
+                updated.add(logical_id)
+                changed = True
             if logical_id in replaced:
                 continue
-            create_only = _create_only(new[logical_id]["Type"])
-            old_props, new_props = old[logical_id].get("Properties", {}), new[logical_id].get("Properties", {})
-            for name in create_only:
-                if old_props.get(name) != new_props.get(name) or _references(new_props.get(name)) & replaced:
+            old_props = old[logical_id].get("Properties", {})
+            for name in _create_only(new[logical_id]["Type"]):
+                moved = old_props.get(name) != properties.get(name)
+                if moved or _references(properties.get(name)) & (updated | replaced):
                     replaced.add(logical_id)
                     changed = True
                     break
