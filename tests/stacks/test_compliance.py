@@ -187,8 +187,8 @@ def test_nag_packs_fail_synthesis_on_an_unacknowledged_finding(tmp_path: Path) -
     assert "AwsSolutions-S10" in report and "HIPAA.Security" in report
 
 
-def test_every_acknowledgement_gives_a_specific_reason(default_app: Synthesized, variants_app: Synthesized) -> None:
-    acknowledgements = _acknowledgements(default_app.app) + _acknowledgements(variants_app.app)
+def test_every_acknowledgement_gives_a_specific_reason(default_app: Synthesized) -> None:
+    acknowledgements = _acknowledgements(default_app.app)  # the default app holds every kind of construct
     assert len(acknowledgements) >= 5
     for rule, reason in acknowledgements:
         assert len(reason) >= 60, (rule, reason)
