@@ -17,6 +17,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
@@ -34,11 +35,11 @@ class RepoFile:
     data: bytes
     lfs: bool
 
-    @property
+    @cached_property  # hashing a multi-GB shard on every request would make the emulator the bottleneck
     def sha256(self) -> str:
         return hashlib.sha256(self.data).hexdigest()
 
-    @property
+    @cached_property
     def blob_id(self) -> str:
         pointer = LFS_POINTER.format(sha=self.sha256, size=len(self.data)).encode()
         return git_blob_oid(pointer if self.lfs else self.data)
@@ -127,12 +128,16 @@ class HubEmulator:
         return f"{self.cdn}/blobs/{sha}?expires={expires}&signature={signature}"
 
     def blob(self, sha: str) -> bytes | None:
-        for repo in self.repos.values():
-            for files in repo.commits.values():
-                for f in files.values():
-                    if f.lfs and f.sha256 == sha:
-                        return f.data
-        return None
+        return next(
+            (
+                f.data
+                for repo in self.repos.values()
+                for files in repo.commits.values()
+                for f in files.values()
+                if f.lfs and f.sha256 == sha
+            ),
+            None,
+        )
 
 
 def _handler(hub: HubEmulator, *, cdn: bool) -> type[BaseHTTPRequestHandler]:
