@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -122,20 +123,44 @@ def resolve_app(spec: AppSpec, raw: Any = None, source: str = "config") -> Resol
 
 
 def _problems_of_parseable_deployments(raw: Any) -> list[ConfigProblem]:
-    """Cross-field problems of the deployments that did parse, so one run reports everything."""
+    """Cross-field problems of every deployment, so one run reports everything. A deployment with shape errors
+    (already reported) is checked without its bad keys, and only problems of other fields are added."""
     deployments = raw.get("deployments") if isinstance(raw, dict) else None
     if not isinstance(deployments, list):
         return []
     problems: list[ConfigProblem] = []
     for index, item in enumerate(deployments):
-        try:
-            deployment = DeploymentSpec.model_validate(item)
-        except ValidationError:
+        deployment, bad_fields = _parse_without_bad_keys(item)
+        if deployment is None:
             continue
-        result = resolve_deployment(deployment, app=None, base=field_path(("deployments", index), raw))
+        base = field_path(("deployments", index), raw)
+        result = resolve_deployment(deployment, app=None, base=base)
         if not isinstance(result, ResolvedDeployment):
-            problems += result
+            problems += [p for p in result if p.field.removeprefix(f"{base}.") not in bad_fields]
     return problems
+
+
+def _parse_without_bad_keys(item: Any) -> tuple[DeploymentSpec | None, set[str]]:
+    """The deployment parsed, after dropping the keys that failed (their defaults apply), and the dropped fields."""
+    try:
+        return DeploymentSpec.model_validate(item), set()
+    except ValidationError as error:
+        if not isinstance(item, dict):
+            return None, set()
+        repaired = copy.deepcopy(item)
+        bad_fields = set()
+        for detail in error.errors():
+            loc = [key for key in detail["loc"] if isinstance(key, str)]
+            bad_fields.add(".".join(loc))
+            parent: Any = repaired
+            for key in loc[:-1]:
+                parent = parent.get(key) if isinstance(parent, dict) else None
+            if isinstance(parent, dict) and loc:
+                parent.pop(loc[-1], None)
+        try:
+            return DeploymentSpec.model_validate(repaired), bad_fields
+        except ValidationError:  # a required field was bad: nothing sensible left to check
+            return None, bad_fields
 
 
 def resolve_deployment(

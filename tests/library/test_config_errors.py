@@ -426,3 +426,16 @@ def test_hub_model_outside_the_catalog_works_when_its_gpus_are_given() -> None:
     (deployment,) = app.deployments
     assert deployment.tgi_environment["SM_NUM_GPUS"] == "4"
     assert deployment.weights_bytes is None
+
+
+def test_a_deployment_with_a_typo_still_gets_its_other_problems_checked() -> None:
+    problems = problems_of(
+        config_with({"tgi.max_total_token": 8192, "tgi.extra_env": {"ENDPOINT_SERVER_TIMEOUT": "3600"}, "num_gpus": 4})
+    )
+    fields = sorted(p.field.split("].", 1)[1] for p in problems)
+    assert fields == ["num_gpus", "tgi.extra_env.ENDPOINT_SERVER_TIMEOUT", "tgi.max_total_token"]
+
+
+def test_the_other_rules_still_run_with_the_default_in_place_of_a_bad_value() -> None:
+    problems = problems_of(config_with({"scaling.max_instances": 0, "scaling.min_instances": 1}))
+    assert [p.field.split("].", 1)[1] for p in problems] == ["scaling.max_instances", "scaling.min_instances"]
