@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -19,8 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "bench"), str(ROOT / "tests" / "lambda"), str(ROOT / "lambda" / "weights_copy")]
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-import boto3  # noqa: E402
-from copy_throughput import free_port, wait_for  # noqa: E402
+from copy_throughput import start_moto  # noqa: E402
 from emulated_models import MIB, REPO, model_files  # noqa: E402
 from hub_emulator import HubEmulator  # noqa: E402
 from weights_copy.copier import CopySettings, FileCopier  # noqa: E402
@@ -58,13 +56,7 @@ def main() -> None:
     parser.add_argument("--shard-mib", type=int, default=400)
     parser.add_argument("--max-in-flight", type=int, default=8)
     args = parser.parse_args()
-    port = free_port()
-    moto = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    endpoint = f"http://127.0.0.1:{port}"
-    wait_for(endpoint)
-    s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                      aws_access_key_id="bench", aws_secret_access_key="bench")  # fmt: skip
+    moto, _, s3 = start_moto()
     s3.create_bucket(Bucket="bench-profile")
     hub = HubEmulator()
     files = model_files(shard_bytes=args.shard_mib * MIB)

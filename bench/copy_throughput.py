@@ -23,6 +23,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")  # the catalog import loads aws_cdk
@@ -91,6 +92,18 @@ def wait_for(url: str, seconds: float = 30) -> None:
     raise SystemExit(f"moto did not start at {url}")
 
 
+def start_moto() -> tuple[subprocess.Popen[bytes], str, Any]:
+    """moto's S3 server in its own process (sharing this process's GIL with the emulator would throttle both)."""
+    port = free_port()
+    moto = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    endpoint = f"http://127.0.0.1:{port}"
+    wait_for(endpoint)
+    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                          aws_access_key_id="bench", aws_secret_access_key="bench")  # fmt: skip
+    return moto, endpoint, client
+
+
 def child_env(hub: HubEmulator, s3_endpoint: str) -> dict[str, str]:
     return {
         "PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), "HF_ENDPOINT": hub.endpoint,
@@ -145,14 +158,7 @@ def main() -> None:
     args = parser.parse_args()
     files = model_files(shard_bytes=args.shard_mib * MIB)
     total_mb = sum(map(len, files.values())) / 1e6
-    # moto in its own process: sharing this process's GIL with the emulator would throttle both.
-    port = free_port()
-    moto = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    s3_endpoint = f"http://127.0.0.1:{port}"
-    wait_for(s3_endpoint)
-    s3 = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1",
-                      aws_access_key_id="bench", aws_secret_access_key="bench")  # fmt: skip
+    moto, s3_endpoint, s3 = start_moto()
     lines = [
         "# Weights copy throughput",
         "",
