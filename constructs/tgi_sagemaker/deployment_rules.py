@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tgi_sagemaker.config_errors import ConfigProblem
-from tgi_sagemaker.instance_types import InstanceType, find_instance_type, similar_instance_types
+from tgi_sagemaker.hub_weights_copy import copy_memory_needed_mb
+from tgi_sagemaker.instance_types import GIB, InstanceType, find_instance_type, similar_instance_types
 from tgi_sagemaker.model_catalog import CatalogModel
 from tgi_sagemaker.sizing import (
     DEFAULT_OUTPUT_TOKEN_BUDGET,
@@ -26,7 +27,6 @@ from tgi_sagemaker.spec import DeploymentSpec
 from tgi_sagemaker.tgi_image import TgiImage, UnknownTgiVersionError
 
 GB = 1e9
-GIB = 1024**3
 
 
 @dataclass
@@ -355,7 +355,7 @@ def check_weights(spec: DeploymentSpec, problems: Problems) -> None:
                     "remove it, or set weights.source to 's3'",
                 )
         return
-    needed = 2 * weights.part_size_mb * weights.max_in_flight
+    needed = copy_memory_needed_mb(weights.part_size_mb, weights.max_in_flight)
     if needed > weights.copy_memory_mb:
         problems.add(
             "weights.copy_memory_mb",

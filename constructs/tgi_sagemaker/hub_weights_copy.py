@@ -40,6 +40,11 @@ RETRYABLE_ERRORS = [
 TOTAL_WAIT = cdk.Duration.minutes(55)  # CloudFormation gives a custom resource one hour
 
 
+def copy_memory_needed_mb(part_size_mb: int, max_in_flight: int) -> int:
+    """Lambda memory a copy needs: the parts in flight, and as much again for buffers and the runtime."""
+    return 2 * part_size_mb * max_in_flight
+
+
 class HubWeightsCopy(Construct):
     """Copies ``repo_id@revision`` into ``bucket`` under ``models/<repo>/<commit>/`` when the stack deploys.
 
@@ -75,10 +80,11 @@ class HubWeightsCopy(Construct):
         code: lambda_.Code | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        if part_size_mb * max_in_flight * 2 > memory_size_mb:
+        needed = copy_memory_needed_mb(part_size_mb, max_in_flight)
+        if needed > memory_size_mb:
             raise ValueError(
                 f"HubWeightsCopy: part_size_mb {part_size_mb} x max_in_flight {max_in_flight} needs about "
-                f"{part_size_mb * max_in_flight * 2} MB; memory_size_mb is {memory_size_mb}: raise it or lower them"
+                f"{needed} MB; memory_size_mb is {memory_size_mb}: raise it or lower them"
             )
         self.bucket = bucket
         code = code or lambda_.Code.from_asset(str(LAMBDA_SOURCE), exclude=["__pycache__", "*.pyc", "README.md"])

@@ -26,10 +26,6 @@ class InstanceType:
     local_nvme_gb: int
 
     @property
-    def family(self) -> str:
-        return self.name.split(".")[1]
-
-    @property
     def total_gpu_memory_bytes(self) -> int:
         return self.gpu_count * self.gpu_memory_gib * GIB
 

@@ -46,8 +46,6 @@ class ResolvedDeployment:
 
     spec: DeploymentSpec
     stack_name: str
-    account: str | None
-    region: str | None
     catalog_model: CatalogModel | None
     instance: InstanceType
     num_gpus: int
@@ -198,8 +196,6 @@ def resolve_deployment(
     return ResolvedDeployment(
         spec=spec,
         stack_name=f"{prefix}-{spec.name}",
-        account=app.environment.account if app else None,
-        region=region,
         catalog_model=model,
         instance=instance,
         num_gpus=num_gpus,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tgi_sagemaker.instance_types import INSTANCE_TYPES, InstanceType
+from tgi_sagemaker.instance_types import GIB, INSTANCE_TYPES, InstanceType
 from tgi_sagemaker.model_catalog import KvGeometry
 
 MAX_WEIGHTS_SHARE = 0.80
@@ -54,7 +54,7 @@ def weights_bytes_from_parameters(parameters_billion: float, precision: str) -> 
 
 
 def weights_fit(weights_bytes: int, instance: InstanceType, num_gpus: int) -> bool:
-    return weights_bytes <= MAX_WEIGHTS_SHARE * num_gpus * instance.gpu_memory_gib * 1024**3
+    return weights_bytes <= MAX_WEIGHTS_SHARE * num_gpus * instance.gpu_memory_gib * GIB
 
 
 def gpu_counts(instance: InstanceType, attention: KvGeometry | None) -> list[int]:
@@ -82,7 +82,7 @@ def kv_cache_token_capacity(
     weights_bytes: int, instance: InstanceType, num_gpus: int, attention: KvGeometry, kv_cache_dtype: str | None
 ) -> int:
     """How many tokens of KV cache fit next to the weights (all sequences of a batch together)."""
-    usable = USABLE_MEMORY_SHARE * num_gpus * instance.gpu_memory_gib * 1024**3
+    usable = USABLE_MEMORY_SHARE * num_gpus * instance.gpu_memory_gib * GIB
     per_token = attention.kv_cache_bytes_per_token(KV_CACHE_BYTES_PER_ELEMENT[kv_cache_dtype])
     return max(0, int((usable - weights_bytes) // per_token))
 

@@ -77,14 +77,23 @@ def test_s3_weights_are_an_uncompressed_prefix_served_with_network_isolation(def
         },
     )
     bucket_id, _ = _only(default_app, "AWS::S3::Bucket")
-    reads = [
-        s
-        for p in template.find_resources("AWS::IAM::Policy").values()
-        for s in p["Properties"]["PolicyDocument"]["Statement"]
-        if (s["Action"] in ("s3:GetObject", "s3:ListBucket") and "Condition" in s) or s["Action"] == "s3:GetObject"
+    role_id = template.find_resources(MODEL)[_only(default_app, MODEL)[0]]["Properties"]["ExecutionRoleArn"][
+        "Fn::GetAtt"
+    ][0]
+    statements = [
+        statement
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
     ]
-    object_grants = [json.dumps(s["Resource"]) for s in reads if s["Action"] == "s3:GetObject"]
-    assert any(bucket_id in g and "/models/deepseek-ai/DeepSeek-R1-Distill-Llama-8B/*" in g for g in object_grants)
+    prefix = "models/deepseek-ai/DeepSeek-R1-Distill-Llama-8B/"
+    (get,) = [s for s in statements if s["Action"] == "s3:GetObject"]
+    assert get["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, f"/{prefix}*"]]}
+    (listing,) = [s for s in statements if s["Action"] == "s3:ListBucket"]
+    assert listing["Resource"] == {"Fn::GetAtt": [bucket_id, "Arn"]}
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": [f"{prefix}*"]}}
+    s3_actions = {a for s in statements for a in _as_list(s["Action"]) if a.startswith("s3:")}
+    assert s3_actions == {"s3:GetObject", "s3:ListBucket"}
 
 
 def test_the_weights_bucket_is_private_encrypted_tls_only_and_retained(default_app: Synthesized) -> None:

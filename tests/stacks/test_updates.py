@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from helpers import Synthesized, config_with, default_config, synthesize
+from helpers import Synthesized, config_with, synthesize
 
 # change -> what it replaces. The component names its model, so a new model updates the component in place (the
 # endpoint config, which names no model, stays); a new instance type is a new endpoint config under the endpoint.
@@ -72,18 +72,13 @@ def replaced_resources(before: dict[str, Any], after: dict[str, Any]) -> set[str
     return replaced
 
 
-@pytest.fixture(scope="module")
-def before(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
-    return synthesize(default_config(), Path(tmp_path_factory.mktemp("before")))
-
-
 @pytest.mark.parametrize("change", list(CHANGES))
 def test_update_replaces_model_or_config_only_and_keeps_component_scaling(
-    change: str, before: Synthesized, tmp_path: Path
+    change: str, default_app: Synthesized, tmp_path: Path
 ) -> None:
     changes, expected = CHANGES[change]
     after = synthesize(config_with(changes), tmp_path)
-    old, new = before.raw(), after.raw()
+    old, new = default_app.raw(), after.raw()  # before: the default app, synthesized once a session
     assert old != new
     replaced = replaced_resources(old, new)
     types = {new["Resources"][k]["Type"] for k in replaced if k in new["Resources"]}
