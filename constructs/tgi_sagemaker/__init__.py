@@ -1,19 +1,28 @@
-"""Constructs that host Hugging Face LLMs on Amazon SageMaker with the TGI container."""
+"""Constructs that host Hugging Face LLMs on Amazon SageMaker with the TGI container.
 
-from tgi_sagemaker.compliance import add_compliance_checks
-from tgi_sagemaker.config_errors import ConfigError, ConfigProblem
-from tgi_sagemaker.endpoint_network import EndpointNetwork
-from tgi_sagemaker.execution_role import TgiExecutionRole
-from tgi_sagemaker.hub_weights_copy import HubWeightsCopy
-from tgi_sagemaker.inference_component_endpoint import InferenceComponentEndpoint
-from tgi_sagemaker.instance_endpoint import InstanceEndpoint
-from tgi_sagemaker.model_bucket import ModelBucket
-from tgi_sagemaker.model_weights import HubWeights, ModelWeights, S3PrefixWeights, WeightsBinding
-from tgi_sagemaker.resolve import ResolvedApp, ResolvedDeployment, load_app, resolve_app
-from tgi_sagemaker.scalable_inference_component import ScalableInferenceComponent
-from tgi_sagemaker.spec import AppSpec, DeploymentSpec
-from tgi_sagemaker.tgi_image import TgiImage
-from tgi_sagemaker.tgi_model import TgiModel
+Names load on first use, so ``tgi-sagemaker invoke`` and ``bench`` start without importing aws_cdk.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tgi_sagemaker.compliance import add_compliance_checks
+    from tgi_sagemaker.config_errors import ConfigError, ConfigProblem
+    from tgi_sagemaker.endpoint_network import EndpointNetwork
+    from tgi_sagemaker.execution_role import TgiExecutionRole
+    from tgi_sagemaker.hub_weights_copy import HubWeightsCopy
+    from tgi_sagemaker.inference_component_endpoint import InferenceComponentEndpoint
+    from tgi_sagemaker.instance_endpoint import InstanceEndpoint
+    from tgi_sagemaker.model_bucket import ModelBucket
+    from tgi_sagemaker.model_weights import HubWeights, ModelWeights, S3PrefixWeights, WeightsBinding
+    from tgi_sagemaker.resolve import ResolvedApp, ResolvedDeployment, load_app, resolve_app
+    from tgi_sagemaker.scalable_inference_component import ScalableInferenceComponent
+    from tgi_sagemaker.spec import AppSpec, DeploymentSpec
+    from tgi_sagemaker.tgi_image import TgiImage
+    from tgi_sagemaker.tgi_model import TgiModel
 
 __all__ = [
     "AppSpec",
@@ -39,3 +48,34 @@ __all__ = [
     "load_app",
     "resolve_app",
 ]
+
+_MODULES = {
+    "AppSpec": "tgi_sagemaker.spec",
+    "ConfigError": "tgi_sagemaker.config_errors",
+    "ConfigProblem": "tgi_sagemaker.config_errors",
+    "DeploymentSpec": "tgi_sagemaker.spec",
+    "EndpointNetwork": "tgi_sagemaker.endpoint_network",
+    "HubWeights": "tgi_sagemaker.model_weights",
+    "HubWeightsCopy": "tgi_sagemaker.hub_weights_copy",
+    "InferenceComponentEndpoint": "tgi_sagemaker.inference_component_endpoint",
+    "InstanceEndpoint": "tgi_sagemaker.instance_endpoint",
+    "ModelBucket": "tgi_sagemaker.model_bucket",
+    "ModelWeights": "tgi_sagemaker.model_weights",
+    "ResolvedApp": "tgi_sagemaker.resolve",
+    "ResolvedDeployment": "tgi_sagemaker.resolve",
+    "S3PrefixWeights": "tgi_sagemaker.model_weights",
+    "ScalableInferenceComponent": "tgi_sagemaker.scalable_inference_component",
+    "TgiExecutionRole": "tgi_sagemaker.execution_role",
+    "TgiImage": "tgi_sagemaker.tgi_image",
+    "TgiModel": "tgi_sagemaker.tgi_model",
+    "WeightsBinding": "tgi_sagemaker.model_weights",
+    "add_compliance_checks": "tgi_sagemaker.compliance",
+    "load_app": "tgi_sagemaker.resolve",
+    "resolve_app": "tgi_sagemaker.resolve",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _MODULES:
+        raise AttributeError(f"module 'tgi_sagemaker' has no attribute {name!r}")
+    return getattr(importlib.import_module(_MODULES[name]), name)

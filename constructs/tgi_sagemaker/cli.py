@@ -8,13 +8,11 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from tgi_sagemaker.compliance import unacknowledged_findings
 from tgi_sagemaker.config_errors import ConfigError
 from tgi_sagemaker.config_source import CONTEXT_KEY, read_cdk_json_context, read_config
+from tgi_sagemaker.inference import commands as inference
 from tgi_sagemaker.instance_types import INSTANCE_TYPES
 from tgi_sagemaker.model_catalog import MODELS
-from tgi_sagemaker.plan import describe_app
-from tgi_sagemaker.resolve import load_app
 from tgi_sagemaker.sizing import default_num_gpus
 
 
@@ -28,7 +26,15 @@ def main(argv: list[str] | None = None) -> int:
     catalog.add_argument("--json", action="store_true", help="machine-readable output")
     check = commands.add_parser("check-findings", help="fail on cdk-nag findings left in a cloud assembly")
     check.add_argument("assembly", nargs="?", default="cdk.out", help="the synth output folder")
+    inference.add_invoke_arguments(commands.add_parser("invoke", help="stream one answer, reasoning apart"))
+    inference.add_bench_arguments(commands.add_parser("bench", help="latency and throughput per concurrency level"))
     args = parser.parse_args(argv)
+    if args.command in ("invoke", "bench"):
+        try:
+            return inference.run_invoke(args) if args.command == "invoke" else inference.run_bench(args)
+        except ImportError as missing:  # the constructs alone need neither boto3, rich nor matplotlib
+            print(f"{args.command} needs the cli extra ({missing}). Fix: pip install 'tgi-sagemaker[cli]'")
+            return 2
     if args.command == "plan":
         return _plan(args.config, Path(args.cdk_json))
     if args.command == "check-findings":
@@ -37,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _check_findings(assembly: Path) -> int:
+    from tgi_sagemaker.compliance import unacknowledged_findings  # aws_cdk: only for the commands that need it
+
     findings = unacknowledged_findings(assembly / "validation-report.json")
     for finding in findings:
         print(finding, file=sys.stderr)
@@ -44,6 +52,9 @@ def _check_findings(assembly: Path) -> int:
 
 
 def _plan(config: str | None, cdk_json: Path) -> int:
+    from tgi_sagemaker.plan import describe_app
+    from tgi_sagemaker.resolve import load_app
+
     try:
         context = None if config else read_cdk_json_context(cdk_json)
         raw, source = read_config(config, context)

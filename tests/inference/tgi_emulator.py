@@ -1,0 +1,274 @@
+"""A TGI-protocol peer on loopback with set timings, in two front-ends.
+
+- :class:`TgiEmulator` speaks TGI's own streaming routes (``/v1/chat/completions``, ``/generate_stream``, and
+  ``/`` and ``/invocations``, which pick by payload) with TGI's server-sent events (``data:{json}``, a usage
+  chunk when asked, ``data: [DONE]``). Only streaming is emulated: that is all the tools send.
+- :class:`SageMakerRuntimeEmulator` answers ``InvokeEndpointWithResponseStream`` the way the SageMaker runtime
+  does: the same SSE bytes cut into ``PayloadPart`` events of the AWS event-stream wire format, modelled
+  errors (``ValidationError`` no capacity, ``ModelError``, a ``ModelStreamError`` event). botocore parses it.
+
+Tokens leave at absolute times (request read + TTFT + i x ITL), so what a client measures can be compared
+with what the emulator was set to. Failures are queued and consumed one per request.
+"""
+
+from __future__ import annotations
+
+import binascii
+import json
+import re
+import struct
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Literal
+
+Failure = Literal["no_capacity", "status_500", "status_422", "stream_error", "truncate"]
+NO_CAPACITY_MESSAGE = (
+    "Inference Component has no capacity to process this request. ApplicationAutoScaling may be in-progress "
+    "(if configured) or try to increase the capacity by invoking UpdateInferenceComponentRuntimeConfig API."
+)
+R1_SCRIPT = ["Okay", ",", " the", " user", " asks", ".", " Let", " me", " think", ".", "\n", "</think>", "\n\n", "The"]
+
+
+@dataclass
+class Behaviour:
+    ttft_s: float = 0.05
+    itl_s: float = 0.01
+    output_tokens: int = 20  # generated unless max_tokens asks for fewer
+    script: list[str] = field(default_factory=lambda: list(R1_SCRIPT))  # token texts; the tail " word" repeats
+    failures: deque[Failure] = field(default_factory=deque)
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def next_failure(self, body: dict[str, Any]) -> Failure | None:
+        with self.lock:
+            self.requests.append(body)
+            return self.failures.popleft() if self.failures else None
+
+    def token_texts(self, count: int) -> list[str]:
+        return [self.script[i] if i < len(self.script) else " word" for i in range(count)]
+
+
+def input_length(body: dict[str, Any]) -> int:
+    """What the emulator reports as prompt tokens: one a word, like the bench's prompts."""
+    text = body["inputs"] if "inputs" in body else " ".join(m["content"] for m in body["messages"])
+    return len(text.split())
+
+
+def sse_events(behaviour: Behaviour, body: dict[str, Any], started: float, failure: Failure | None) -> Iterator[bytes]:
+    """TGI's event bytes for ``body``, each yielded at its due time."""
+    chat = "messages" in body
+    wanted = body.get("max_tokens") if chat else body.get("parameters", {}).get("max_new_tokens")
+    count = min(behaviour.output_tokens, wanted or behaviour.output_tokens)
+    finish = "length" if count == wanted else "eos_token"
+    texts = behaviour.token_texts(count)
+    for index, text in enumerate(texts):
+        due = started + behaviour.ttft_s + index * behaviour.itl_s
+        time.sleep(max(0.0, due - time.perf_counter()))
+        if failure == "stream_error" and index == 3:
+            yield _data({"error": "Request failed during generation: CUDA out of memory", "error_type": "generation"})
+            return
+        last = index == count - 1
+        if chat:
+            choice = {"index": 0, "delta": {"role": "assistant", "content": text}, "logprobs": None}
+            choice["finish_reason"] = ("stop" if finish == "eos_token" else "length") if last else None
+            event = {"object": "chat.completion.chunk", "id": "", "created": 0, "model": "/opt/ml/model"}
+            yield _data(event | {"system_fingerprint": "3.3.6-native", "choices": [choice], "usage": None})
+        else:
+            details = {"finish_reason": finish, "generated_tokens": count, "input_length": input_length(body)}
+            yield _data(
+                {
+                    "index": index + 1,
+                    "token": {"id": 100 + index, "text": text, "logprob": -0.1, "special": False},
+                    "generated_text": "".join(texts) if last else None,
+                    "details": details if last else None,
+                }
+            )
+        if failure == "truncate" and index == 2:
+            yield b'data:{"index":4,"tok'
+            return
+    if chat:
+        if (body.get("stream_options") or {}).get("include_usage"):
+            usage = {"prompt_tokens": input_length(body), "completion_tokens": count}
+            usage["total_tokens"] = usage["prompt_tokens"] + count
+            yield _data({"object": "chat.completion.chunk", "id": "", "created": 0, "choices": [], "usage": usage})
+        yield b"data: [DONE]\n\n"  # axum 0.7 (TGI 3.x): a space after .data()'s colon, none after json_data's
+
+
+def _data(payload: dict[str, Any]) -> bytes:
+    return b"data:" + json.dumps(payload, separators=(",", ":")).encode() + b"\n\n"
+
+
+class _Server:
+    handler: type[BaseHTTPRequestHandler]
+
+    def __init__(self, behaviour: Behaviour | None = None) -> None:
+        self.behaviour = behaviour or Behaviour()
+        handler = type("Handler", (self.handler,), {"emulator": self})
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    emulator: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        pass
+
+    def read_body(self) -> dict[str, Any]:
+        body: dict[str, Any] = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        return body
+
+    def send_json(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def start_chunked(self, content_type: str, headers: dict[str, str] | None = None) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Transfer-Encoding", "chunked")
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+
+    def write_chunk(self, data: bytes) -> None:
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.flush()
+
+    def end_chunked(self) -> None:
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+
+class _TgiHandler(_Handler):
+    def do_POST(self) -> None:
+        if self.path not in ("/", "/v1/chat/completions", "/generate_stream", "/invocations"):
+            self.send_json(404, {"error": f"no route {self.path}"})
+            return
+        started = time.perf_counter()
+        body = self.read_body()
+        behaviour = self.emulator.behaviour
+        failure = behaviour.next_failure(body)
+        if failure == "status_422":
+            self.send_json(422, {"error": "Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096"})
+            return
+        if failure in ("status_500", "no_capacity"):
+            self.send_json(500, {"error": "Request failed during generation", "error_type": "generation"})
+            return
+        self.start_chunked("text/event-stream")
+        for event in sse_events(behaviour, body, started, failure):
+            self.write_chunk(event)
+        self.end_chunked()
+
+
+class TgiEmulator(_Server):
+    handler = _TgiHandler
+
+
+class _SageMakerHandler(_Handler):
+    def do_POST(self) -> None:
+        match = re.fullmatch(r"/endpoints/([^/]+)/invocations-response-stream", self.path)
+        if not match:
+            self.send_json(404, {"message": f"no route {self.path}"})
+            return
+        started = time.perf_counter()
+        body = self.read_body()
+        emulator: SageMakerRuntimeEmulator = self.emulator  # type: ignore[assignment]
+        if not self.headers.get("Authorization", "").startswith("AWS4-HMAC-SHA256 Credential="):
+            self.send_error_shape(403, "InvalidSignatureException", "the request is not SigV4-signed")
+            return
+        component = self.headers.get("X-Amzn-SageMaker-Inference-Component")
+        if match.group(1) != emulator.endpoint_name or component != emulator.inference_component:
+            message = f"Endpoint {match.group(1)} / inference component {component} not found."
+            self.send_error_shape(400, "ValidationError", message)
+            return
+        failure = emulator.behaviour.next_failure(body)
+        if failure == "no_capacity":
+            self.send_error_shape(400, "ValidationError", NO_CAPACITY_MESSAGE)
+            return
+        if failure in ("status_500", "status_422"):
+            status = 500 if failure == "status_500" else 422
+            original = json.dumps({"error": "Request failed during generation", "error_type": "generation"})
+            self.send_json(
+                424,
+                {
+                    "ErrorCode": "CLIENT_ERROR_FROM_MODEL" if status < 500 else "SERVER_ERROR_FROM_MODEL",
+                    "Message": f'Received server error ({status}) from primary with message "{original}".',
+                    "OriginalMessage": original,
+                    "OriginalStatusCode": status,
+                },
+                {"x-amzn-ErrorType": "ModelError:http://internal.amazon.com/coral/com.amazon.sagemaker/"},
+            )
+            return
+        self.start_chunked(
+            "application/vnd.amazon.eventstream",
+            {"X-Amzn-SageMaker-Content-Type": "text/event-stream", "x-Amzn-Invoked-Production-Variant": "AllTraffic"},
+        )
+        for event in sse_events(emulator.behaviour, body, started, failure):
+            if event.startswith(b'data:{"error"'):
+                error = {"Message": json.loads(event[5:])["error"], "ErrorCode": "ModelStreamError"}
+                self.write_chunk(encode_event(exception="ModelStreamError", payload=json.dumps(error).encode()))
+                break
+            # SageMaker cuts the container's bytes wherever its reads end: split each event to prove reassembly
+            cut = len(event) // 2 if emulator.split_events else len(event)
+            for part in (event[:cut], event[cut:]):
+                if part:
+                    self.write_chunk(encode_event(payload=part))
+        self.end_chunked()
+
+    def send_error_shape(self, status: int, code: str, message: str) -> None:
+        self.send_json(status, {"message": message}, {"x-amzn-ErrorType": f"{code}:http://internal.amazon.com/coral/"})
+
+
+class SageMakerRuntimeEmulator(_Server):
+    handler = _SageMakerHandler
+
+    def __init__(
+        self,
+        behaviour: Behaviour | None = None,
+        *,
+        endpoint_name: str = "tgi-endpoint",
+        inference_component: str | None = "tgi-component",
+        split_events: bool = True,
+    ) -> None:
+        self.endpoint_name = endpoint_name
+        self.inference_component = inference_component
+        self.split_events = split_events
+        super().__init__(behaviour)
+
+
+def encode_event(*, payload: bytes, exception: str | None = None) -> bytes:
+    """One message of the AWS event-stream format: prelude, prelude CRC, string headers, payload, message CRC."""
+    if exception:
+        headers = {":message-type": "exception", ":exception-type": exception, ":content-type": "application/json"}
+    else:
+        headers = {":message-type": "event", ":event-type": "PayloadPart", ":content-type": "application/octet-stream"}
+    encoded = b"".join(
+        struct.pack("B", len(name)) + name.encode() + b"\x07" + struct.pack(">H", len(value)) + value.encode()
+        for name, value in headers.items()
+    )
+    total = 12 + len(encoded) + len(payload) + 4
+    prelude = struct.pack(">II", total, len(encoded))
+    message = prelude + struct.pack(">I", binascii.crc32(prelude)) + encoded + payload
+    return message + struct.pack(">I", binascii.crc32(message))
