@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 
 from helpers import ROOT
@@ -29,3 +30,14 @@ def test_composition_example_synthesizes(tmp_path: Path) -> None:
     exec(compile(code, "README.md", "exec"), namespace)
     assert (tmp_path / "PlatformLlm.template.json").exists()
     assert unacknowledged_findings(tmp_path / "validation-report.json") == []
+
+
+def test_every_documented_command_line_parses() -> None:
+    from tgi_sagemaker.cli import build_parser
+
+    commands = re.findall(r"^(tgi-sagemaker .*?)$", README.replace("\\\n", " "), re.M)
+    assert len(commands) >= 5
+    for command in commands:
+        words = shlex.split(command.replace("<", "").replace(">", ""))
+        args = build_parser().parse_args(words[1:])  # argparse exits (SystemExit) on an unknown option
+        assert args.command in ("invoke", "bench", "plan", "catalog", "check-findings")

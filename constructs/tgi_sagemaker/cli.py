@@ -17,18 +17,7 @@ from tgi_sagemaker.sizing import default_num_gpus
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="tgi-sagemaker", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    plan = commands.add_parser("plan", help="what a config deploys")
-    plan.add_argument("--config", help="YAML/JSON config file. Default: the cdk.json context")
-    plan.add_argument("--cdk-json", default="cdk.json", help="cdk.json to read the default config from")
-    catalog = commands.add_parser("catalog", help="models and the instance types they fit")
-    catalog.add_argument("--json", action="store_true", help="machine-readable output")
-    check = commands.add_parser("check-findings", help="fail on cdk-nag findings left in a cloud assembly")
-    check.add_argument("assembly", nargs="?", default="cdk.out", help="the synth output folder")
-    inference.add_invoke_arguments(commands.add_parser("invoke", help="stream one answer, reasoning apart"))
-    inference.add_bench_arguments(commands.add_parser("bench", help="latency and throughput per concurrency level"))
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     if args.command in ("invoke", "bench"):
         try:
             return inference.run_invoke(args) if args.command == "invoke" else inference.run_bench(args)
@@ -40,6 +29,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check-findings":
         return _check_findings(Path(args.assembly))
     return _catalog(as_json=args.json)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tgi-sagemaker", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    plan = commands.add_parser("plan", help="what a config deploys")
+    plan.add_argument("--config", help="YAML/JSON config file. Default: the cdk.json context")
+    plan.add_argument("--cdk-json", default="cdk.json", help="cdk.json to read the default config from")
+    catalog = commands.add_parser("catalog", help="models and the instance types they fit")
+    catalog.add_argument("--json", action="store_true", help="machine-readable output")
+    check = commands.add_parser("check-findings", help="fail on cdk-nag findings left in a cloud assembly")
+    check.add_argument("assembly", nargs="?", default="cdk.out", help="the synth output folder")
+    inference.add_invoke_arguments(commands.add_parser("invoke", help="stream one answer, reasoning apart"))
+    inference.add_bench_arguments(commands.add_parser("bench", help="latency and throughput per concurrency level"))
+    return parser
 
 
 def _check_findings(assembly: Path) -> int:

@@ -123,7 +123,7 @@ def plot_metrics(folder: Path, runs: Sequence[LevelRun]) -> list[Path]:
         axes.set_xlabel("target and concurrency" if "\n" in "".join(names) else "concurrency")
         for position, values in enumerate(data, start=1):
             axes.annotate(
-                f"n={len(values)}", (position, 0), xycoords=("data", "axes fraction"), ha="center", va="bottom"
+                f"n={len(values)}", (position, 0.99), xycoords=("data", "axes fraction"), ha="center", va="top"
             )
         axes.grid(axis="y", alpha=0.3)
         path = folder / f"{metric}.png"
