@@ -12,8 +12,6 @@ from tgi_sagemaker.config_errors import ConfigError
 from tgi_sagemaker.config_source import CONTEXT_KEY, read_cdk_json_context, read_config
 from tgi_sagemaker.inference import commands as inference
 from tgi_sagemaker.instance_types import INSTANCE_TYPES
-from tgi_sagemaker.model_catalog import MODELS
-from tgi_sagemaker.sizing import default_num_gpus
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,21 +71,55 @@ def _plan(config: str | None, cdk_json: Path) -> int:
 
 
 def _catalog(*, as_json: bool) -> int:
-    rows = []
-    for model in MODELS.values():
-        fits = {
-            name: gpus
-            for name, it in INSTANCE_TYPES.items()
-            if (gpus := default_num_gpus(model.weights_bytes, it, model.attention)) is not None
-        }
-        rows.append({**asdict(model), "fits": fits})
+    from tgi_sagemaker.plan import catalog_entries
+
+    entries = catalog_entries()
     if as_json:
-        print(json.dumps({"models": rows, "instance_types": [asdict(it) for it in INSTANCE_TYPES.values()]}, indent=1))
+        print(
+            json.dumps({"models": entries, "instance_types": [asdict(it) for it in INSTANCE_TYPES.values()]}, indent=1)
+        )
         return 0
-    for row in rows:
-        print(f"{row['repo_id']}  {row['parameters_billion']}B {row['native_dtype']} ~{row['weights_gb']} GB")
-        print(f"    recommended {row['recommended_instance']}; fits {', '.join(row['fits']) or 'nothing'}")
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Catalog: defaults on the recommended instance (override any in the config)")
+    for column in ("model", "size", "weights", "instance", "GPUs", "input/total/prefill", "KV cache", "fits"):
+        table.add_column(column, overflow="fold")
+    for entry in entries:
+        defaults = entry["defaults"] or {}
+        limits = (
+            "{max_input_tokens}/{max_total_tokens}/{max_batch_prefill_tokens}".format(**defaults) if defaults else "-"
+        )
+        kv = defaults.get("kv_cache_token_capacity")
+        table.add_row(
+            entry["repo_id"].removeprefix("deepseek-ai/"),
+            f"{entry['parameters_billion']:g}B {entry['native_dtype']}",
+            f"~{entry['weights_gb']:g} GB",
+            defaults.get("instance_type", "-"),
+            str(defaults.get("num_gpus", "-")),
+            limits,
+            f"~{kv:,} tokens" if kv else "not estimated",
+            _compact_fits(entry["fits"]),
+        )
+    Console().print(table)
     return 0
+
+
+def _compact_fits(fits: dict[str, int]) -> str:
+    """``g5: all, g6e: 12xlarge 24xlarge 48xlarge, p5`` instead of up to 29 full names."""
+    sizes: dict[str, list[str]] = {}
+    for name in INSTANCE_TYPES:
+        family, size = name.removeprefix("ml.").split(".", 1)
+        sizes.setdefault(family, []).append(size)
+    parts = []
+    for family, all_sizes in sizes.items():
+        fitting = [size for size in all_sizes if f"ml.{family}.{size}" in fits]
+        if fitting:
+            whole = len(all_sizes) == 1 or fitting == all_sizes
+            parts.append(
+                family if len(all_sizes) == 1 else f"{family}: all" if whole else f"{family}: {' '.join(fitting)}"
+            )
+    return ", ".join(parts) or "nothing"
 
 
 if __name__ == "__main__":

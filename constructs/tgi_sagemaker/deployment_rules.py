@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tgi_sagemaker.config_errors import ConfigProblem
-from tgi_sagemaker.hub_weights_copy import copy_memory_needed_mb
 from tgi_sagemaker.instance_types import GIB, InstanceType, find_instance_type, similar_instance_types
 from tgi_sagemaker.model_catalog import CatalogModel
 from tgi_sagemaker.sizing import (
@@ -16,6 +15,7 @@ from tgi_sagemaker.sizing import (
     MAX_WEIGHTS_SHARE,
     PREFILL_TOKENS_OVER_INPUT,
     TokenLimits,
+    copy_memory_needed_mb,
     default_num_gpus,
     default_token_limits,
     fitting_instance_types,

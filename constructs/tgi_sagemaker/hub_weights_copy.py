@@ -24,6 +24,7 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from tgi_sagemaker.compliance import acknowledge, acknowledge_wildcards
+from tgi_sagemaker.sizing import copy_memory_needed_mb
 
 LAMBDA_SOURCE = Path(__file__).resolve().parents[2] / "lambda" / "weights_copy"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
@@ -38,11 +39,6 @@ RETRYABLE_ERRORS = [
     "Sandbox.Timedout",
 ]
 TOTAL_WAIT = cdk.Duration.minutes(55)  # CloudFormation gives a custom resource one hour
-
-
-def copy_memory_needed_mb(part_size_mb: int, max_in_flight: int) -> int:
-    """Lambda memory a copy needs: the parts in flight, and as much again for buffers and the runtime."""
-    return 2 * part_size_mb * max_in_flight
 
 
 class HubWeightsCopy(Construct):

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from tgi_sagemaker.resolve import ResolvedApp, ResolvedDeployment
+from dataclasses import asdict
+from typing import Any
+
+from tgi_sagemaker.instance_types import INSTANCE_TYPES
+from tgi_sagemaker.model_catalog import MODELS
+from tgi_sagemaker.resolve import ResolvedApp, ResolvedDeployment, resolve_deployment
+from tgi_sagemaker.sizing import default_num_gpus
+from tgi_sagemaker.spec import DeploymentSpec, ModelSpec
 
 GB = 1e9
 
@@ -43,6 +50,7 @@ def describe_deployment(d: ResolvedDeployment) -> list[str]:
         f"    tgi        MAX_INPUT_TOKENS={limits.max_input_tokens} MAX_TOTAL_TOKENS={limits.max_total_tokens} "
         f"MAX_BATCH_PREFILL_TOKENS={limits.max_batch_prefill_tokens} "
         f"MAX_CONCURRENT_REQUESTS={spec.tgi.max_concurrent_requests}{kv}",
+        "    env        " + " ".join(f"{key}={value}" for key, value in sorted(_environment(d).items())),
         "    scaling    "
         + (
             f"scale to zero: {plan.min_copies}-{plan.max_copies} copies on {plan.min_instances}-{plan.max_instances} "
@@ -53,3 +61,32 @@ def describe_deployment(d: ResolvedDeployment) -> list[str]:
         ),
         f"    network    {network_text}",
     ]
+
+
+def _environment(d: ResolvedDeployment) -> dict[str, str]:
+    """The container environment as deployed (HF_MODEL_ID as the weights source sets it; no token values)."""
+    model_id = "/opt/ml/model" if d.spec.weights.source == "s3" else d.spec.model.id
+    return {"HF_MODEL_ID": model_id, **d.tgi_environment}
+
+
+def catalog_entries() -> list[dict[str, Any]]:
+    """Every catalog model with the instance types it fits (GPUs there) and the defaults a deployment of it gets
+    on its recommended instance, resolved by the same rules as a config."""
+    entries = []
+    for model in MODELS.values():
+        fits = {
+            name: gpus
+            for name, it in INSTANCE_TYPES.items()
+            if (gpus := default_num_gpus(model.weights_bytes, it, model.attention)) is not None
+        }
+        resolved = resolve_deployment(DeploymentSpec(name="catalog", model=ModelSpec(id=model.repo_id)), app=None)
+        defaults = None
+        if isinstance(resolved, ResolvedDeployment):
+            defaults = {
+                "instance_type": resolved.instance.name,
+                "num_gpus": resolved.num_gpus,
+                **asdict(resolved.token_limits),
+                "kv_cache_token_capacity": resolved.kv_cache_token_capacity,
+            }
+        entries.append({**asdict(model), "fits": fits, "defaults": defaults})
+    return entries

@@ -117,3 +117,8 @@ def fitting_instance_types(
             names.append(it.name)
         seen_gpu_configurations.add(configuration)
     return names[:limit]
+
+
+def copy_memory_needed_mb(part_size_mb: int, max_in_flight: int) -> int:
+    """Lambda memory a copy needs: the parts in flight, and as much again for buffers and the runtime."""
+    return 2 * part_size_mb * max_in_flight

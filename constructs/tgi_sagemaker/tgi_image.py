@@ -12,10 +12,12 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import TYPE_CHECKING
 
-import aws_cdk as cdk
-from aws_cdk import aws_iam as iam
-from constructs import Construct
+if TYPE_CHECKING:  # aws_cdk loads only when a stack binds the image: plan and catalog start without jsii
+    import aws_cdk as cdk
+    from aws_cdk import aws_iam as iam
+    from constructs import Construct
 
 _MAPPING_ID = "TgiImageRegistries"
 
@@ -90,6 +92,9 @@ class TgiImage:
 
     def bind(self, scope: Construct, grantee: iam.IGrantable) -> str:
         """The image URI as the stack of ``scope`` must render it, with pull rights granted to ``grantee``."""
+        import aws_cdk as cdk
+        from aws_cdk import aws_iam as iam
+
         stack = cdk.Stack.of(scope)
         account, domain = _registry_account_and_domain(stack)
         repository_arn = f"arn:{stack.partition}:ecr:{stack.region}:{account}:repository/{self.repository}"
@@ -113,6 +118,8 @@ def _registry(region: str) -> dict[str, str]:
 
 
 def _registry_account_and_domain(stack: cdk.Stack) -> tuple[str, str]:
+    import aws_cdk as cdk
+
     if not cdk.Token.is_unresolved(stack.region):
         registry = _registry(stack.region)
         return registry["account"], registry["domain"]

@@ -68,3 +68,30 @@ def test_cli_catalog_json_lists_models_with_fits(capsys: pytest.CaptureFixture[s
     assert by_id["deepseek-ai/DeepSeek-R1-Distill-Llama-8B"]["fits"]["ml.g5.2xlarge"] == 1
     assert "ml.g5.2xlarge" not in by_id["deepseek-ai/DeepSeek-R1-Distill-Qwen-32B"]["fits"]
     assert len(catalog["instance_types"]) == 29
+
+
+def test_cli_catalog_shows_the_defaults_a_deployment_gets(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # the table folds cells to the terminal's width
+    assert main(["catalog", "--json"]) == 0
+    by_id = {m["repo_id"]: m for m in json.loads(capsys.readouterr().out)["models"]}
+    llama = by_id["deepseek-ai/DeepSeek-R1-Distill-Llama-8B"]["defaults"]
+    assert (llama["instance_type"], llama["num_gpus"], llama["max_input_tokens"], llama["max_total_tokens"]) == (
+        "ml.g5.2xlarge",
+        1,
+        3072,
+        4096,
+    )
+    assert by_id["deepseek-ai/DeepSeek-R1-Distill-Qwen-14B"]["defaults"]["num_gpus"] == 4  # 40 heads over 4 GPUs
+    assert by_id["deepseek-ai/DeepSeek-R1"]["defaults"]["kv_cache_token_capacity"] is None  # MLA: not estimated
+    assert main(["catalog"]) == 0
+    table = capsys.readouterr().out
+    assert "DeepSeek-R1-Zero" in table and "p5e, p5en" in table and "3072/4096/3200" in table
+
+
+def test_cli_plan_prints_the_container_environment(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", "--cdk-json", str(ROOT / "cdk.json")]) == 0
+    environment = next(line for line in capsys.readouterr().out.splitlines() if line.strip().startswith("env "))
+    assert "HF_MODEL_ID=/opt/ml/model" in environment and "SM_NUM_GPUS=1" in environment
+    assert "HF_TOKEN" not in environment
