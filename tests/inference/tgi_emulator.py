@@ -108,7 +108,8 @@ class _Server:
     def __init__(self, behaviour: Behaviour | None = None) -> None:
         self.behaviour = behaviour or Behaviour()
         handler = type("Handler", (self.handler,), {"emulator": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        server_type = type("Server", (ThreadingHTTPServer,), {"request_queue_size": 256})  # default 5: a burst of
+        self._server = server_type(("127.0.0.1", 0), handler)  # connects would wait ~1 s for SYN retries
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
