@@ -77,8 +77,10 @@ def test_a_scaled_to_zero_endpoint_is_waited_for(
     sagemaker.behaviour.failures.extend(["no_capacity"] * 3)
     args = [*_endpoint_args(sagemaker), "--wake-up-interval", "0.05", "--wake-up-timeout", "30", "hello"]
     assert main(["invoke", *args]) == 0
-    out, _ = capsys.readouterr()
+    out, err = capsys.readouterr()
     assert out.strip() == "The word word word word word word"  # the default script's answer
+    waits = [line for line in err.splitlines() if "has no capacity (scaled to zero)" in line]
+    assert len(waits) == 3 and "retry 3 in 0.05 s" in " ".join(err.split())  # visible: one line a retry in a log
     assert len(sagemaker.behaviour.requests) == 4
 
 

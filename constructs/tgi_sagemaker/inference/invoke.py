@@ -38,7 +38,9 @@ def invoke(transport: Transport, options: InvokeOptions, *, out: Console, err: C
             f"Waited {wait.waited_s:.0f} s of {wait.deadline_s:.0f} s, retry {wait.attempt} "
             f"in {options.wake_up_interval_s:g} s[/]"
         )
-        if status is None:
+        if not err.is_terminal:  # a log (CI, pipeline): one line a retry
+            err.print(message)
+        elif status is None:
             status = err.status(message)
             status.start()
         else:
