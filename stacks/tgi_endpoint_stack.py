@@ -5,10 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from tgi_sagemaker import (
+    AlarmTopic,
+    DeploymentAlarms,
+    DeploymentDashboard,
     EndpointNetwork,
     HubWeights,
     HubWeightsCopy,
@@ -20,7 +26,10 @@ from tgi_sagemaker import (
     S3PrefixWeights,
     ScalableInferenceComponent,
     TgiModel,
+    manage_function_log_groups,
 )
+from tgi_sagemaker.serving_metrics import ServingMetrics
+from tgi_sagemaker.spec import LOG_RETENTION_DAYS
 
 SAMPLE_REQUEST = '{"messages":[{"role":"user","content":"What is 7 x 8? Think briefly."}],"max_tokens":512}'
 
@@ -28,6 +37,8 @@ SAMPLE_REQUEST = '{"messages":[{"role":"user","content":"What is 7 x 8? Think br
 class TgiEndpointStack(cdk.Stack):
     def __init__(self, scope: Construct, construct_id: str, *, deployment: ResolvedDeployment, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, description=f"TGI on SageMaker: {deployment.model_id}", **kwargs)
+        self.log_retention = log_retention(deployment.spec.operations.log_retention_days)
+        self.weights_copy: HubWeightsCopy | None = None
         network = self._network(deployment)
         self.model = TgiModel(
             self,
@@ -41,6 +52,8 @@ class TgiEndpointStack(cdk.Stack):
             endpoint_name, invoke_target = self._scale_to_zero_endpoint(deployment, network)
         else:
             endpoint_name, invoke_target = self._instance_endpoint(deployment)
+        self._operations(deployment)
+        manage_function_log_groups(self, self.log_retention)
         cdk.CfnOutput(self, "EndpointName", value=endpoint_name, description="SageMaker endpoint")
         cdk.CfnOutput(
             self,
@@ -80,6 +93,7 @@ class TgiEndpointStack(cdk.Stack):
             max_in_flight=weights.max_in_flight,
             memory_size_mb=weights.copy_memory_mb,
             delete_objects_on_delete=weights.delete_objects_on_delete,
+            log_retention=self.log_retention,
         )
         cdk.CfnOutput(self, "WeightsS3Uri", value=self.weights_copy.s3_uri, description="Copied weights")
         return S3PrefixWeights(
@@ -140,6 +154,52 @@ class TgiEndpointStack(cdk.Stack):
         cdk.CfnOutput(self, "InferenceComponentName", value=self.component.component_name)
         return endpoint.endpoint_name, f"--inference-component-name {self.component.component_name} "
 
+    def _operations(self, deployment: ResolvedDeployment) -> None:
+        """Alarms (and what they notify), the update policy that rolls back on them, the dashboard."""
+        operations = deployment.spec.operations
+        serving: ServingMetrics
+        capacity: list[cloudwatch.IMetric] = [self.endpoint.metric_instance_count()]
+        if isinstance(self.endpoint, InstanceEndpoint):
+            serving = self.endpoint
+        else:
+            serving = self.component
+            capacity += [self.component.metric_copy_count(), self.component.metric_no_capacity_failures()]
+        self.alarms = None
+        if operations.alarms:
+            topic: sns.ITopic | None = None
+            if operations.alarm_emails:
+                topic = AlarmTopic(self, "AlarmTopic", emails=operations.alarm_emails).topic
+            elif operations.alarm_topic_arn:
+                topic = sns.Topic.from_topic_arn(self, "AlarmTopic", operations.alarm_topic_arn)
+            self.alarms = DeploymentAlarms(
+                self,
+                "Alarms",
+                serving=serving,
+                error_rate_threshold_percent=operations.error_rate_percent,
+                model_latency_p90=cdk.Duration.seconds(operations.model_latency_p90_seconds),
+                gpu_memory_percent=operations.gpu_memory_percent,
+                weights_copy=self.weights_copy,
+                topic=topic,
+            )
+        rollback = self.alarms.rollback_alarms if self.alarms and operations.auto_rollback else []
+        bake = cdk.Duration.minutes(operations.bake_minutes)
+        if isinstance(self.endpoint, InstanceEndpoint):
+            self.endpoint.configure_updates(
+                strategy=deployment.update_strategy, bake_time=bake, rollback_alarms=rollback
+            )
+        else:
+            self.component.configure_updates(bake_time=bake, rollback_alarms=rollback)
+        if operations.dashboard:
+            self.dashboard = DeploymentDashboard(
+                self,
+                "Dashboard",
+                serving=serving,
+                capacity=capacity,
+                alarms=self.alarms.alarms if self.alarms else [],
+                weights_copy=self.weights_copy,
+            )
+            cdk.CfnOutput(self, "DashboardName", value=self.dashboard.dashboard_name)
+
     def _network(self, deployment: ResolvedDeployment) -> EndpointNetwork | None:
         network = deployment.spec.network
         if network.vpc == "none":
@@ -159,6 +219,7 @@ class TgiEndpointStack(cdk.Stack):
             allow_internet_egress=deployment.network_egress,
             max_azs=network.max_azs,
             availability_zones=network.availability_zones or None,
+            flow_log_retention=self.log_retention,
         )
 
 
@@ -166,3 +227,9 @@ def _secret(scope: Construct, name_or_arn: str) -> secretsmanager.ISecret:
     if name_or_arn.startswith("arn:"):
         return secretsmanager.Secret.from_secret_complete_arn(scope, "HfTokenSecret", name_or_arn)
     return secretsmanager.Secret.from_secret_name_v2(scope, "HfTokenSecret", name_or_arn)
+
+
+def log_retention(days: int) -> logs.RetentionDays:
+    """The CDK member for a number of days (CDK lists them in ascending order, INFINITE last)."""
+    members = [member for member in logs.RetentionDays if member is not logs.RetentionDays.INFINITE]
+    return dict(zip(LOG_RETENTION_DAYS, members, strict=True))[days]

@@ -9,10 +9,14 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from tgi_sagemaker.alarm_topic import AlarmTopic
     from tgi_sagemaker.compliance import add_compliance_checks
     from tgi_sagemaker.config_errors import ConfigError, ConfigProblem
+    from tgi_sagemaker.deployment_alarms import DeploymentAlarms
+    from tgi_sagemaker.deployment_dashboard import DeploymentDashboard
     from tgi_sagemaker.endpoint_network import EndpointNetwork
     from tgi_sagemaker.execution_role import TgiExecutionRole
+    from tgi_sagemaker.function_log_groups import manage_function_log_groups
     from tgi_sagemaker.hub_weights_copy import HubWeightsCopy
     from tgi_sagemaker.inference_component_endpoint import InferenceComponentEndpoint
     from tgi_sagemaker.instance_endpoint import InstanceEndpoint
@@ -25,9 +29,12 @@ if TYPE_CHECKING:
     from tgi_sagemaker.tgi_model import TgiModel
 
 __all__ = [
+    "AlarmTopic",
     "AppSpec",
     "ConfigError",
     "ConfigProblem",
+    "DeploymentAlarms",
+    "DeploymentDashboard",
     "DeploymentSpec",
     "EndpointNetwork",
     "HubWeights",
@@ -46,10 +53,15 @@ __all__ = [
     "WeightsBinding",
     "add_compliance_checks",
     "load_app",
+    "manage_function_log_groups",
     "resolve_app",
 ]
 
 _MODULES = {
+    "AlarmTopic": "tgi_sagemaker.alarm_topic",
+    "DeploymentAlarms": "tgi_sagemaker.deployment_alarms",
+    "DeploymentDashboard": "tgi_sagemaker.deployment_dashboard",
+    "manage_function_log_groups": "tgi_sagemaker.function_log_groups",
     "AppSpec": "tgi_sagemaker.spec",
     "ConfigError": "tgi_sagemaker.config_errors",
     "ConfigProblem": "tgi_sagemaker.config_errors",

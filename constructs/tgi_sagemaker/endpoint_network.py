@@ -24,6 +24,7 @@ class EndpointNetwork(Construct):
         HTTPS out in the new security group), as Hub-direct weights need. Default: False.
     :param max_azs: availability zones of a new VPC. Default: 2.
     :param availability_zones: pinned zones of a new VPC (no look-up at synth). Default: the region's first ones.
+    :param flow_log_retention: of a new VPC's flow-log group. Default: one year.
     """
 
     def __init__(
@@ -38,9 +39,10 @@ class EndpointNetwork(Construct):
         allow_internet_egress: bool = False,
         max_azs: int = 2,
         availability_zones: Sequence[str] | None = None,
+        flow_log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.vpc = vpc or self._new_vpc(allow_internet_egress, max_azs, availability_zones)
+        self.vpc = vpc or self._new_vpc(allow_internet_egress, max_azs, availability_zones, flow_log_retention)
         selection = subnets or ec2.SubnetSelection(
             subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS if allow_internet_egress else ec2.SubnetType.PRIVATE_ISOLATED
         )
@@ -104,7 +106,9 @@ class EndpointNetwork(Construct):
     def security_group_ids(self) -> list[str]:
         return [group.security_group_id for group in self.security_groups]
 
-    def _new_vpc(self, egress: bool, max_azs: int, availability_zones: Sequence[str] | None) -> ec2.Vpc:
+    def _new_vpc(
+        self, egress: bool, max_azs: int, availability_zones: Sequence[str] | None, retention: logs.RetentionDays
+    ) -> ec2.Vpc:
         private = ec2.SubnetConfiguration(
             name="Endpoint",
             subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS if egress else ec2.SubnetType.PRIVATE_ISOLATED,
@@ -124,9 +128,7 @@ class EndpointNetwork(Construct):
             restrict_default_security_group=True,  # whatever the app's feature flags say
             gateway_endpoints={"S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3)},
         )
-        flow_logs = logs.LogGroup(
-            self, "FlowLogs", retention=logs.RetentionDays.ONE_YEAR, removal_policy=cdk.RemovalPolicy.RETAIN
-        )
+        flow_logs = logs.LogGroup(self, "FlowLogs", retention=retention, removal_policy=cdk.RemovalPolicy.RETAIN)
         vpc.add_flow_log("FlowLog", destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_logs))
         acknowledge(
             flow_logs,

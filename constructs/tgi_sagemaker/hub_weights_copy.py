@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -51,6 +52,7 @@ class HubWeightsCopy(Construct):
     :param token_secret: secret holding a Hub token (gated or private repos). Default: none.
     :param hub_endpoint: Default: ``https://huggingface.co`` (an enterprise mirror works too).
     :param max_concurrency: files copied at once (Map concurrency). Default: 16.
+    :param log_retention: of the functions', state machines' and provider's log groups. Default: one year.
     :param part_size_mb: range-GET and UploadPart size. Default: 64.
     :param max_in_flight: parallel parts per file (memory: part size x this). Default: 8.
     :param memory_size_mb: copy Lambda memory. Default: 2048.
@@ -74,8 +76,10 @@ class HubWeightsCopy(Construct):
         memory_size_mb: int = 2048,
         delete_objects_on_delete: bool = False,
         code: lambda_.Code | None = None,
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
     ) -> None:
         super().__init__(scope, construct_id)
+        self._log_retention = log_retention
         needed = copy_memory_needed_mb(part_size_mb, max_in_flight)
         if needed > memory_size_mb:
             raise ValueError(
@@ -148,6 +152,19 @@ class HubWeightsCopy(Construct):
     def commit(self) -> str:
         return self.resource.get_att_string("Commit")
 
+    def metric_failed_copies(self, period: cdk.Duration | None = None) -> cloudwatch.MathExpression:
+        """Copy executions that failed or timed out (a file retried to success is not a failure)."""
+        period = period or cdk.Duration.minutes(5)
+        return cloudwatch.MathExpression(
+            expression="failed + timed_out",
+            using_metrics={
+                "failed": self.state_machine.metric_failed(period=period),
+                "timed_out": self.state_machine.metric_timed_out(period=period),
+            },
+            label="failed copies",
+            period=period,
+        )
+
     def _function(
         self,
         name: str,
@@ -175,7 +192,7 @@ class HubWeightsCopy(Construct):
         )
 
     def _log_group(self, name: str) -> logs.LogGroup:
-        return logs.LogGroup(self, name, retention=logs.RetentionDays.ONE_YEAR, removal_policy=cdk.RemovalPolicy.RETAIN)
+        return logs.LogGroup(self, name, retention=self._log_retention, removal_policy=cdk.RemovalPolicy.RETAIN)
 
     @staticmethod
     def _allow(function: lambda_.Function, actions: list[str], resources: list[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
@@ -9,6 +10,7 @@ from constructs import Construct
 from tgi_sagemaker.compliance import acknowledge_local_nvme_encryption
 from tgi_sagemaker.endpoint_network import EndpointNetwork
 from tgi_sagemaker.prop_checks import known_instance_type, raise_problems
+from tgi_sagemaker.serving_metrics import ENDPOINT_UTILIZATION_NAMESPACE, sagemaker_metric
 
 
 class InferenceComponentEndpoint(Construct):
@@ -84,6 +86,16 @@ class InferenceComponentEndpoint(Construct):
     @property
     def endpoint_arn(self) -> str:
         return self.endpoint.ref
+
+    def metric_instance_count(self) -> cloudwatch.Metric:
+        """Instances running (managed instance scaling): each reports CPUUtilization once a minute."""
+        return sagemaker_metric(
+            ENDPOINT_UTILIZATION_NAMESPACE,
+            "CPUUtilization",
+            {"EndpointName": self.endpoint_name, "VariantName": self.variant_name},
+            statistic="SampleCount",
+            label="instances",
+        )
 
 
 def _validate(instance_type: str, min_instances: int, max_instances: int) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Literal
+
 import aws_cdk as cdk
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -10,12 +13,20 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from tgi_sagemaker.compliance import acknowledge_local_nvme_encryption
+from tgi_sagemaker.instance_types import find_instance_type
 from tgi_sagemaker.prop_checks import (
     STARTUP_TIMEOUT_RANGE,
     known_instance_type,
     raise_problems,
     startup_timeouts,
     within,
+)
+from tgi_sagemaker.serving_metrics import (
+    ENDPOINT_UTILIZATION_NAMESPACE,
+    INVOCATIONS_NAMESPACE,
+    ErrorKind,
+    Resource,
+    sagemaker_metric,
 )
 
 
@@ -33,6 +44,9 @@ class InstanceEndpoint(Construct):
     :param container_startup_health_check_timeout: ``ContainerStartupHealthCheckTimeoutInSeconds``: how long
         TGI may take to download, load and warm up before /ping must answer. Default: 30 minutes.
     :param variant_name: Default: ``AllTraffic``.
+    :param endpoint_name: Default: derived from the construct path, unique in the stack's account and region. Set
+        here rather than by CloudFormation so that alarms on the endpoint's metrics can exist before it does: the
+        endpoint's update policy names them for rollback (``configure_updates``).
 
     No ``KmsKeyId`` and no ``VolumeSizeInGB``: every GPU instance type here has local NVMe storage (encrypted by
     the hardware), for which CreateEndpointConfig rejects both.
@@ -53,11 +67,14 @@ class InstanceEndpoint(Construct):
         model_data_download_timeout: cdk.Duration | None = None,
         container_startup_health_check_timeout: cdk.Duration | None = None,
         variant_name: str = "AllTraffic",
+        endpoint_name: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         timeouts = startup_timeouts(model_data_download_timeout, container_startup_health_check_timeout)
         _validate(instance_type, min_instances, max_instances, invocations_per_instance, timeouts)
         self.variant_name = variant_name
+        self.instance_type = instance_type
+        self.endpoint_name = endpoint_name or cdk.Names.unique_resource_name(self, max_length=63, separator="-")
         self.endpoint_config = sagemaker.CfnEndpointConfig(
             self,
             "EndpointConfig",
@@ -79,7 +96,10 @@ class InstanceEndpoint(Construct):
         )
         acknowledge_local_nvme_encryption(self.endpoint_config)
         self.endpoint = sagemaker.CfnEndpoint(
-            self, "Endpoint", endpoint_config_name=self.endpoint_config.attr_endpoint_config_name
+            self,
+            "Endpoint",
+            endpoint_name=self.endpoint_name,
+            endpoint_config_name=self.endpoint_config.attr_endpoint_config_name,
         )
         self.scalable_target = appscaling.ScalableTarget(
             self,
@@ -90,6 +110,8 @@ class InstanceEndpoint(Construct):
             min_capacity=min_instances,
             max_capacity=max_instances,
         )
+        # The resource id is a plain string: without this, CloudFormation could register it before the endpoint.
+        self.scalable_target.node.add_dependency(self.endpoint)
         self.scaling_policy = self.scalable_target.scale_to_track_metric(
             "InvocationsPerInstance",
             target_value=invocations_per_instance,
@@ -99,12 +121,44 @@ class InstanceEndpoint(Construct):
         )
 
     @property
-    def endpoint_name(self) -> str:
-        return self.endpoint.attr_endpoint_name
-
-    @property
     def endpoint_arn(self) -> str:
         return self.endpoint.ref
+
+    def configure_updates(
+        self,
+        *,
+        strategy: Literal["blue_green", "rolling"] = "blue_green",
+        bake_time: cdk.Duration | None = None,
+        rollback_alarms: Sequence[cloudwatch.IAlarm] = (),
+    ) -> None:
+        """How a new model or instance type reaches the endpoint, and what rolls it back.
+
+        ``blue_green``: a whole new fleet, all traffic at once, the old fleet kept for ``bake_time`` while the
+        alarms watch (needs room for twice the instances). ``rolling``: one instance at a time, ``bake_time``
+        between steps. Any of ``rollback_alarms`` in ALARM during the update rolls it back; an alarm already in
+        ALARM when an update starts stops it, so fix or silence it first. Default bake time: 10 minutes.
+        """
+        bake = int((bake_time or cdk.Duration.minutes(10)).to_seconds())
+        one_instance = sagemaker.CfnEndpoint.CapacitySizeProperty(type="INSTANCE_COUNT", value=1)
+        rollback = None
+        if rollback_alarms:
+            rollback = sagemaker.CfnEndpoint.AutoRollbackConfigProperty(
+                alarms=[sagemaker.CfnEndpoint.AlarmProperty(alarm_name=alarm.alarm_name) for alarm in rollback_alarms]
+            )
+        self.endpoint.deployment_config = sagemaker.CfnEndpoint.DeploymentConfigProperty(
+            auto_rollback_configuration=rollback,
+            blue_green_update_policy=sagemaker.CfnEndpoint.BlueGreenUpdatePolicyProperty(
+                traffic_routing_configuration=sagemaker.CfnEndpoint.TrafficRoutingConfigProperty(type="ALL_AT_ONCE"),
+                termination_wait_in_seconds=bake,
+            )
+            if strategy == "blue_green"
+            else None,
+            rolling_update_policy=sagemaker.CfnEndpoint.RollingUpdatePolicyProperty(
+                maximum_batch_size=one_instance, wait_interval_in_seconds=bake, rollback_maximum_batch_size=one_instance
+            )
+            if strategy == "rolling"
+            else None,
+        )
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
         """Allow ``grantee`` to invoke the endpoint, streaming or not."""
@@ -118,19 +172,51 @@ class InstanceEndpoint(Construct):
         self, metric_name: str, *, statistic: str = "Average", period: cdk.Duration | None = None
     ) -> cloudwatch.Metric:
         """A metric of this endpoint's variant in ``AWS/SageMaker`` (e.g. ``Invocations``, ``ModelLatency``)."""
-        return cloudwatch.Metric(
-            namespace="AWS/SageMaker",
-            metric_name=metric_name,
-            dimensions_map={"EndpointName": self.endpoint_name, "VariantName": self.variant_name},
-            statistic=statistic,
-            period=period or cdk.Duration.minutes(1),
+        return sagemaker_metric(
+            INVOCATIONS_NAMESPACE, metric_name, self._dimensions, statistic=statistic, period=period
         )
 
     def metric_invocations(self) -> cloudwatch.Metric:
         return self.metric("Invocations", statistic="Sum")
 
+    def metric_invocation_errors(self, kind: ErrorKind) -> cloudwatch.Metric:
+        return self.metric(f"Invocation{kind}Errors", statistic="Sum")
+
     def metric_model_latency(self, statistic: str = "p90") -> cloudwatch.Metric:
+        """Microseconds from the request reaching the container to its last byte (a whole streamed answer)."""
         return self.metric("ModelLatency", statistic=statistic)
+
+    def metric_overhead_latency(self, statistic: str = "p90") -> cloudwatch.Metric:
+        """Microseconds SageMaker adds around the container (auth, routing)."""
+        return self.metric("OverheadLatency", statistic=statistic)
+
+    def metric_utilization_percent(self, resource: Resource) -> cloudwatch.IMetric:
+        """0-100. SageMaker sums GPU figures over the instance's GPUs (0-100 x GPUs): divided here."""
+        metric = sagemaker_metric(ENDPOINT_UTILIZATION_NAMESPACE, f"{resource}Utilization", self._dimensions)
+        gpus = instance.gpu_count if (instance := find_instance_type(self.instance_type)) else 1
+        if resource.startswith("GPU") and gpus > 1:
+            metric_id = f"{resource.lower()}_summed"  # distinct per resource: both GPU ones share a graph
+            return cloudwatch.MathExpression(
+                expression=f"{metric_id} / {gpus}",
+                using_metrics={metric_id: metric},
+                label=f"{resource} %",
+                period=metric.period,
+            )
+        return metric
+
+    def metric_instance_count(self) -> cloudwatch.Metric:
+        """Instances running: each reports CPUUtilization once a minute, so the sample count is the count."""
+        return sagemaker_metric(
+            ENDPOINT_UTILIZATION_NAMESPACE,
+            "CPUUtilization",
+            self._dimensions,
+            statistic="SampleCount",
+            label="instances",
+        )
+
+    @property
+    def _dimensions(self) -> dict[str, str]:
+        return {"EndpointName": self.endpoint_name, "VariantName": self.variant_name}
 
 
 def _validate(

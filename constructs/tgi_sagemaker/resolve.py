@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
@@ -18,6 +18,7 @@ from tgi_sagemaker.deployment_rules import (
     Problems,
     ScalingPlan,
     check_network,
+    check_operations,
     check_precision,
     check_tags,
     check_weights,
@@ -27,6 +28,7 @@ from tgi_sagemaker.deployment_rules import (
     resolve_num_gpus,
     resolve_scaling,
     resolve_token_limits,
+    resolve_update_strategy,
     resolve_weights_bytes,
 )
 from tgi_sagemaker.instance_types import InstanceType
@@ -38,6 +40,9 @@ from tgi_sagemaker.sizing import (
 from tgi_sagemaker.spec import AppSpec, DeploymentSpec
 from tgi_sagemaker.tgi_environment import check_environment_size, check_extra_environment, tgi_settings_environment
 from tgi_sagemaker.tgi_image import TgiImage, supported_regions
+
+COST_TAG_DEPLOYMENT = "tgi-sagemaker:deployment"
+COST_TAG_MODEL = "tgi-sagemaker:model"
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,7 @@ class ResolvedDeployment:
     kv_cache_token_capacity: int | None
     tgi_environment: Mapping[str, str]
     tags: Mapping[str, str]
+    update_strategy: Literal["blue_green", "rolling"]
 
     @property
     def name(self) -> str:
@@ -184,8 +190,10 @@ def resolve_deployment(
     check_weights(spec, problems)
     egress = resolve_egress(spec, problems)
     check_extra_environment(spec.tgi.extra_env, problems.add)
-    tags = {**(app.tags if app else {}), **spec.tags}
+    # Cost allocation: every taggable resource carries the deployment and model (activate the keys in Billing).
+    tags = {COST_TAG_DEPLOYMENT: spec.name, COST_TAG_MODEL: spec.model.id, **(app.tags if app else {}), **spec.tags}
     check_tags(tags, problems)
+    check_operations(spec, problems)
     if problems.items or instance is None or image is None or num_gpus is None or scaling is None:
         return problems.items
     environment = tgi_settings_environment(spec, num_gpus=num_gpus, limits=limits, catalog_model=model)
@@ -207,4 +215,5 @@ def resolve_deployment(
         kv_cache_token_capacity=capacity,
         tgi_environment=environment,
         tags=tags,
+        update_strategy=resolve_update_strategy(spec),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_applicationautoscaling as appscaling
@@ -20,6 +21,13 @@ from tgi_sagemaker.prop_checks import (
     raise_problems,
     startup_timeouts,
     within,
+)
+from tgi_sagemaker.serving_metrics import (
+    COMPONENT_UTILIZATION_NAMESPACE,
+    INVOCATIONS_NAMESPACE,
+    ErrorKind,
+    Resource,
+    sagemaker_metric,
 )
 
 _NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
@@ -159,26 +167,67 @@ class ScalableInferenceComponent(Construct):
             resource_arns=[self.endpoint.endpoint_arn],
         )
 
+    def configure_updates(
+        self, *, bake_time: cdk.Duration | None = None, rollback_alarms: Sequence[cloudwatch.IAlarm] = ()
+    ) -> None:
+        """A new model reaches the component one copy at a time, ``bake_time`` between copies; any of
+        ``rollback_alarms`` in ALARM meanwhile rolls it back (one copy at a time). Default bake time: 10 minutes.
+
+        The alarms must not depend on the component: build them from this construct's ``metric_*`` helpers,
+        which name the component by ``component_name``, not by a CloudFormation attribute.
+        """
+        one_copy = sagemaker.CfnInferenceComponent.InferenceComponentCapacitySizeProperty(type="COPY_COUNT", value=1)
+        rollback = None
+        if rollback_alarms:
+            rollback = sagemaker.CfnInferenceComponent.AutoRollbackConfigurationProperty(
+                alarms=[sagemaker.CfnInferenceComponent.AlarmProperty(alarm_name=a.alarm_name) for a in rollback_alarms]
+            )
+        self.component.deployment_config = sagemaker.CfnInferenceComponent.InferenceComponentDeploymentConfigProperty(
+            rolling_update_policy=sagemaker.CfnInferenceComponent.InferenceComponentRollingUpdatePolicyProperty(
+                maximum_batch_size=one_copy,
+                rollback_maximum_batch_size=one_copy,
+                wait_interval_in_seconds=int((bake_time or cdk.Duration.minutes(10)).to_seconds()),
+            ),
+            auto_rollback_configuration=rollback,
+        )
+
     def metric(
         self, metric_name: str, *, statistic: str = "Average", period: cdk.Duration | None = None
     ) -> cloudwatch.Metric:
         """A metric of this component in ``AWS/SageMaker`` (``NoCapacityInvocationFailures``, ``ModelLatency``...)."""
-        return cloudwatch.Metric(
-            namespace="AWS/SageMaker",
-            metric_name=metric_name,
-            dimensions_map={"InferenceComponentName": self.component_name},
-            statistic=statistic,
-            period=period or cdk.Duration.minutes(1),
+        return sagemaker_metric(
+            INVOCATIONS_NAMESPACE, metric_name, self._dimensions, statistic=statistic, period=period
         )
 
+    def metric_invocations(self) -> cloudwatch.Metric:
+        return self.metric("Invocations", statistic="Sum")
+
+    def metric_invocation_errors(self, kind: ErrorKind) -> cloudwatch.Metric:
+        return self.metric(f"Invocation{kind}Errors", statistic="Sum")
+
+    def metric_model_latency(self, statistic: str = "p90") -> cloudwatch.Metric:
+        """Microseconds from the request reaching the container to its last byte (a whole streamed answer)."""
+        return self.metric("ModelLatency", statistic=statistic)
+
+    def metric_overhead_latency(self, statistic: str = "p90") -> cloudwatch.Metric:
+        return self.metric("OverheadLatency", statistic=statistic)
+
+    def metric_no_capacity_failures(self) -> cloudwatch.Metric:
+        """Requests that found no copy: each one while scaled to zero (the wake-up alarm watches its maximum)."""
+        return self.metric("NoCapacityInvocationFailures", statistic="Sum")
+
+    def metric_utilization_percent(self, resource: Resource) -> cloudwatch.Metric:
+        """0-100 of what the copies reserved (``...UtilizationNormalized``)."""
+        return sagemaker_metric(COMPONENT_UTILIZATION_NAMESPACE, f"{resource}UtilizationNormalized", self._dimensions)
+
     def metric_copy_count(self) -> cloudwatch.Metric:
-        return cloudwatch.Metric(
-            namespace="/aws/sagemaker/InferenceComponents",
-            metric_name="CopyCount",
-            dimensions_map={"InferenceComponentName": self.component_name},
-            statistic="Maximum",
-            period=cdk.Duration.minutes(1),
+        return sagemaker_metric(
+            COMPONENT_UTILIZATION_NAMESPACE, "CopyCount", self._dimensions, statistic="Maximum", label="copies"
         )
+
+    @property
+    def _dimensions(self) -> dict[str, str]:
+        return {"InferenceComponentName": self.component_name}
 
 
 def _validate(

@@ -159,6 +159,63 @@ class NetworkSpec(_Spec):
     """Existing security groups for the endpoint. Default: a new one with egress only."""
 
 
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
+SNS_TOPIC_ARN_PATTERN = r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$"
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+class OperationsSpec(_Spec):
+    dashboard: bool = True
+    """A CloudWatch dashboard for the deployment. Default: true."""
+    alarms: bool = True
+    """5xx rate, model latency p90, GPU memory and (s3 weights) copy-failure alarms. Default: true."""
+    alarm_emails: list[Annotated[str, StringConstraints(pattern=EMAIL_PATTERN)]] = Field(default_factory=list)
+    """Addresses an alarm topic (SNS, KMS-encrypted, TLS only) notifies. Default: none, no topic."""
+    alarm_topic_arn: Annotated[str, StringConstraints(pattern=SNS_TOPIC_ARN_PATTERN)] | None = None
+    """An existing SNS topic to notify instead. Default: none."""
+    error_rate_percent: Annotated[float, Field(gt=0, le=100)] = 5.0
+    """Alarm when 5xx responses exceed this share of invocations over 5 minutes. Default: 5."""
+    model_latency_p90_seconds: Annotated[float, Field(gt=0, le=3600)] = 120.0
+    """Alarm when p90 ModelLatency (a whole streamed answer) exceeds this over 5 minutes. Default: 120 (R1 thinks
+    at length: 2,048 tokens at 25 ms is 51 s)."""
+    gpu_memory_percent: Annotated[float, Field(gt=0, le=100)] = 98.0
+    """Alarm when GPU memory stays above this for 15 minutes. Default: 98 (TGI reserves most GPU memory for its KV
+    cache at start, so ~90 % is its normal level)."""
+    auto_rollback: bool = True
+    """Roll an update back when the 5xx or latency alarm fires during it. Default: true (needs alarms)."""
+    update_strategy: Literal["blue_green", "rolling"] | None = None
+    """instances: ``blue_green`` (a full new fleet, traffic all at once, old fleet kept while baking) or
+    ``rolling`` (one instance at a time). scale_to_zero: copies always roll one at a time. Default: blue_green
+    with instances, rolling with scale_to_zero."""
+    bake_minutes: Annotated[int, Field(ge=0, le=60)] = 10
+    """How long an update is watched by the rollback alarms before the old capacity goes. Default: 10."""
+    log_retention_days: int = 365
+    """Retention of every log group the stack creates (one of CloudWatch's values). Default: 365."""
+
+
 class DeploymentSpec(_Spec):
     name: Annotated[str, StringConstraints(pattern=DEPLOYMENT_NAME_PATTERN)]
     """Short name; the stack is named ``<stack_name_prefix>-<name>``."""
@@ -172,6 +229,7 @@ class DeploymentSpec(_Spec):
     scaling: ScalingSpec = Field(default_factory=ScalingSpec)
     timeouts: TimeoutsSpec = Field(default_factory=TimeoutsSpec)
     network: NetworkSpec = Field(default_factory=NetworkSpec)
+    operations: OperationsSpec = Field(default_factory=OperationsSpec)
     tags: dict[str, str] = Field(default_factory=dict)
 
 

@@ -1,0 +1,124 @@
+"""The alarms an on-call engineer needs for one served model, and the ones that roll an update back."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from tgi_sagemaker.compliance import acknowledge
+from tgi_sagemaker.hub_weights_copy import HubWeightsCopy
+from tgi_sagemaker.prop_checks import raise_problems
+from tgi_sagemaker.serving_metrics import MICROSECONDS, ServingMetrics, error_rate_percent
+
+HIPAA_ALARM_ACTION = "HIPAA.Security::HIPAA.Security-CloudWatchAlarmAction"
+NO_TOPIC_REASON = (
+    "Notifications are opt-in (a topic or email addresses); without them the alarms still roll updates back "
+    "and show on the dashboard."
+)
+
+
+class DeploymentAlarms(Construct):
+    """5xx rate, model latency p90 and GPU memory of ``serving``; the weights copy failing, if there is one.
+
+    :param serving: an ``InstanceEndpoint`` or ``ScalableInferenceComponent``.
+    :param error_rate_threshold_percent: 5xx share of invocations over 5 minutes. Default: 5.
+    :param model_latency_p90: p90 ``ModelLatency`` over 5 minutes (a whole streamed answer). Default: 2 minutes.
+    :param gpu_memory_percent: GPU memory use for 15 minutes in a row. Default: 98 (TGI reserves most GPU memory
+        for its KV cache at start: ~90 % is normal, the alarm is for a leak or an oversized batch).
+    :param weights_copy: alarm when a copy execution fails or times out. Default: none.
+    :param topic: notified on ALARM and back to OK. Default: none.
+
+    ``rollback_alarms`` (5xx rate and latency) are the ones to hand to ``configure_updates``. None of these
+    treats missing data as breaching: an endpoint scaled to zero sends none and is healthy.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        serving: ServingMetrics,
+        error_rate_threshold_percent: float = 5.0,
+        model_latency_p90: cdk.Duration | None = None,
+        gpu_memory_percent: float = 98.0,
+        weights_copy: HubWeightsCopy | None = None,
+        topic: sns.ITopic | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        _validate(error_rate_threshold_percent, gpu_memory_percent)
+        five_minutes = cdk.Duration.minutes(5)
+        latency = model_latency_p90 or cdk.Duration.minutes(2)
+        self.error_rate_alarm = self._alarm(
+            "ErrorRate",
+            f"More than {error_rate_threshold_percent:g} % of requests got a 5xx in 5 minutes",
+            error_rate_percent(serving, period=five_minutes),
+            error_rate_threshold_percent,
+        )
+        self.model_latency_alarm = self._alarm(
+            "ModelLatency",
+            f"p90 model latency above {latency.to_seconds():g} s over 5 minutes",
+            serving.metric_model_latency("p90").with_(period=five_minutes),
+            latency.to_seconds() * MICROSECONDS,
+        )
+        self.gpu_memory_alarm = self._alarm(
+            "GpuMemory",
+            f"GPU memory above {gpu_memory_percent:g} % for 15 minutes",
+            serving.metric_utilization_percent("GPUMemory"),
+            gpu_memory_percent,
+            evaluation_periods=15,
+        )
+        self.weights_copy_alarm = None
+        if weights_copy is not None:
+            self.weights_copy_alarm = self._alarm(
+                "WeightsCopyFailed",
+                "A weights copy execution failed or timed out: the deployment's custom resource fails with it",
+                weights_copy.metric_failed_copies(five_minutes),
+                1,
+                comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            )
+        self.rollback_alarms: list[cloudwatch.IAlarm] = [self.error_rate_alarm, self.model_latency_alarm]
+        self.alarms: list[cloudwatch.Alarm] = [self.error_rate_alarm, self.model_latency_alarm, self.gpu_memory_alarm]
+        if self.weights_copy_alarm is not None:
+            self.alarms.append(self.weights_copy_alarm)
+        if topic is not None:
+            action = cloudwatch_actions.SnsAction(topic)
+            for alarm in self.alarms:
+                alarm.add_alarm_action(action)
+                alarm.add_ok_action(action)
+        else:
+            for alarm in self.alarms:
+                acknowledge(alarm, {HIPAA_ALARM_ACTION: NO_TOPIC_REASON})
+
+    def _alarm(
+        self,
+        name: str,
+        description: str,
+        metric: cloudwatch.IMetric,
+        threshold: float,
+        *,
+        evaluation_periods: int = 1,
+        comparison: cloudwatch.ComparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    ) -> cloudwatch.Alarm:
+        return cloudwatch.Alarm(
+            self,
+            name,
+            alarm_description=description,
+            metric=metric,
+            threshold=threshold,
+            evaluation_periods=evaluation_periods,
+            datapoints_to_alarm=evaluation_periods,
+            comparison_operator=comparison,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+
+
+def _validate(error_rate: float, gpu_memory: float) -> None:
+    problems = [
+        f"{name} {value} must be above 0 and at most 100"
+        for name, value in (("error_rate_threshold_percent", error_rate), ("gpu_memory_percent", gpu_memory))
+        if not 0 < value <= 100
+    ]
+    raise_problems("DeploymentAlarms", problems)

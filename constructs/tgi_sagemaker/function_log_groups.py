@@ -1,0 +1,53 @@
+"""Log groups with retention for the Lambda functions CDK adds on its own (e.g. the VPC default-SG restrictor).
+
+Their handlers otherwise log to ``/aws/lambda/<name>``, a group Lambda creates at first run that never expires
+and that no stack deletes. ``manage_function_log_groups`` gives each function in ``scope`` without a log group
+of its own a retained group with ``retention``, set through ``LoggingConfig`` before the function first runs.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct, IConstruct
+
+from tgi_sagemaker.compliance import acknowledge
+
+FUNCTION_TYPE = "AWS::Lambda::Function"
+
+
+def manage_function_log_groups(scope: IConstruct, retention: logs.RetentionDays) -> list[logs.LogGroup]:
+    """Call once everything in ``scope`` exists (e.g. at the end of a stack's constructor)."""
+    created = []
+    for node in scope.node.find_all():
+        if not (isinstance(node, cdk.CfnResource) and node.cfn_resource_type == FUNCTION_TYPE):
+            continue
+        if _has_log_group(node):
+            continue
+        parent = node.node.scope
+        assert isinstance(parent, Construct)  # a resource always has a parent
+        log_group = logs.LogGroup(
+            parent,
+            f"{node.node.id}LogGroup",
+            retention=retention,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        node.add_property_override("LoggingConfig.LogGroup", log_group.log_group_name)
+        acknowledge(
+            log_group,
+            {
+                "HIPAA.Security::HIPAA.Security-CloudWatchLogGroupEncrypted": "A CDK helper function's log: request "
+                "ids and errors, no payloads; CloudWatch Logs encrypts it at rest with AWS-owned keys.",
+            },
+        )
+        created.append(log_group)
+    return created
+
+
+def _has_log_group(function: cdk.CfnResource) -> bool:
+    """Typed functions say so; CDK's raw provider handlers (``CfnResource`` of the function type) never set one."""
+    if isinstance(function, lambda_.CfnFunction):
+        logging = function.logging_config
+        return isinstance(logging, lambda_.CfnFunction.LoggingConfigProperty) and logging.log_group is not None
+    return False
