@@ -19,7 +19,12 @@ def test_example_yaml_has_two_deployments_that_resolve() -> None:
     app = load_app(raw, source)
     assert [d.stack_name for d in app.deployments] == ["TgiSageMaker-r1-qwen-14b", "TgiSageMaker-r1-qwen-1-5b"]
     assert app.deployments[0].tgi_environment["MAX_TOTAL_TOKENS"] == "8192"
-    assert app.deployments[0].tags == {"project": "tgi-sagemaker", "cost-center": "ml-platform"}
+    assert app.deployments[0].tags == {
+        "tgi-sagemaker:deployment": "r1-qwen-14b",  # cost allocation, on by default
+        "tgi-sagemaker:model": "deepseek-ai/DeepSeek-R1-Distill-Qwen-14B",
+        "project": "tgi-sagemaker",
+        "cost-center": "ml-platform",
+    }
 
 
 def test_json_file_and_context_are_read_alike(tmp_path: Path) -> None:

@@ -73,8 +73,8 @@ def test_component_serves_the_model_with_the_deployments_gpus_memory_and_timeout
 
 def test_the_alarm_adds_a_copy_to_the_component_on_this_endpoint(default_app: Synthesized) -> None:
     """Follow the references from the alarm to the endpoint; names are checked, not trusted."""
-    ((_, alarm),) = _resources(default_app, "AWS::CloudWatch::Alarm").items()
-    alarm = alarm["Properties"]
+    alarms = _resources(default_app, "AWS::CloudWatch::Alarm").values()
+    (alarm,) = [a["Properties"] for a in alarms if a["Properties"].get("MetricName") == "NoCapacityInvocationFailures"]
     assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/SageMaker", "NoCapacityInvocationFailures")
     assert (alarm["Threshold"], alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == (1, 1, 1)
     assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"

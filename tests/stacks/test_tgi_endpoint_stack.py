@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -283,7 +284,8 @@ def test_endpoint_config_is_instance_based_without_kms_or_volume(instances_app: 
         "AWS::SageMaker::Endpoint", {"EndpointConfigName": {"Fn::GetAtt": [config_id, "EndpointConfigName"]}}
     )
     template.resource_count_is("AWS::SageMaker::InferenceComponent", 0)
-    template.resource_count_is("AWS::CloudWatch::Alarm", 0)
+    template.has_resource_properties("AWS::CloudWatch::Alarm", {"MetricName": Match.absent()})  # the 5xx rate
+    assert "NoCapacityInvocationFailures" not in json.dumps(template.to_json())  # no wake-up path without a component
 
 
 def test_autoscaling_tracks_invocations_per_instance_of_this_endpoint(instances_app: Synthesized) -> None:
@@ -296,12 +298,11 @@ def test_autoscaling_tracks_invocations_per_instance_of_this_endpoint(instances_
             "ScalableDimension": "sagemaker:variant:DesiredInstanceCount",
             "MinCapacity": 1,
             "MaxCapacity": 2,
-            "ResourceId": {
-                "Fn::Join": ["", ["endpoint/", {"Fn::GetAtt": [endpoint_id, "EndpointName"]}, "/variant/AllTraffic"]]
-            },
+            "ResourceId": f"endpoint/{_endpoint_name(instances_app)}/variant/AllTraffic",
         },
     )
-    target_id, _ = _only(instances_app, "AWS::ApplicationAutoScaling::ScalableTarget")
+    target_id, target = _only(instances_app, "AWS::ApplicationAutoScaling::ScalableTarget")
+    assert target["DependsOn"] == [endpoint_id]  # the id is a plain string: the order must be explicit
     template.has_resource_properties(
         "AWS::ApplicationAutoScaling::ScalingPolicy",
         {
@@ -349,3 +350,10 @@ def _is_cdk_provider(resource: dict) -> bool:
     """CDK's own custom-resource providers (the default-security-group cleaner, the provider framework)."""
     path = resource.get("Metadata", {}).get("aws:cdk:path", "")
     return "CustomResourceProvider" in path or "/Provider/framework-" in path or "/Provider/waiter-" in path
+
+
+def _endpoint_name(synthesized: Synthesized) -> str:
+    _, endpoint = _only(synthesized, "AWS::SageMaker::Endpoint")
+    name = endpoint["Properties"]["EndpointName"]
+    assert isinstance(name, str) and re.fullmatch(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", name)
+    return name
