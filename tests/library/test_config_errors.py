@@ -352,6 +352,58 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any], str, Any, str]] = [
     ("malformed revision", {"model.revision": "main branch"}, {}, "model.revision", "main branch", "40-hex commit"),
     ("reserved tag key", {"tags": {"aws:owner": "me"}}, {}, "tags.aws:owner", "aws:owner", "rename"),
     ("no deployments", {}, {"deployments": []}, "deployments", [], "at least one"),
+    (
+        "log retention CloudWatch does not offer",
+        {"operations.log_retention_days": 100},
+        {},
+        "operations.log_retention_days",
+        100,
+        "90, 120",
+    ),
+    (
+        "alarm emails and a topic",
+        {
+            "operations.alarm_emails": ["a@example.com"],
+            "operations.alarm_topic_arn": "arn:aws:sns:us-east-1:111122223333:t",
+        },
+        {},
+        "operations.alarm_topic_arn",
+        "arn:aws:sns:us-east-1:111122223333:t",
+        "keep one",
+    ),
+    (
+        "rollback without alarms",
+        {"operations.alarms": False},
+        {},
+        "operations.auto_rollback",
+        True,
+        "auto_rollback",
+    ),
+    (
+        "emails without alarms",
+        {"operations.alarms": False, "operations.auto_rollback": False, "operations.alarm_emails": ["a@example.com"]},
+        {},
+        "operations.alarm_emails",
+        ["a@example.com"],
+        "operations.alarms: true",
+    ),
+    (
+        "blue/green for an inference component",
+        {"operations.update_strategy": "blue_green"},
+        {},
+        "operations.update_strategy",
+        "blue_green",
+        "scaling.mode: instances",
+    ),
+    (
+        "malformed alarm email",
+        {"operations.alarm_emails": ["oncall"]},
+        {},
+        "operations.alarm_emails[0]",
+        "oncall",
+        "pattern",
+    ),
+    ("bake longer than SageMaker waits", {"operations.bake_minutes": 61}, {}, "operations.bake_minutes", 61, "60"),
 ]
 
 

@@ -48,6 +48,13 @@ def _variants() -> dict[str, dict[str, Any]]:
         "num_gpus": 2,
         "scaling": {"max_instances": 1, "max_copies": 2, "concurrent_requests_per_copy": 8},
     }
+    variants["ops-emails"] = {**base, "operations": {"alarm_emails": ["oncall@example.com"], "log_retention_days": 30}}
+    variants["ops-instances-rolling"] = {
+        **base,
+        "scaling": {"mode": "instances"},
+        "operations": {"update_strategy": "rolling", "alarm_topic_arn": "arn:aws:sns:us-east-1:111122223333:oncall"},
+    }
+    variants["ops-off"] = {**base, "operations": {"dashboard": False, "alarms": False, "auto_rollback": False}}
     return {name: {**copy.deepcopy(spec), "name": name} for name, spec in variants.items()}
 
 
