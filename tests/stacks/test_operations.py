@@ -4,6 +4,7 @@ costs are tagged. One synthesis of four deployments for the module."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
