@@ -335,7 +335,7 @@ def test_every_configurable_retention_maps_to_the_same_number_of_days() -> None:
 
     stack = cdk.Stack(cdk.App())
     for days in LOG_RETENTION_DAYS:
-        logs.LogGroup(stack, f"Keep{days}", retention=log_retention(days))
+        logs.LogGroup(stack, f"Keep{days}Days", retention=log_retention(days))
     groups = Template.from_stack(stack).find_resources("AWS::Logs::LogGroup")
-    kept = {int(re.match(r"Keep(\d+)", key).group(1)): g["Properties"]["RetentionInDays"] for key, g in groups.items()}  # type: ignore[union-attr]
+    kept = {int(re.match(r"Keep(\d+)Days", key).group(1)): g["Properties"]["RetentionInDays"] for key, g in groups.items()}  # type: ignore[union-attr]
     assert kept == {days: days for days in LOG_RETENTION_DAYS}
