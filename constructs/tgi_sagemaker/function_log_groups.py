@@ -27,9 +27,12 @@ def manage_function_log_groups(scope: IConstruct, retention: logs.RetentionDays)
             continue
         parent = node.node.scope
         assert isinstance(parent, Construct)  # a resource always has a parent
+        log_group_id = f"{node.node.id}LogGroup"
+        if parent.node.try_find_child(log_group_id) is not None:  # called before: already managed
+            continue
         log_group = logs.LogGroup(
             parent,
-            f"{node.node.id}LogGroup",
+            log_group_id,
             retention=retention,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )

@@ -29,7 +29,7 @@ def ops_app(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
             "scaling": instances,
             "operations": {"alarm_topic_arn": TOPIC_ARN, "update_strategy": "rolling", "bake_minutes": 5},
         },
-        {**base, "name": "blue-green", "scaling": instances},
+        {**base, "name": "blue-green", "scaling": instances, "weights": {"bucket_removal_policy": "destroy"}},
         {
             **base,
             "name": "quiet",
@@ -337,5 +337,14 @@ def test_every_configurable_retention_maps_to_the_same_number_of_days() -> None:
     for days in LOG_RETENTION_DAYS:
         logs.LogGroup(stack, f"Keep{days}Days", retention=log_retention(days))
     groups = Template.from_stack(stack).find_resources("AWS::Logs::LogGroup")
-    kept = {int(re.match(r"Keep(\d+)Days", key).group(1)): g["Properties"]["RetentionInDays"] for key, g in groups.items()}  # type: ignore[union-attr]
+    kept = {
+        int(re.match(r"Keep(\d+)Days", key).group(1)): g["Properties"]["RetentionInDays"] for key, g in groups.items()
+    }  # type: ignore[union-attr]
     assert kept == {days: days for days in LOG_RETENTION_DAYS}
+
+
+def test_a_destroyable_bucket_is_emptied_by_a_function_whose_log_expires(ops_app: Synthesized) -> None:
+    template = _raw(ops_app, "blue-green")
+    (bucket,) = _of_type(template, "AWS::S3::Bucket").values()
+    assert bucket["DeletionPolicy"] == "Delete"
+    assert _of_type(template, "Custom::S3AutoDeleteObjects")  # CDK empties it first; its handler is covered above
