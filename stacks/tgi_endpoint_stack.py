@@ -65,6 +65,13 @@ class TgiEndpointStack(cdk.Stack):
                 f"--body '{SAMPLE_REQUEST}' /dev/stdout"
             ),
         )
+        target = f"{endpoint_name}:{self.component.component_name}" if invoke_target else endpoint_name
+        cdk.CfnOutput(
+            self,
+            "StreamCommand",
+            description="Stream an answer, reasoning apart, waiting out a scale-from-zero (tgi-sagemaker CLI)",
+            value=f"tgi-sagemaker invoke --region {self.region} --endpoint {target} 'What is 7 x 8? Think briefly.'",
+        )
         for key, value in deployment.tags.items():
             cdk.Tags.of(self).add(key, value)
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from pathlib import Path
 
 import pytest
 from aws_cdk.assertions import Capture, Match
 
 from helpers import Synthesized, config_with, default_config, synthesize
+from tgi_sagemaker.cli import build_parser
 
 MODEL = "AWS::SageMaker::Model"
 
@@ -331,6 +333,13 @@ def test_outputs_name_the_endpoint_and_a_ready_invoke_command(default_app: Synth
     assert f"--inference-component-name {name} " in "".join(p for p in parts if isinstance(p, str))
     body = parts[-1].split("--body '", 1)[1].split("'", 1)[0]
     assert json.loads(body)["messages"][0]["role"] == "user"
+    stream = outputs["StreamCommand"]["Value"]["Fn::Join"][1]
+    command = "".join(
+        p if isinstance(p, str) else "us-east-1" if p == {"Ref": "AWS::Region"} else "ENDPOINT" for p in stream
+    )
+    assert {"Fn::GetAtt": [endpoint_id, "EndpointName"]} in stream
+    args = build_parser().parse_args(shlex.split(command)[1:])  # the CLI accepts it as printed
+    assert (args.command, args.endpoint, args.region) == ("invoke", f"ENDPOINT:{name}", "us-east-1")
 
 
 def test_tags_reach_every_taggable_resource(default_app: Synthesized) -> None:
