@@ -10,8 +10,9 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := 1
 CDK := npx --no-install cdk --no-notices
 CONFIG ?=
-CDK_CONFIG := $(if $(CONFIG),-c config=$(CONFIG),)
-PLAN_CONFIG := $(if $(CONFIG),--config $(CONFIG),)
+PIPELINE ?=
+CDK_CONFIG := $(if $(PIPELINE),-c pipeline=$(PIPELINE),$(if $(CONFIG),-c config=$(CONFIG),))
+PLAN_CONFIG := $(if $(PIPELINE),--pipeline $(PIPELINE),$(if $(CONFIG),--config $(CONFIG),))
 # This machine's pip configuration names index folders that may not exist; pip warns about each on every run.
 # PYTHONWARNINGS=ignore on install: setuptools warns on every editable install that a same-named folder could
 # shadow the package (constructs/tgi_sagemaker), which is how this repository is laid out on purpose.
@@ -39,7 +40,7 @@ synth: install
 
 lint-templates:
 	tgi-sagemaker check-findings cdk.out
-	cfn-lint --ignore-checks W3005 -- cdk.out/*.template.json
+	find cdk.out -name '*.template.json' -print0 | xargs -0 cfn-lint --ignore-checks W3005 --
 
 plan: install
 	tgi-sagemaker plan $(PLAN_CONFIG)

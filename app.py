@@ -1,26 +1,44 @@
 #!/usr/bin/env python3
-"""Reads the deployment config once, validates it, instantiates one stack per deployment. Nothing else."""
+"""Reads the config once, validates it, and instantiates one stack per deployment, or the pipeline that deploys
+them (``-c pipeline=PATH``). Nothing else."""
 
 import sys
+from pathlib import Path
 
 import aws_cdk as cdk
 
 from stacks import add_deployment_stacks
-from tgi_sagemaker import ConfigError, load_app
-from tgi_sagemaker.config_source import CONFIG_FILE_CONTEXT_KEY, CONTEXT_KEY, read_config
+from stacks.pipeline_stack import PipelineStack
+from tgi_sagemaker import ConfigError, add_compliance_checks, load_app
+from tgi_sagemaker.config_source import (
+    CONFIG_FILE_CONTEXT_KEY,
+    CONTEXT_KEY,
+    PIPELINE_FILE_CONTEXT_KEY,
+    read_config,
+    read_config_file,
+)
+from tgi_sagemaker.pipeline_spec import load_pipeline
 
 
 def main() -> None:
     app = cdk.App()
+    pipeline_file = app.node.try_get_context(PIPELINE_FILE_CONTEXT_KEY)
     try:
-        raw, source = read_config(
-            app.node.try_get_context(CONFIG_FILE_CONTEXT_KEY), app.node.try_get_context(CONTEXT_KEY)
-        )
-        resolved = load_app(raw, source)
+        if pipeline_file:
+            pipeline = load_pipeline(read_config_file(Path(pipeline_file)), pipeline_file, Path.cwd())
+        else:
+            raw, source = read_config(
+                app.node.try_get_context(CONFIG_FILE_CONTEXT_KEY), app.node.try_get_context(CONTEXT_KEY)
+            )
+            resolved = load_app(raw, source)
     except ConfigError as error:
         print(error, file=sys.stderr)
         sys.exit(1)
-    add_deployment_stacks(app, resolved)
+    if pipeline_file:
+        PipelineStack(app, f"{pipeline.spec.name}-pipeline", pipeline=pipeline, pipeline_file=pipeline_file)
+        add_compliance_checks(app)
+    else:
+        add_deployment_stacks(app, resolved)
     app.synth()
 
 

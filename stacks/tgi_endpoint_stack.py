@@ -36,6 +36,7 @@ SAMPLE_REQUEST = '{"messages":[{"role":"user","content":"What is 7 x 8? Think br
 
 class TgiEndpointStack(cdk.Stack):
     def __init__(self, scope: Construct, construct_id: str, *, deployment: ResolvedDeployment, **kwargs: Any) -> None:
+        self._pinned_zones = list(deployment.spec.network.availability_zones)
         super().__init__(scope, construct_id, description=f"TGI on SageMaker: {deployment.model_id}", **kwargs)
         self.log_retention = log_retention(deployment.spec.operations.log_retention_days)
         self.weights_copy: HubWeightsCopy | None = None
@@ -66,6 +67,10 @@ class TgiEndpointStack(cdk.Stack):
             ),
         )
         target = f"{endpoint_name}:{self.component.component_name}" if invoke_target else endpoint_name
+        self.endpoint_name = endpoint_name
+        self.invoke_target_output = cdk.CfnOutput(
+            self, "InvokeTarget", value=target, description="tgi-sagemaker invoke --endpoint value"
+        )
         cdk.CfnOutput(
             self,
             "StreamCommand",
@@ -74,6 +79,11 @@ class TgiEndpointStack(cdk.Stack):
         )
         for key, value in deployment.tags.items():
             cdk.Tags.of(self).add(key, value)
+
+    @property
+    def availability_zones(self) -> list[str]:
+        """The config's pinned zones: even given them, ``ec2.Vpc`` asks the stack, which would look them up."""
+        return self._pinned_zones or super().availability_zones
 
     def _weights(self, deployment: ResolvedDeployment) -> ModelWeights:
         spec, weights = deployment.spec, deployment.spec.weights

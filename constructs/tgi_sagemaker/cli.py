@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{args.command} needs the cli extra ({missing}). Fix: pip install 'tgi-sagemaker[cli]'")
             return 2
     if args.command == "plan":
-        return _plan(args.config, Path(args.cdk_json))
+        return _plan(args.config, Path(args.cdk_json), args.pipeline)
     if args.command == "check-findings":
         return _check_findings(Path(args.assembly))
     return _catalog(as_json=args.json)
@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     plan = commands.add_parser("plan", help="what a config deploys")
     plan.add_argument("--config", help="YAML/JSON config file. Default: the cdk.json context")
     plan.add_argument("--cdk-json", default="cdk.json", help="cdk.json to read the default config from")
+    plan.add_argument("--pipeline", help="a pipeline file: the plan of every stage, in order")
     catalog = commands.add_parser("catalog", help="models and the instance types they fit")
     catalog.add_argument("--json", action="store_true", help="machine-readable output")
     check = commands.add_parser("check-findings", help="fail on cdk-nag findings left in a cloud assembly")
@@ -53,11 +54,16 @@ def _check_findings(assembly: Path) -> int:
     return 1 if findings else 0
 
 
-def _plan(config: str | None, cdk_json: Path) -> int:
-    from tgi_sagemaker.plan import describe_app
+def _plan(config: str | None, cdk_json: Path, pipeline: str | None = None) -> int:
+    from tgi_sagemaker.config_source import read_config_file
+    from tgi_sagemaker.pipeline_spec import load_pipeline
+    from tgi_sagemaker.plan import describe_app, describe_pipeline
     from tgi_sagemaker.resolve import load_app
 
     try:
+        if pipeline:
+            print(describe_pipeline(load_pipeline(read_config_file(Path(pipeline)), pipeline, Path.cwd())))
+            return 0
         context = None if config else read_cdk_json_context(cdk_json)
         raw, source = read_config(config, context)
         print(describe_app(load_app(raw, source)))

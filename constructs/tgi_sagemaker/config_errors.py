@@ -47,6 +47,11 @@ _PATTERN_FIXES = {
     "account": "use the 12-digit AWS account id",
     "region": "use a region name such as 'us-east-1'",
     "stack_name_prefix": "start with a letter; use letters, digits and '-' only, up to 64 characters",
+    "environment.name": "use 2-20 lower-case letters, digits and '-', e.g. 'dev' or 'prod'",
+    "alarm_emails": "give an address such as 'oncall@example.com'",
+    "alarm_topic_arn": "use the topic's ARN: arn:aws:sns:<region>:<account>:<name>",
+    "connection_arn": "use the CodeConnections connection's ARN (Developer Tools console, Connections)",
+    "repository": "use 'owner/name' as the connection knows the repository",
 }
 
 
@@ -99,7 +104,9 @@ def _fix_for(item: ErrorDetails, root: type[BaseModel]) -> str:
     if kind == "literal_error":
         return f"use one of {ctx.get('expected')}"
     if kind == "string_pattern_mismatch":
-        return _PATTERN_FIXES.get(name, f"match the pattern {ctx.get('pattern')}")
+        dotted = ".".join(str(key) for key in loc)
+        specific = next((fix for path, fix in _PATTERN_FIXES.items() if "." in path and dotted.endswith(path)), None)
+        return specific or _PATTERN_FIXES.get(name, f"match the pattern {ctx.get('pattern')}")
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         bound = next(iter(ctx.values()))
         words = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}

@@ -12,6 +12,7 @@ from tgi_sagemaker.config_errors import ConfigError, ConfigProblem
 
 CONTEXT_KEY = "tgi-sagemaker"
 CONFIG_FILE_CONTEXT_KEY = "config"
+PIPELINE_FILE_CONTEXT_KEY = "pipeline"
 
 
 def read_config(config_path: str | None, context_value: Any) -> tuple[Any, str]:

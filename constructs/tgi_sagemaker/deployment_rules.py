@@ -420,6 +420,13 @@ def check_network(spec: DeploymentSpec, region: str | None, problems: Problems) 
                     f"only used with network.vpc 'existing' (it is '{network.vpc}')",
                     f"set network.vpc to 'existing' or remove network.{name}",
                 )
+    if network.vpc == "new" and region is None and network.availability_zones:
+        problems.add(
+            "network.availability_zones",
+            network.availability_zones,
+            "pinned zones need a region-specific environment (this one is region-agnostic)",
+            "set environment.region (and account) to the zones' region, or drop network.availability_zones",
+        )
     if network.vpc == "new" and region is not None:
         if not network.availability_zones:
             problems.add(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
@@ -26,6 +27,8 @@ class InferenceComponentEndpoint(Construct):
     :param max_instances: upper bound of managed instance scaling. Default: 2.
     :param network: subnets and security groups of the variant (the components' models use the same). Default: none.
     :param variant_name: Default: ``AllTraffic``.
+    :param endpoint_name: Default: derived from the construct path, unique in the stack's account and region (known
+        before deployment, so that a pipeline can grant invoking exactly this endpoint).
 
     CloudFormation creates the endpoint with one instance (``InitialInstanceCount`` cannot be 0); it goes away once
     the components have scaled to zero copies. No ``KmsKeyId``/``VolumeSizeInGB``: GPU types have local NVMe.
@@ -42,8 +45,10 @@ class InferenceComponentEndpoint(Construct):
         max_instances: int = 2,
         network: EndpointNetwork | None = None,
         variant_name: str = "AllTraffic",
+        endpoint_name: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.endpoint_name = endpoint_name or cdk.Names.unique_resource_name(self, max_length=63, separator="-")
         _validate(instance_type, min_instances, max_instances)
         self.variant_name = variant_name
         self.instance_type = instance_type
@@ -76,12 +81,11 @@ class InferenceComponentEndpoint(Construct):
         self.endpoint_config.node.add_dependency(role)
         acknowledge_local_nvme_encryption(self.endpoint_config)
         self.endpoint = sagemaker.CfnEndpoint(
-            self, "Endpoint", endpoint_config_name=self.endpoint_config.attr_endpoint_config_name
+            self,
+            "Endpoint",
+            endpoint_name=self.endpoint_name,
+            endpoint_config_name=self.endpoint_config.attr_endpoint_config_name,
         )
-
-    @property
-    def endpoint_name(self) -> str:
-        return self.endpoint.attr_endpoint_name
 
     @property
     def endpoint_arn(self) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 
 from tgi_sagemaker.instance_types import INSTANCE_TYPES
 from tgi_sagemaker.model_catalog import MODELS
+from tgi_sagemaker.pipeline_spec import ResolvedPipeline
 from tgi_sagemaker.resolve import ResolvedApp, ResolvedDeployment, resolve_deployment
 from tgi_sagemaker.sizing import default_num_gpus
 from tgi_sagemaker.spec import DeploymentSpec, ModelSpec
@@ -19,6 +20,22 @@ def describe_app(app: ResolvedApp) -> str:
     lines = [f"{len(app.deployments)} deployment(s), {where}"]
     for deployment in app.deployments:
         lines += describe_deployment(deployment)
+    return "\n".join(lines)
+
+
+def describe_pipeline(pipeline: ResolvedPipeline) -> str:
+    spec = pipeline.spec
+    source = f"{spec.repository}@{spec.branch} via {spec.connection_arn}"
+    lines = [f"pipeline {spec.name} in {spec.account}/{spec.region}: {source}"]
+    for number, stage in enumerate(pipeline.stages, start=1):
+        checks = [
+            "manual approval first" if stage.spec.approval else "no approval",
+            "smoke test after" if stage.spec.smoke_test else "no smoke test",
+        ]
+        lines.append(
+            f"stage {number}: {stage.name} ({stage.spec.config}) in {stage.account}/{stage.region}, {', '.join(checks)}"
+        )
+        lines += ["  " + line for line in describe_app(stage.app).splitlines()[1:]]
     return "\n".join(lines)
 
 

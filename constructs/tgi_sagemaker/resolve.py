@@ -201,6 +201,8 @@ def resolve_deployment(
     if problems.items:
         return problems.items
     prefix = app.stack_name_prefix if app else AppSpec.model_fields["stack_name_prefix"].default
+    if app and app.environment.name:
+        prefix = f"{prefix}-{app.environment.name}"
     return ResolvedDeployment(
         spec=spec,
         stack_name=f"{prefix}-{spec.name}",

@@ -117,6 +117,8 @@ class ScalableInferenceComponent(Construct):
             # Created with one copy (whether the API takes 0 at create is unverified); autoscaling takes it to 0.
             runtime_config=sagemaker.CfnInferenceComponent.InferenceComponentRuntimeConfigProperty(copy_count=1),
         )
+        # The endpoint is named by a plain string: the component must still wait for it to exist.
+        self.component.node.add_dependency(endpoint.endpoint)
         self.scalable_target = appscaling.ScalableTarget(
             self,
             "ScalableTarget",

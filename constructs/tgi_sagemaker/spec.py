@@ -233,7 +233,13 @@ class DeploymentSpec(_Spec):
     tags: dict[str, str] = Field(default_factory=dict)
 
 
+ENVIRONMENT_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,18}[a-z0-9]$"
+
+
 class EnvironmentSpec(_Spec):
+    name: Annotated[str, StringConstraints(pattern=ENVIRONMENT_NAME_PATTERN)] | None = None
+    """Environment name (``dev``, ``prod``): stacks are named ``<stack_name_prefix>-<name>-<deployment>`` and a
+    pipeline stage takes it. Default: none, ``<stack_name_prefix>-<deployment>``."""
     account: Annotated[str, StringConstraints(pattern=r"^\d{12}$")] | None = None
     region: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")] | None = None
     """Default: none, a region-agnostic stack that deploys wherever the CLI's credentials point."""
@@ -241,6 +247,7 @@ class EnvironmentSpec(_Spec):
 
 class AppSpec(_Spec):
     deployments: Annotated[list[DeploymentSpec], Field(min_length=1)]
+
     environment: EnvironmentSpec = Field(default_factory=EnvironmentSpec)
     stack_name_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9-]{0,63}$")] = "TgiSageMaker"
     tags: dict[str, str] = Field(default_factory=dict)

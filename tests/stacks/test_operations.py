@@ -94,7 +94,7 @@ def _widget_metrics(body: dict[str, Any]) -> dict[str, list[list[Any]]]:
 def test_dashboard_metrics_name_the_component_and_endpoint_deployed(ops_app: Synthesized) -> None:
     template = _raw(ops_app, "component")
     _, component = _one(template, "AWS::SageMaker::InferenceComponent")
-    endpoint_id, _ = _one(template, "AWS::SageMaker::Endpoint")
+    _one(template, "AWS::SageMaker::Endpoint")  # exactly one endpoint
     metrics = _widget_metrics(_dashboard(template))
     name = component["InferenceComponentName"]
     requests = metrics["Requests and errors (count a minute)"]
@@ -117,7 +117,7 @@ def test_dashboard_metrics_name_the_component_and_endpoint_deployed(ops_app: Syn
     assert ["AWS/SageMaker", "NoCapacityInvocationFailures", "InferenceComponentName", name] in [
         c[:4] for c in capacity
     ]
-    endpoint = f"<GetAtt:{endpoint_id}.EndpointName>"
+    endpoint = _one(template, "AWS::SageMaker::Endpoint")[1]["EndpointName"]
     assert [
         "/aws/sagemaker/Endpoints",
         "CPUUtilization",

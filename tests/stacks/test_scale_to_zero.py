@@ -52,10 +52,11 @@ def test_endpoint_config_has_a_model_less_variant_with_managed_instance_scaling(
 
 def test_component_serves_the_model_with_the_deployments_gpus_memory_and_timeouts(default_app: Synthesized) -> None:
     model_id, _ = _one(default_app, "AWS::SageMaker::Model")
-    endpoint_id, _ = _one(default_app, "AWS::SageMaker::Endpoint")
+    endpoint_id, endpoint = _one(default_app, "AWS::SageMaker::Endpoint")
     _, component = _one(default_app, COMPONENT)
     properties = component["Properties"]
-    assert properties["EndpointName"] == {"Fn::GetAtt": [endpoint_id, "EndpointName"]}
+    assert properties["EndpointName"] == endpoint["Properties"]["EndpointName"]  # a fixed, derived name
+    assert endpoint_id in component["DependsOn"]  # named by string: the order is explicit
     assert properties["VariantName"] == "AllTraffic"
     assert properties["RuntimeConfig"] == {"CopyCount": 1}
     assert properties["Specification"] == {
@@ -99,9 +100,12 @@ def test_the_alarm_adds_a_copy_to_the_component_on_this_endpoint(default_app: Sy
     assert target["Properties"]["ScalableDimension"] == "sagemaker:inference-component:DesiredCopyCount"
     assert (target["Properties"]["MinCapacity"], target["Properties"]["MaxCapacity"]) == (0, 2)
     assert alarm["Dimensions"] == [{"Name": "InferenceComponentName", "Value": name}]
-    endpoint_ref = component["Properties"]["EndpointName"]["Fn::GetAtt"][0]
-    assert default_app.raw()["Resources"][endpoint_ref]["Type"] == "AWS::SageMaker::Endpoint"
-    assert component_id != endpoint_ref
+    (endpoint_ref,) = [
+        key
+        for key, resource in _resources(default_app, "AWS::SageMaker::Endpoint").items()
+        if resource["Properties"]["EndpointName"] == component["Properties"]["EndpointName"]
+    ]
+    assert endpoint_ref in component["DependsOn"] and component_id != endpoint_ref
 
 
 def test_target_tracking_on_concurrent_requests_per_copy_scales_the_same_target(default_app: Synthesized) -> None:

@@ -322,24 +322,23 @@ def test_autoscaling_tracks_invocations_per_instance_of_this_endpoint(instances_
 
 def test_outputs_name_the_endpoint_and_a_ready_invoke_command(default_app: Synthesized) -> None:
     outputs = default_app.raw()["Outputs"]
-    endpoint_id, _ = _only(default_app, "AWS::SageMaker::Endpoint")
+    _, endpoint = _only(default_app, "AWS::SageMaker::Endpoint")
+    endpoint_name = endpoint["Properties"]["EndpointName"]
     _, component = _only(default_app, "AWS::SageMaker::InferenceComponent")
     name = component["Properties"]["InferenceComponentName"]
-    assert outputs["EndpointName"]["Value"] == {"Fn::GetAtt": [endpoint_id, "EndpointName"]}
+    assert outputs["EndpointName"]["Value"] == endpoint_name
     assert outputs["InferenceComponentName"]["Value"] == name
     parts = outputs["InvokeCommand"]["Value"]["Fn::Join"][1]
     assert parts[0].startswith("aws sagemaker-runtime invoke-endpoint --region ")
-    assert {"Fn::GetAtt": [endpoint_id, "EndpointName"]} in parts
+    assert f"--endpoint-name {endpoint_name} " in "".join(p for p in parts if isinstance(p, str))
     assert f"--inference-component-name {name} " in "".join(p for p in parts if isinstance(p, str))
     body = parts[-1].split("--body '", 1)[1].split("'", 1)[0]
     assert json.loads(body)["messages"][0]["role"] == "user"
     stream = outputs["StreamCommand"]["Value"]["Fn::Join"][1]
-    command = "".join(
-        p if isinstance(p, str) else "us-east-1" if p == {"Ref": "AWS::Region"} else "ENDPOINT" for p in stream
-    )
-    assert {"Fn::GetAtt": [endpoint_id, "EndpointName"]} in stream
+    assert all(p == {"Ref": "AWS::Region"} for p in stream if not isinstance(p, str))
+    command = "".join(p if isinstance(p, str) else "us-east-1" for p in stream)
     args = build_parser().parse_args(shlex.split(command)[1:])  # the CLI accepts it as printed
-    assert (args.command, args.endpoint, args.region) == ("invoke", f"ENDPOINT:{name}", "us-east-1")
+    assert (args.command, args.endpoint, args.region) == ("invoke", f"{endpoint_name}:{name}", "us-east-1")
 
 
 def test_tags_reach_every_taggable_resource(default_app: Synthesized) -> None:

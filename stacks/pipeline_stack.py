@@ -1,0 +1,134 @@
+"""A CDK pipeline: source from a CodeConnections connection, synth with the README's commands, one stage per
+environment in order, a manual approval where asked, and a smoke test that invokes each endpoint once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_codebuild as codebuild
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from aws_cdk import pipelines
+from constructs import Construct
+
+from stacks.deployment_stage import DeploymentStage
+from tgi_sagemaker.compliance import acknowledge, acknowledge_wildcards
+from tgi_sagemaker.pipeline_spec import ResolvedPipeline, ResolvedStage
+
+# CodeBuild's standard image with the Python and Node versions the project needs (README: Python 3.11, Node 20).
+BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0
+RUNTIMES = {"phases": {"install": {"runtime-versions": {"python": "3.11", "nodejs": "20"}}}}
+SMOKE_PROMPT = "Reply with the single word OK."
+_ARTIFACTS = (
+    "The artifact bucket holds what each run rebuilds from Git (templates, assets, build outputs), private and "
+    "encrypted, written only by the pipeline's roles"
+)
+PIPELINE_ACKNOWLEDGEMENTS = {
+    "AwsSolutions::AwsSolutions-S1": f"{_ARTIFACTS}; CloudTrail records its API use, access logs add nothing.",
+    "HIPAA.Security::HIPAA.Security-S3BucketLoggingEnabled": f"{_ARTIFACTS}; CloudTrail records its API use.",
+    "HIPAA.Security::HIPAA.Security-S3BucketVersioningEnabled": f"{_ARTIFACTS}: Git is the version history.",
+    "HIPAA.Security::HIPAA.Security-S3BucketReplicationEnabled": f"{_ARTIFACTS}: a lost copy is rebuilt by a run.",
+    "HIPAA.Security::HIPAA.Security-IAMNoInlinePolicy": "Each CDK Pipelines role carries its own policy, scoped to "
+    "that action's resources; no other principal uses it.",
+    "HIPAA.Security::HIPAA.Security-CodeBuildProjectSourceRepoUrl": "No CodeBuild project has a repository source "
+    "or credentials: the source arrives from the CodeConnections connection as a CodePipeline artifact.",
+}
+
+
+class PipelineStack(cdk.Stack):
+    def __init__(
+        self, scope: Construct, construct_id: str, *, pipeline: ResolvedPipeline, pipeline_file: str, **kwargs: Any
+    ) -> None:
+        spec = pipeline.spec
+        env = cdk.Environment(account=spec.account, region=spec.region)
+        super().__init__(scope, construct_id, env=env, description=f"CDK pipeline: {spec.repository}", **kwargs)
+        self.source = pipelines.CodePipelineSource.connection(
+            spec.repository, spec.branch, connection_arn=spec.connection_arn, trigger_on_push=True
+        )
+        self.pipeline = pipelines.CodePipeline(
+            self,
+            "Pipeline",
+            pipeline_name=spec.name,
+            synth=pipelines.ShellStep(
+                "Synth",
+                input=self.source,
+                env={"JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"},
+                commands=[f"make synth PIPELINE={pipeline_file}"],
+                primary_output_directory="cdk.out",
+            ),
+            cross_account_keys=pipeline.cross_account,
+            enable_key_rotation=pipeline.cross_account,
+            code_build_defaults=pipelines.CodeBuildOptions(
+                build_environment=codebuild.BuildEnvironment(build_image=BUILD_IMAGE),
+                partial_build_spec=codebuild.BuildSpec.from_object(RUNTIMES),
+                logging=codebuild.LoggingOptions(
+                    cloud_watch=codebuild.CloudWatchLoggingOptions(log_group=self._build_logs())
+                ),
+            ),
+            docker_enabled_for_synth=False,
+        )
+        self.stages: list[DeploymentStage] = []
+        for stage in pipeline.stages:
+            deployment_stage = DeploymentStage(
+                self, stage.name, app=stage.app, env=cdk.Environment(account=stage.account, region=stage.region)
+            )
+            self.pipeline.add_stage(
+                deployment_stage,
+                pre=[pipelines.ManualApprovalStep(f"Approve-{stage.name}")] if stage.spec.approval else [],
+                post=self._smoke_tests(stage, deployment_stage) if stage.spec.smoke_test else [],
+            )
+            self.stages.append(deployment_stage)
+        self.pipeline.build_pipeline()
+        self._acknowledge()
+
+    def _build_logs(self) -> logs.LogGroup:
+        """One group for every build of the pipeline, expiring (CodeBuild's default groups never do)."""
+        group = logs.LogGroup(
+            self, "BuildLogs", retention=logs.RetentionDays.ONE_YEAR, removal_policy=cdk.RemovalPolicy.RETAIN
+        )
+        acknowledge(
+            group,
+            {
+                "HIPAA.Security::HIPAA.Security-CloudWatchLogGroupEncrypted": "Build logs: commands and their "
+                "output, no secrets (none are passed to builds); CloudWatch Logs encrypts them with AWS-owned keys.",
+            },
+        )
+        return group
+
+    def _acknowledge(self) -> None:
+        """On the pipeline construct only: the deployment stacks in the stages keep their own checks."""
+        acknowledge_wildcards(
+            self.pipeline,
+            "CDK Pipelines scopes its roles to what it owns: objects of its artifact bucket, its CodeBuild log "
+            "streams and report groups, and the CDK bootstrap roles it assumes; the wildcards are the suffixes IAM "
+            "needs for those.",
+        )
+        acknowledge(self.pipeline, PIPELINE_ACKNOWLEDGEMENTS)
+
+    def _smoke_tests(self, stage: ResolvedStage, deployment_stage: DeploymentStage) -> list[pipelines.Step]:
+        """One request per endpoint through the project's own CLI: waits out a scale-from-zero wake-up."""
+        steps: list[pipelines.Step] = []
+        for stack in deployment_stage.deployment_stacks:
+            endpoint_arn = (
+                f"arn:{self.partition}:sagemaker:{stage.region}:{stage.account}:endpoint/{stack.endpoint_name.lower()}"
+            )
+            steps.append(
+                pipelines.CodeBuildStep(
+                    f"SmokeTest-{stack.stack_name}",
+                    input=self.source,
+                    env_from_cfn_outputs={"INVOKE_TARGET": stack.invoke_target_output},
+                    commands=[
+                        "python3 -m venv .venv",
+                        ".venv/bin/pip install --quiet './constructs[cli]'",
+                        f'.venv/bin/tgi-sagemaker invoke --region {stage.region} --endpoint "$INVOKE_TARGET" '
+                        f'--wake-up-timeout 1800 --max-tokens 64 --no-reasoning "{SMOKE_PROMPT}"',
+                    ],
+                    role_policy_statements=[
+                        iam.PolicyStatement(
+                            actions=["sagemaker:InvokeEndpointWithResponseStream"], resources=[endpoint_arn]
+                        )
+                    ],
+                )
+            )
+        return steps
