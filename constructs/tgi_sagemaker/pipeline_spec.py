@@ -101,16 +101,14 @@ def load_pipeline(raw: Any, source: str, root: Path) -> ResolvedPipeline:
     for index, stage in enumerate(spec.stages):
         field = f"pipeline.stages[{index}]"
         try:
-            app = load_app(read_config_file(root / stage.config), stage.config)
+            raw = read_config_file(root / stage.config)
         except ConfigError as error:
-            problems += [
-                ConfigProblem(f"{field}.config -> {p.field}", p.value, p.problem, f"in {stage.config}: {p.fix}")
-                for p in error.problems
-            ]
+            problems += _in_stage(field, stage.config, error.problems)
             continue
-        environment = app.spec.environment
-        for key in ("name", "account", "region"):
-            if getattr(environment, key) is None:
+        environment = raw.get("environment") if isinstance(raw, dict) else None
+        environment = environment if isinstance(environment, dict) else {}
+        for key in ("name", "account", "region"):  # checked on the raw file: reported even if the rest is broken
+            if environment.get(key) is None:
                 problems.append(
                     ConfigProblem(
                         f"{field}.config -> environment.{key}",
@@ -119,8 +117,8 @@ def load_pipeline(raw: Any, source: str, root: Path) -> ResolvedPipeline:
                         f"set environment.{key} in {stage.config}",
                     )
                 )
-        name = environment.name
-        if name is not None and name in seen:
+        name, account = environment.get("name"), environment.get("account")
+        if isinstance(name, str) and name in seen:
             problems.append(
                 ConfigProblem(
                     f"{field}.config -> environment.name",
@@ -129,19 +127,30 @@ def load_pipeline(raw: Any, source: str, root: Path) -> ResolvedPipeline:
                     f"give {stage.config} its own environment.name",
                 )
             )
-        if name is not None:
+        if isinstance(name, str):
             seen.setdefault(name, index)
-        if stage.smoke_test and environment.account not in (None, spec.account):
+        if stage.smoke_test and account not in (None, spec.account):
             problems.append(
                 ConfigProblem(
                     f"{field}.smoke_test",
                     True,
-                    f"{stage.config} deploys to account {environment.account}; the pipeline's role in "
+                    f"{stage.config} deploys to account {account}; the pipeline's role in "
                     f"{spec.account} cannot invoke an endpoint there",
                     "set smoke_test: false for this stage (and check it from that account)",
                 )
             )
-        stages.append(ResolvedStage(stage, name or f"stage{index}", app))
+        try:
+            app = load_app(raw, stage.config)
+        except ConfigError as error:
+            problems += _in_stage(field, stage.config, error.problems)
+            continue
+        stages.append(ResolvedStage(stage, str(name), app))
     if problems:
         raise ConfigError(problems, source)
     return ResolvedPipeline(spec, tuple(stages))
+
+
+def _in_stage(field: str, config: str, problems: list[ConfigProblem]) -> list[ConfigProblem]:
+    return [
+        ConfigProblem(f"{field}.config -> {p.field}", p.value, p.problem, f"in {config}: {p.fix}") for p in problems
+    ]

@@ -1,0 +1,128 @@
+"""The pipeline from config/pipeline.yaml: stages in order, approval before prod, the README's synth command,
+a smoke test allowed to invoke exactly its endpoint; cfn-lint and cdk-nag clean on every template."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+
+from helpers import ROOT, cdk_json_context, cfn_lint
+from stacks.pipeline_stack import PipelineStack
+from tgi_sagemaker import add_compliance_checks
+from tgi_sagemaker.compliance import unacknowledged_findings
+from tgi_sagemaker.config_source import CONTEXT_KEY, read_config_file
+from tgi_sagemaker.pipeline_spec import load_pipeline
+
+PIPELINE_FILE = "config/pipeline.yaml"
+
+
+@pytest.fixture(scope="module")
+def outdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = Path(tmp_path_factory.mktemp("pipeline"))
+    context = {key: value for key, value in cdk_json_context().items() if key != CONTEXT_KEY}
+    app = cdk.App(outdir=str(folder), context={**context, "aws:cdk:enable-path-metadata": True})
+    pipeline = load_pipeline(read_config_file(ROOT / PIPELINE_FILE), PIPELINE_FILE, ROOT)
+    PipelineStack(app, "tgi-sagemaker-pipeline", pipeline=pipeline, pipeline_file=PIPELINE_FILE)
+    add_compliance_checks(app)
+    app.synth()
+    return folder
+
+
+@pytest.fixture(scope="module")
+def template(outdir: Path) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((outdir / "tgi-sagemaker-pipeline.template.json").read_text())
+    return loaded
+
+
+def _of_type(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
+    return {key: value for key, value in template["Resources"].items() if value["Type"] == resource_type}
+
+
+def _project(template: dict[str, Any], action_name: str) -> dict[str, Any]:
+    """The CodeBuild project behind a pipeline action."""
+    (pipeline,) = _of_type(template, "AWS::CodePipeline::Pipeline").values()
+    actions = [a for stage in pipeline["Properties"]["Stages"] for a in stage["Actions"] if a["Name"] == action_name]
+    (action,) = actions
+    project: dict[str, Any] = template["Resources"][action["Configuration"]["ProjectName"]["Ref"]]["Properties"]
+    return project
+
+
+def test_stages_run_in_order_with_an_approval_before_prod(template: dict[str, Any]) -> None:
+    (pipeline,) = _of_type(template, "AWS::CodePipeline::Pipeline").values()
+    stages = {stage["Name"]: stage["Actions"] for stage in pipeline["Properties"]["Stages"]}
+    assert list(stages) == ["Source", "Build", "UpdatePipeline", "Assets", "dev", "prod"]
+    (source,) = stages["Source"]
+    assert source["ActionTypeId"]["Provider"] == "CodeStarSourceConnection"
+    assert source["Configuration"]["FullRepositoryId"] == "my-org/tgi-sagemaker"
+    assert source["Configuration"]["BranchName"] == "main"
+    assert source["Configuration"]["ConnectionArn"].startswith("arn:aws:codeconnections:us-east-1:111122223333:")
+    order = {action["Name"]: action["RunOrder"] for action in stages["prod"]}
+    assert (
+        order["Approve-prod"]
+        < order["TgiSageMaker-prod-r1-llama-8b.Prepare"]
+        < order["TgiSageMaker-prod-r1-llama-8b.Deploy"]
+    )
+    approve = next(a for a in stages["prod"] if a["Name"] == "Approve-prod")
+    assert approve["ActionTypeId"]["Category"] == "Approval"
+    assert not any(a["ActionTypeId"]["Category"] == "Approval" for a in stages["dev"])
+    dev = {action["Name"]: action["RunOrder"] for action in stages["dev"]}
+    assert dev["SmokeTest-TgiSageMaker-dev-r1-llama-8b"] > dev["TgiSageMaker-dev-r1-llama-8b.Deploy"]
+    assert not any(name.startswith("SmokeTest") for name in order)  # prod is in another account: no smoke test
+
+
+def test_synth_runs_the_readme_commands_on_python_311_and_node_20(template: dict[str, Any]) -> None:
+    project = _project(template, "Synth")
+    assert project["Environment"]["Image"] == "aws/codebuild/standard:7.0"
+    buildspec = json.loads(project["Source"]["BuildSpec"])
+    assert buildspec["phases"]["install"]["runtime-versions"] == {"python": "3.11", "nodejs": "20"}
+    assert buildspec["phases"]["build"]["commands"] == [f"make synth PIPELINE={PIPELINE_FILE}"]
+    assert buildspec["artifacts"]["base-directory"] == "cdk.out"
+
+
+def test_the_smoke_test_invokes_its_endpoint_and_may_invoke_nothing_else(
+    template: dict[str, Any], outdir: Path
+) -> None:
+    project = _project(template, "SmokeTest-TgiSageMaker-dev-r1-llama-8b")
+    commands = json.loads(project["Source"]["BuildSpec"])["phases"]["build"]["commands"]
+    assert commands[-1].startswith('.venv/bin/tgi-sagemaker invoke --region us-east-1 --endpoint "$INVOKE_TARGET"')
+    assert "--wake-up-timeout 1800" in commands[-1]
+    (dev_template,) = (outdir / "assembly-tgi-sagemaker-pipeline-dev").glob("*.template.json")
+    dev = json.loads(dev_template.read_text())
+    (endpoint,) = [r for r in dev["Resources"].values() if r["Type"] == "AWS::SageMaker::Endpoint"]
+    name = endpoint["Properties"]["EndpointName"].lower()
+    role = project["ServiceRole"]["Fn::GetAtt"][0]
+    policies = [p for p in _of_type(template, "AWS::IAM::Policy").values() if {"Ref": role} in p["Properties"]["Roles"]]
+    statements = [s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    invoke = [s for s in statements if "sagemaker" in json.dumps(s["Action"])]
+    assert invoke == [
+        {
+            "Action": "sagemaker:InvokeEndpointWithResponseStream",
+            "Effect": "Allow",
+            "Resource": f"arn:aws:sagemaker:us-east-1:111122223333:endpoint/{name}",  # the stage's partition
+        }
+    ]
+    assert "InvokeTarget" in dev["Outputs"]
+
+
+def test_cross_account_artifacts_use_a_rotating_key_and_builds_log_with_retention(template: dict[str, Any]) -> None:
+    (key,) = _of_type(template, "AWS::KMS::Key").values()
+    assert key["Properties"]["EnableKeyRotation"] is True
+    (group,) = _of_type(template, "AWS::Logs::LogGroup").values()
+    assert group["Properties"]["RetentionInDays"] == 365
+    projects = _of_type(template, "AWS::CodeBuild::Project").values()
+    assert all(p["Properties"]["LogsConfig"]["CloudWatchLogs"]["Status"] == "ENABLED" for p in projects)
+
+
+def test_every_template_passes_cfn_lint_and_nag_looked_at_the_stage_stacks(outdir: Path) -> None:
+    templates = sorted(outdir.rglob("*.template.json"))
+    assert len(templates) == 3
+    result = cfn_lint(templates)
+    assert result.returncode == 0 and result.stdout.strip() == "", result.stdout + result.stderr
+    report = outdir / "validation-report.json"
+    assert unacknowledged_findings(report) == []
+    suppressed = json.dumps(json.loads(report.read_text())["pluginReports"])
+    assert "/dev/TgiSageMaker-dev-r1-llama-8b/" in suppressed and "/prod/TgiSageMaker-prod-r1-llama-8b/" in suppressed
