@@ -32,7 +32,8 @@ node_modules/.installed: package.json package-lock.json
 
 install: $(VENV)/.installed node_modules/.installed
 
-## synth: synthesize the app (default: cdk.json context; CONFIG=path.yaml for a file), lint it, print the plan
+## synth: synthesize the app (default: cdk.json context; CONFIG=path.yaml for a file; PIPELINE=config/pipeline.yaml
+## for the pipeline and its stages), lint every template, check cdk-nag findings, print the plan
 synth: install
 	rm -rf cdk.out
 	$(CDK) synth --quiet $(CDK_CONFIG)

@@ -38,6 +38,6 @@ def test_every_documented_command_line_parses() -> None:
     commands = re.findall(r"^(tgi-sagemaker .*?)$", README.replace("\\\n", " "), re.M)
     assert len(commands) >= 5
     for command in commands:
-        words = shlex.split(command.replace("<", "").replace(">", ""))
+        words = shlex.split(command.replace("<", "").replace(">", ""), comments=True)
         args = build_parser().parse_args(words[1:])  # argparse exits (SystemExit) on an unknown option
         assert args.command in ("invoke", "bench", "plan", "catalog", "check-findings")
