@@ -21,16 +21,10 @@ from tgi_sagemaker.prop_checks import (
     startup_timeouts,
     within,
 )
-from tgi_sagemaker.serving_metrics import (
-    ENDPOINT_UTILIZATION_NAMESPACE,
-    INVOCATIONS_NAMESPACE,
-    ErrorKind,
-    Resource,
-    sagemaker_metric,
-)
+from tgi_sagemaker.serving_metrics import ENDPOINT_UTILIZATION_NAMESPACE, InvocationMetrics, Resource, sagemaker_metric
 
 
-class InstanceEndpoint(Construct):
+class InstanceEndpoint(InvocationMetrics, Construct):
     """Endpoint config + endpoint with one instance-based production variant, and its autoscaling.
 
     :param model_name: the SageMaker model to serve (``TgiModel.model_name``).
@@ -167,28 +161,6 @@ class InstanceEndpoint(Construct):
             actions=["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"],
             resource_arns=[self.endpoint_arn],
         )
-
-    def metric(
-        self, metric_name: str, *, statistic: str = "Average", period: cdk.Duration | None = None
-    ) -> cloudwatch.Metric:
-        """A metric of this endpoint's variant in ``AWS/SageMaker`` (e.g. ``Invocations``, ``ModelLatency``)."""
-        return sagemaker_metric(
-            INVOCATIONS_NAMESPACE, metric_name, self._dimensions, statistic=statistic, period=period
-        )
-
-    def metric_invocations(self) -> cloudwatch.Metric:
-        return self.metric("Invocations", statistic="Sum")
-
-    def metric_invocation_errors(self, kind: ErrorKind) -> cloudwatch.Metric:
-        return self.metric(f"Invocation{kind}Errors", statistic="Sum")
-
-    def metric_model_latency(self, statistic: str = "p90") -> cloudwatch.Metric:
-        """Microseconds from the request reaching the container to its last byte (a whole streamed answer)."""
-        return self.metric("ModelLatency", statistic=statistic)
-
-    def metric_overhead_latency(self, statistic: str = "p90") -> cloudwatch.Metric:
-        """Microseconds SageMaker adds around the container (auth, routing)."""
-        return self.metric("OverheadLatency", statistic=statistic)
 
     def metric_utilization_percent(self, resource: Resource) -> cloudwatch.IMetric:
         """0-100. SageMaker sums GPU figures over the instance's GPUs (0-100 x GPUs): divided here."""

@@ -24,8 +24,7 @@ from tgi_sagemaker.prop_checks import (
 )
 from tgi_sagemaker.serving_metrics import (
     COMPONENT_UTILIZATION_NAMESPACE,
-    INVOCATIONS_NAMESPACE,
-    ErrorKind,
+    InvocationMetrics,
     Resource,
     sagemaker_metric,
 )
@@ -33,7 +32,7 @@ from tgi_sagemaker.serving_metrics import (
 _NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
 
 
-class ScalableInferenceComponent(Construct):
+class ScalableInferenceComponent(InvocationMetrics, Construct):
     """``AWS::SageMaker::InferenceComponent`` with copy-count autoscaling that reaches zero and wakes on demand.
 
     - target tracking on ``SageMakerInferenceComponentConcurrentRequestsPerCopyHighResolution``;
@@ -192,27 +191,6 @@ class ScalableInferenceComponent(Construct):
             ),
             auto_rollback_configuration=rollback,
         )
-
-    def metric(
-        self, metric_name: str, *, statistic: str = "Average", period: cdk.Duration | None = None
-    ) -> cloudwatch.Metric:
-        """A metric of this component in ``AWS/SageMaker`` (``NoCapacityInvocationFailures``, ``ModelLatency``...)."""
-        return sagemaker_metric(
-            INVOCATIONS_NAMESPACE, metric_name, self._dimensions, statistic=statistic, period=period
-        )
-
-    def metric_invocations(self) -> cloudwatch.Metric:
-        return self.metric("Invocations", statistic="Sum")
-
-    def metric_invocation_errors(self, kind: ErrorKind) -> cloudwatch.Metric:
-        return self.metric(f"Invocation{kind}Errors", statistic="Sum")
-
-    def metric_model_latency(self, statistic: str = "p90") -> cloudwatch.Metric:
-        """Microseconds from the request reaching the container to its last byte (a whole streamed answer)."""
-        return self.metric("ModelLatency", statistic=statistic)
-
-    def metric_overhead_latency(self, statistic: str = "p90") -> cloudwatch.Metric:
-        return self.metric("OverheadLatency", statistic=statistic)
 
     def metric_no_capacity_failures(self) -> cloudwatch.Metric:
         """Requests that found no copy: each one while scaled to zero (the wake-up alarm watches its maximum)."""

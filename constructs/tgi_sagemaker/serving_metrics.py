@@ -37,6 +37,37 @@ class ServingMetrics(Protocol):
     def metric_utilization_percent(self, resource: Resource) -> cloudwatch.IMetric: ...
 
 
+class InvocationMetrics:
+    """The ``AWS/SageMaker`` invocation metrics of whatever serves a model, keyed by ``_dimensions``: one
+    implementation for an endpoint variant (``EndpointName``, ``VariantName``) and an inference component."""
+
+    @property
+    def _dimensions(self) -> dict[str, str]:
+        raise NotImplementedError
+
+    def metric(
+        self, metric_name: str, *, statistic: str = "Average", period: cdk.Duration | None = None
+    ) -> cloudwatch.Metric:
+        """A metric in ``AWS/SageMaker`` (``Invocations``, ``ModelLatency``, ``NoCapacityInvocationFailures``...)."""
+        return sagemaker_metric(
+            INVOCATIONS_NAMESPACE, metric_name, self._dimensions, statistic=statistic, period=period
+        )
+
+    def metric_invocations(self) -> cloudwatch.Metric:
+        return self.metric("Invocations", statistic="Sum")
+
+    def metric_invocation_errors(self, kind: ErrorKind) -> cloudwatch.Metric:
+        return self.metric(f"Invocation{kind}Errors", statistic="Sum")
+
+    def metric_model_latency(self, statistic: str = "p90") -> cloudwatch.Metric:
+        """Microseconds from the request reaching the container to its last byte (a whole streamed answer)."""
+        return self.metric("ModelLatency", statistic=statistic)
+
+    def metric_overhead_latency(self, statistic: str = "p90") -> cloudwatch.Metric:
+        """Microseconds SageMaker adds around the container (auth, routing)."""
+        return self.metric("OverheadLatency", statistic=statistic)
+
+
 def sagemaker_metric(
     namespace: str,
     metric_name: str,

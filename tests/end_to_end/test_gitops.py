@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-
-from helpers import ROOT
 
 pytestmark = pytest.mark.slow
 PIPELINE = "config/pipeline.yaml"
@@ -31,17 +28,6 @@ def _sterile_environment() -> dict[str, str]:
         "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
         "CDK_DISABLE_VERSION_CHECK": "1",
     }
-
-
-@pytest.fixture(scope="module")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    copy = tmp_path_factory.mktemp("gitops")
-    for entry in ROOT.iterdir():
-        if entry.name in {".venv", "node_modules"}:
-            (copy / entry.name).symlink_to(entry)
-        elif entry.name not in {"cdk.out", ".git", ".pytest_cache", ".mypy_cache", ".ruff_cache"}:
-            (shutil.copytree if entry.is_dir() else shutil.copy2)(entry, copy / entry.name)
-    return copy
 
 
 def _files(folder: Path) -> dict[str, bytes]:

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-
-from helpers import ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -19,18 +16,6 @@ def _make_synth(workdir: Path, config: Path | None = None) -> subprocess.Complet
     if config is not None:
         args.append(f"CONFIG={config}")
     return subprocess.run(args, capture_output=True, text=True, timeout=300, env={**os.environ})
-
-
-@pytest.fixture(scope="module")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the project sharing the installed .venv and node_modules, so runs do not touch the repo's cdk.out."""
-    copy = tmp_path_factory.mktemp("project")
-    for entry in ROOT.iterdir():
-        if entry.name in {".venv", "node_modules"}:
-            (copy / entry.name).symlink_to(entry)
-        elif entry.name not in {"cdk.out", ".git", ".pytest_cache", ".mypy_cache", ".ruff_cache"}:
-            (shutil.copytree if entry.is_dir() else shutil.copy2)(entry, copy / entry.name)
-    return copy
 
 
 def test_make_synth_of_the_default_deployment_is_clean(workdir: Path) -> None:
