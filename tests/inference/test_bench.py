@@ -154,3 +154,24 @@ def test_ctrl_c_keeps_what_finished(tgi: TgiEmulator, tmp_path: Path) -> None:
     assert 3 <= level["finished"] < 40 and level["errors"] == 0
     assert len(json.loads((tmp_path / "requests.json").read_text())) == level["finished"]
     assert b"stopped by Ctrl-C" in err
+
+
+def test_labelled_targets_are_compared_side_by_side(tmp_path: Path) -> None:
+    fast, slow = (
+        TgiEmulator(Behaviour(ttft_s=0.05, output_tokens=5)),
+        TgiEmulator(Behaviour(ttft_s=0.3, output_tokens=5)),
+    )
+    try:
+        args = ["bench", "--url", f"g6e.xlarge={fast.url}", "--url", f"g5.2xlarge={slow.url}", "--requests", "2"]
+        assert main([*args, "--warmup", "0", "--input-tokens", "8", "--out", str(tmp_path)]) == 0
+    finally:
+        fast.close()
+        slow.close()
+    levels = {level["target"]: level for level in _summary(tmp_path)["levels"]}
+    assert set(levels) == {"g6e.xlarge", "g5.2xlarge"}
+    assert levels["g5.2xlarge"]["metrics"]["ttft_s"]["p50"] > levels["g6e.xlarge"]["metrics"]["ttft_s"]["p50"] + 0.2
+
+
+def test_targets_named_alike_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "--url", "a=http://127.0.0.1:9", "--url", "a=http://127.0.0.1:10"]) == 2
+    assert "two are named alike. Fix: give each its own LABEL= prefix" in " ".join(capsys.readouterr().err.split())

@@ -22,11 +22,13 @@ def add_target_arguments(parser: argparse.ArgumentParser, *, several: bool) -> N
     group.add_argument(
         "--endpoint",
         action=action,
-        metavar="NAME[:COMPONENT]",
+        metavar="[LABEL=]NAME[:COMPONENT]",
         help="SageMaker endpoint, with its inference component for scale-to-zero deployments "
-        "(stack outputs EndpointName and InferenceComponentName)",
+        "(stack output InvokeTarget); LABEL names it in results and plots, e.g. g6e.xlarge=NAME:COMPONENT",
     )
-    group.add_argument("--url", action=action, metavar="URL", help="a TGI server's base URL, e.g. http://host:8080")
+    group.add_argument(
+        "--url", action=action, metavar="[LABEL=]URL", help="a TGI server's base URL, e.g. http://host:8080"
+    )
     parser.add_argument("--region", help="AWS region of the endpoint. Default: your AWS configuration")
     parser.add_argument("--endpoint-url", help="SageMaker runtime URL override (VPC interface endpoint, tests)")
     parser.add_argument("--api", choices=APIS, default="messages", help="TGI payload. Default: messages")
@@ -68,21 +70,36 @@ def transports(args: argparse.Namespace) -> list[Transport]:
     urls = _as_list(args.url)
     if not endpoints and not urls:
         raise ValueError("no target: pass --endpoint NAME[:COMPONENT] or --url URL")
-    found: list[Transport] = [TgiUrlTransport(url, timeout_s=args.timeout) for url in urls]
+    found: list[Transport] = []
+    for value in urls:
+        label, url = _labelled(value)
+        found.append(TgiUrlTransport(url, timeout_s=args.timeout, label=label))
     if endpoints:
         client = sagemaker_runtime_client(
             region=args.region, endpoint_url=args.endpoint_url, read_timeout_s=args.timeout
         )
         for value in endpoints:
-            name, _, component = value.partition(":")
+            label, target = _labelled(value)
+            name, _, component = target.partition(":")
             for kind, text in (("endpoint", name), ("inference component", component)):
                 if text and not SAGEMAKER_NAME.match(text):
                     raise ValueError(
                         f"--endpoint = {value!r}: {kind} {text!r} is not a SageMaker name. "
                         "Fix: use the stack outputs, NAME or NAME:COMPONENT"
                     )
-            found.append(SageMakerTransport(client, name, inference_component=component or None))
+            found.append(SageMakerTransport(client, name, inference_component=component or None, label=label))
+    labels = [transport.target for transport in found]
+    if len(set(labels)) < len(labels):
+        raise ValueError(f"targets {labels}: two are named alike. Fix: give each its own LABEL= prefix")
     return found
+
+
+def _labelled(value: str) -> tuple[str | None, str]:
+    """``g6e.xlarge=my-endpoint:component`` -> (``g6e.xlarge``, ``my-endpoint:component``); no label otherwise."""
+    label, sep, rest = value.partition("=")
+    if sep and label and not any(mark in label for mark in ":/?"):
+        return label, rest
+    return None, value
 
 
 def run_invoke(args: argparse.Namespace) -> int:

@@ -42,16 +42,17 @@ class Transport(Protocol):
 class TgiUrlTransport:
     """POSTs to TGI's own routes under a base URL (``http://host:8080``); one connection a request."""
 
-    def __init__(self, base_url: str, *, timeout_s: float = 300.0) -> None:
+    def __init__(self, base_url: str, *, timeout_s: float = 300.0, label: str | None = None) -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"--url = {base_url!r}: not an http(s) URL. Fix: pass e.g. http://127.0.0.1:8080")
         self._parts = parts
         self._timeout_s = timeout_s
+        self._label = label
 
     @property
     def target(self) -> str:
-        return self._parts.geturl()
+        return self._label or self._parts.geturl()
 
     def stream(self, api: Api, body: dict[str, Any]) -> Iterator[bytes]:
         connection_type = http.client.HTTPSConnection if self._parts.scheme == "https" else http.client.HTTPConnection
@@ -81,13 +82,18 @@ class SageMakerTransport:
     error instead of hiding its retries inside the latency.
     """
 
-    def __init__(self, client: Any, endpoint_name: str, *, inference_component: str | None = None) -> None:
+    def __init__(
+        self, client: Any, endpoint_name: str, *, inference_component: str | None = None, label: str | None = None
+    ) -> None:
         self._client = client
         self._endpoint_name = endpoint_name
+        self._label = label
         self._inference_component = inference_component
 
     @property
     def target(self) -> str:
+        if self._label:
+            return self._label
         if self._inference_component:
             return f"{self._endpoint_name}/{self._inference_component}"
         return self._endpoint_name
