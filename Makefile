@@ -26,14 +26,20 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constructs/pyproject.t
 	PYTHONWARNINGS=ignore $(PYTHON) -m pip install --quiet -r requirements-dev.txt 2>&1 | { grep -v "$(PIP_NOISE)" || true; }
 	touch $@
 
+.venv-checkov/.installed: requirements-checkov.txt
+	python3 -m venv .venv-checkov
+	.venv-checkov/bin/python -m pip install --quiet --upgrade pip 2>&1 | { grep -v "$(PIP_NOISE)" || true; }
+	PYTHONWARNINGS=ignore .venv-checkov/bin/python -m pip install --quiet -r requirements-checkov.txt 2>&1 | { grep -v "$(PIP_NOISE)" || true; }
+	touch $@
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --silent --no-audit --no-fund
 	touch $@
 
-install: $(VENV)/.installed node_modules/.installed
+install: $(VENV)/.installed node_modules/.installed .venv-checkov/.installed
 
 ## synth: synthesize the app (default: cdk.json context; CONFIG=path.yaml for a file; PIPELINE=config/pipeline.yaml
-## for the pipeline and its stages), lint every template, check cdk-nag findings, print the plan
+## for the pipeline and its stages), check cdk-nag findings, cfn-lint and checkov every template, print the plan
 synth: install
 	rm -rf cdk.out
 	$(CDK) synth --quiet $(CDK_CONFIG)
@@ -42,6 +48,7 @@ synth: install
 lint-templates:
 	tgi-sagemaker check-findings cdk.out
 	find cdk.out -name '*.template.json' -print0 | xargs -0 cfn-lint --ignore-checks W3005 --
+	.venv-checkov/bin/checkov --directory cdk.out --framework cloudformation --skip-download --compact --quiet
 
 plan: install
 	tgi-sagemaker plan $(PLAN_CONFIG)

@@ -13,7 +13,7 @@ from aws_cdk import pipelines
 from constructs import Construct
 
 from stacks.deployment_stage import DeploymentStage
-from tgi_sagemaker.compliance import acknowledge, acknowledge_wildcards
+from tgi_sagemaker.compliance import acknowledge, acknowledge_checkov, acknowledge_wildcards
 from tgi_sagemaker.pipeline_spec import ResolvedPipeline, ResolvedStage
 
 # CodeBuild's standard image with the Python and Node versions the project needs (README: Python 3.11, Node 20).
@@ -105,6 +105,15 @@ class PipelineStack(cdk.Stack):
             "needs for those.",
         )
         acknowledge(self.pipeline, PIPELINE_ACKNOWLEDGEMENTS)
+        acknowledge_checkov(
+            self.pipeline,
+            {
+                "CKV_AWS_111": "CDK Pipelines' roles write only what the pipeline owns (its artifact bucket, build "
+                "logs and reports) and assume the CDK bootstrap roles of the target accounts (sts:AssumeRole on "
+                "their role/* paths): the wildcard is the account's role namespace the bootstrap defines."
+            },
+            "AWS::IAM::Policy",
+        )
 
     def _smoke_tests(self, stage: ResolvedStage, deployment_stage: DeploymentStage) -> list[pipelines.Step]:
         """One request per endpoint through the project's own CLI: waits out a scale-from-zero wake-up."""

@@ -98,3 +98,11 @@ def cfn_lint(paths: list[Path]) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
     )
+
+
+def checkov(folders: list[Path]) -> subprocess.CompletedProcess[str]:
+    """checkov from its own venv (``make install`` builds it), as ``make synth`` runs it: any failed check fails."""
+    args = [str(ROOT / ".venv-checkov" / "bin" / "checkov"), "--framework", "cloudformation", "--skip-download"]
+    for folder in folders:
+        args += ["--directory", str(folder)]
+    return subprocess.run([*args, "--compact", "--quiet"], capture_output=True, text=True)

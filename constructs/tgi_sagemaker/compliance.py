@@ -18,10 +18,53 @@ def add_compliance_checks(scope: IConstruct) -> None:
     cdk.Validations.of(scope).add_plugins(AwsSolutionsChecks(scope), HIPAASecurityChecks(scope))
 
 
+# cdk-nag rules that checkov reports under its own id, with the resource type it checks: one reason serves both.
+_CHECKOV_EQUIVALENTS = {
+    "HIPAA.Security::HIPAA.Security-CloudWatchLogGroupEncrypted": ("CKV_AWS_158", "AWS::Logs::LogGroup"),
+    "AwsSolutions::AwsSolutions-S1": ("CKV_AWS_18", "AWS::S3::Bucket"),
+    "HIPAA.Security::HIPAA.Security-S3BucketLoggingEnabled": ("CKV_AWS_18", "AWS::S3::Bucket"),
+    "HIPAA.Security::HIPAA.Security-S3BucketVersioningEnabled": ("CKV_AWS_21", "AWS::S3::Bucket"),
+}
+# What checkov asks of every Lambda function, and why the functions here (copy steps and CDK's helpers) differ.
+FUNCTION_CHECKOV_REASONS = {
+    "CKV_AWS_115": "Concurrency is bounded by the caller (the copy's Map concurrency, or one CloudFormation "
+    "event at a time); reserving it would take capacity from the account for a function that runs at deploys.",
+    "CKV_AWS_116": "Invoked synchronously by Step Functions or CloudFormation, which see and retry every failure; "
+    "a dead-letter queue would never receive anything.",
+    "CKV_AWS_117": "Talks to public AWS APIs and the Hugging Face Hub only; no VPC resource to reach, and the copy "
+    "runs outside the endpoint's VPC on purpose (that VPC has no internet route).",
+    "CKV_AWS_173": "Environment variables hold names and ARNs, no secrets (the Hub token is read from Secrets "
+    "Manager at run time); Lambda encrypts them at rest.",
+}
+
+
 def acknowledge(scope: IConstruct, rule_reasons: dict[str, str]) -> None:
-    """Acknowledge rules on ``scope`` and its children, each with the reason it does not apply."""
+    """Acknowledge rules on ``scope`` and its children, each with the reason it does not apply (for cdk-nag, and
+    for checkov where it has the same rule)."""
     for rule, reason in rule_reasons.items():
         cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=rule, reason=reason))
+        if rule in _CHECKOV_EQUIVALENTS:
+            check, resource_type = _CHECKOV_EQUIVALENTS[rule]
+            acknowledge_checkov(scope, {check: reason}, resource_type)
+
+
+def acknowledge_checkov(scope: IConstruct, check_reasons: dict[str, str], resource_type: str) -> None:
+    """Skip checkov checks, with their reasons, on every ``resource_type`` resource under ``scope`` (the resource's
+    ``Metadata.checkov.skip``, which checkov reads from the template)."""
+    cdk.Aspects.of(scope).add(_CheckovAcknowledger(check_reasons, resource_type))
+
+
+@jsii.implements(cdk.IAspect)
+class _CheckovAcknowledger:
+    def __init__(self, reasons: dict[str, str], resource_type: str) -> None:
+        self.reasons, self.resource_type = reasons, resource_type
+
+    def visit(self, node: IConstruct) -> None:
+        if not isinstance(node, cdk.CfnResource) or node.cfn_resource_type != self.resource_type:
+            return
+        skips = {skip["id"]: skip for skip in (node.get_metadata("checkov") or {}).get("skip", [])}
+        skips.update({check: {"id": check, "comment": reason} for check, reason in self.reasons.items()})
+        node.add_metadata("checkov", {"skip": [skips[check] for check in sorted(skips)]})
 
 
 def acknowledge_local_nvme_encryption(endpoint_config: IConstruct) -> None:

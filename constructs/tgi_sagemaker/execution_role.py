@@ -11,7 +11,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from tgi_sagemaker.compliance import acknowledge, acknowledge_wildcards
+from tgi_sagemaker.compliance import acknowledge, acknowledge_checkov, acknowledge_wildcards
 
 # The ENI actions SageMaker calls with the execution role when a model has a VpcConfig.
 _VPC_ACCESS_ACTIONS = [
@@ -72,6 +72,12 @@ class TgiExecutionRole(Construct):
             "to /aws/sagemaker/* namespaces) and the EC2 network-interface calls have no resource scope; the weights "
             "grant covers the objects under the model's own prefix.",
         )
+        unscoped = (
+            "Only the calls IAM offers no resource for are unscoped: the EC2 network-interface calls SageMaker makes "
+            "for the VPC (incl. CreateNetworkInterfacePermission), ecr:GetAuthorizationToken and "
+            "cloudwatch:PutMetricData (conditioned to /aws/sagemaker/* namespaces)."
+        )
+        acknowledge_checkov(self, {"CKV_AWS_109": unscoped, "CKV_AWS_111": unscoped}, "AWS::IAM::Policy")
         acknowledge(
             self.role,
             {

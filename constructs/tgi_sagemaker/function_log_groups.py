@@ -1,4 +1,5 @@
-"""Log groups with retention for the Lambda functions CDK adds on its own (e.g. the VPC default-SG restrictor).
+"""Log groups with retention for the Lambda functions CDK adds on its own (e.g. the VPC default-SG restrictor),
+and checkov's function checks acknowledged on them with the reasons that hold for every such helper.
 
 Their handlers otherwise log to ``/aws/lambda/<name>``, a group Lambda creates at first run that never expires
 and that no stack deletes. ``manage_function_log_groups`` gives each function in ``scope`` without a log group
@@ -12,7 +13,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct, IConstruct
 
-from tgi_sagemaker.compliance import acknowledge
+from tgi_sagemaker.compliance import FUNCTION_CHECKOV_REASONS, acknowledge, acknowledge_checkov
 
 FUNCTION_TYPE = "AWS::Lambda::Function"
 
@@ -44,6 +45,7 @@ def manage_function_log_groups(scope: IConstruct, retention: logs.RetentionDays)
                 "ids and errors, no payloads; CloudWatch Logs encrypts it at rest with AWS-owned keys.",
             },
         )
+        acknowledge_checkov(node, FUNCTION_CHECKOV_REASONS, FUNCTION_TYPE)
         created.append(log_group)
     return created
 

@@ -24,7 +24,12 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from tgi_sagemaker.compliance import acknowledge, acknowledge_wildcards
+from tgi_sagemaker.compliance import (
+    FUNCTION_CHECKOV_REASONS,
+    acknowledge,
+    acknowledge_checkov,
+    acknowledge_wildcards,
+)
 from tgi_sagemaker.sizing import copy_memory_needed_mb
 
 LAMBDA_SOURCE = Path(__file__).resolve().parents[2] / "lambda" / "weights_copy"
@@ -224,6 +229,15 @@ class HubWeightsCopy(Construct):
         return machine
 
     def _acknowledge(self) -> None:
+        acknowledge_checkov(self, FUNCTION_CHECKOV_REASONS, "AWS::Lambda::Function")
+        acknowledge_checkov(
+            self.provider,
+            {
+                "CKV_AWS_111": "The provider's waiter state machine logs through CloudWatch Logs' vended delivery "
+                "APIs (logs:CreateLogDelivery and friends), which take no resource."
+            },
+            "AWS::IAM::Policy",
+        )
         acknowledge(self, _ACKNOWLEDGEMENTS)
         acknowledge(self.provider, _PROVIDER_ACKNOWLEDGEMENTS)
         acknowledge_wildcards(self, _WILDCARDS)

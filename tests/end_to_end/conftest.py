@@ -17,7 +17,7 @@ NOT_COPIED = {"cdk.out", ".git", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
 def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     copy = tmp_path_factory.mktemp("project")
     for entry in ROOT.iterdir():
-        if entry.name in {".venv", "node_modules"}:
+        if entry.name in {".venv", ".venv-checkov", "node_modules"}:
             (copy / entry.name).symlink_to(entry)
         elif entry.name not in NOT_COPIED:
             (shutil.copytree if entry.is_dir() else shutil.copy2)(entry, copy / entry.name)

@@ -11,7 +11,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_s3 as s3
 
-from helpers import Synthesized, cfn_lint, default_config, synthesize
+from helpers import Synthesized, cfn_lint, checkov, default_config, synthesize
 from tgi_sagemaker import add_compliance_checks
 from tgi_sagemaker.compliance import unacknowledged_findings
 from tgi_sagemaker.model_catalog import MODELS
@@ -71,6 +71,14 @@ def regional_app(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     config["environment"] = {"account": "111122223333", "region": "eu-central-1"}
     config["deployments"][0]["network"] = {"availability_zones": ["eu-central-1a", "eu-central-1b"]}
     return synthesize(config, Path(tmp_path_factory.mktemp("regional")))
+
+
+def test_checkov_is_clean_on_every_synthesized_template(
+    default_app: Synthesized, variants_app: Synthesized, regional_app: Synthesized
+) -> None:
+    result = checkov([synth.outdir for synth in (default_app, variants_app, regional_app)])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Failed checks: 0" in result.stdout and "Passed checks: " in result.stdout
 
 
 def test_cfn_lint_is_clean_on_every_synthesized_template(

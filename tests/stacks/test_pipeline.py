@@ -10,7 +10,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 
-from helpers import ROOT, cdk_json_context, cfn_lint
+from helpers import ROOT, cdk_json_context, cfn_lint, checkov
 from stacks.pipeline_stack import PipelineStack
 from tgi_sagemaker import add_compliance_checks
 from tgi_sagemaker.compliance import unacknowledged_findings
@@ -122,6 +122,8 @@ def test_every_template_passes_cfn_lint_and_nag_looked_at_the_stage_stacks(outdi
     assert len(templates) == 3
     result = cfn_lint(templates)
     assert result.returncode == 0 and result.stdout.strip() == "", result.stdout + result.stderr
+    scanned = checkov([outdir])
+    assert scanned.returncode == 0 and "Failed checks: 0" in scanned.stdout, scanned.stdout + scanned.stderr
     report = outdir / "validation-report.json"
     assert unacknowledged_findings(report) == []
     suppressed = json.dumps(json.loads(report.read_text())["pluginReports"])
