@@ -36,9 +36,9 @@ def main() -> None:
         sys.exit(1)
     if pipeline_file:
         PipelineStack(app, f"{pipeline.spec.name}-pipeline", pipeline=pipeline, pipeline_file=pipeline_file)
-        add_compliance_checks(app)
     else:
         add_deployment_stacks(app, resolved)
+    add_compliance_checks(app)  # once, on the app: it covers the stacks inside pipeline stages too
     app.synth()
 
 

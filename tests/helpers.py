@@ -14,7 +14,7 @@ import aws_cdk as cdk
 from aws_cdk.assertions import Template
 
 from stacks import add_deployment_stacks
-from tgi_sagemaker import ConfigError, ConfigProblem, load_app
+from tgi_sagemaker import ConfigError, ConfigProblem, add_compliance_checks, load_app
 from tgi_sagemaker.compliance import unacknowledged_findings
 from tgi_sagemaker.config_source import CONTEXT_KEY
 
@@ -78,6 +78,7 @@ def synthesize(config: dict[str, Any], outdir: Path) -> Synthesized:
     context = {key: value for key, value in cdk_json_context().items() if key != CONTEXT_KEY}
     app = cdk.App(outdir=str(outdir), context={**context, "aws:cdk:enable-path-metadata": True})
     stacks = add_deployment_stacks(app, load_app(config))
+    add_compliance_checks(app)
     assembly = app.synth()
     findings = unacknowledged_findings(outdir / "validation-report.json")  # warnings do not raise
     assert findings == [], findings

@@ -11,6 +11,7 @@ from tgi_sagemaker.pipeline_spec import ResolvedPipeline
 from tgi_sagemaker.resolve import ResolvedApp, ResolvedDeployment, resolve_deployment
 from tgi_sagemaker.sizing import default_num_gpus
 from tgi_sagemaker.spec import DeploymentSpec, ModelSpec
+from tgi_sagemaker.tgi_environment import MODEL_DIRECTORY
 
 GB = 1e9
 
@@ -82,7 +83,7 @@ def describe_deployment(d: ResolvedDeployment) -> list[str]:
 
 def _environment(d: ResolvedDeployment) -> dict[str, str]:
     """The container environment as deployed (HF_MODEL_ID as the weights source sets it; no token values)."""
-    model_id = "/opt/ml/model" if d.spec.weights.source == "s3" else d.spec.model.id
+    model_id = MODEL_DIRECTORY if d.spec.weights.source == "s3" else d.spec.model.id
     return {"HF_MODEL_ID": model_id, **d.tgi_environment}
 
 

@@ -1,6 +1,6 @@
 """The TGI container environment: what the SageMaker entrypoint and text-generation-launcher read.
 
-The weights source adds HF_MODEL_ID / HF_MODEL_REVISION (``weights.py``); everything else comes from here.
+The weights source adds HF_MODEL_ID / HF_MODEL_REVISION (``model_weights.py``); everything else comes from here.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from tgi_sagemaker.spec import DeploymentSpec
 
 AddProblem = Callable[[str, Any, str, str], None]
+MODEL_DIRECTORY = "/opt/ml/model"  # where SageMaker puts a ModelDataSource: HF_MODEL_ID for S3 weights
 
 # Variables this library sets, and the field that sets each (also their launcher aliases).
 MANAGED_VARIABLES = {

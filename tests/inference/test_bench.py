@@ -17,7 +17,7 @@ from tgi_emulator import Behaviour, SageMakerRuntimeEmulator, TgiEmulator
 
 from tgi_sagemaker.cli import main
 from tgi_sagemaker.inference.bench import LevelRun, RequestRecord, Workload, plan_requests
-from tgi_sagemaker.inference.bench_report import percentile, plot_metrics
+from tgi_sagemaker.inference.bench_report import box_figure, percentile, plot_metrics
 
 # The emulator's settings: E2E = 0.5 + 29 x 0.02 = 1.08 s. Large enough that a CPU-starved client (two test
 # workers plus a CDK synth on two cores) stays within the 5 % the checks allow: 25 ms of TTFT, 1 ms of ITL.
@@ -105,15 +105,18 @@ def test_one_box_per_level_and_per_target(tmp_path: Path) -> None:
         "throughput_tps.png",
         "ttft_s.png",
     ]
-    import matplotlib.image
-
-    for path in paths:
-        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-        assert matplotlib.image.imread(path).shape[1] >= 500  # wide enough for three labelled boxes
-    from tgi_sagemaker.inference.bench import labels
-
-    assert labels(runs) == ["g6e-xlarge\nc=1", "g6e-xlarge\nc=8", "g5-2xlarge\nc=1"]
-    assert labels(runs[:2]) == ["c=1", "c=8"]
+    assert all(path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for path in paths)
+    (axes,) = box_figure(runs, "e2e_latency_s").axes
+    assert [tick.get_text() for tick in axes.get_xticklabels()] == [
+        "g6e-xlarge\nc=1",
+        "g6e-xlarge\nc=8",
+        "g5-2xlarge\nc=1",
+    ]
+    medians = [line.get_ydata()[0] for line in axes.lines if line.get_color() == "C1"]  # boxplot draws medians in C1
+    assert medians == [1.1, 2.25, 3.0]  # one box a run, each from that run's own requests
+    assert [a.get_text() for a in axes.texts] == ["n=3", "n=2", "n=1"]
+    (single,) = box_figure(runs[:2], "ttft_s").axes
+    assert [tick.get_text() for tick in single.get_xticklabels()] == ["c=1", "c=8"]
 
 
 def test_workloads_are_reproducible_and_validated() -> None:

@@ -88,7 +88,13 @@ def test_botocore_raises_the_model_stream_error_event(runtime_client: Any, sagem
     assert error.value.response["Error"]["Code"] == "ModelStreamError"
 
 
-def test_unsigned_or_misaddressed_requests_are_refused(runtime_client: Any) -> None:
+def test_unsigned_or_misaddressed_requests_are_refused(
+    runtime_client: Any, sagemaker: SageMakerRuntimeEmulator
+) -> None:
+    unsigned = http.client.HTTPConnection(sagemaker.url.removeprefix("http://"))
+    unsigned.request("POST", "/endpoints/tgi-endpoint/invocations-response-stream", body=json.dumps(GENERATE))
+    answer = unsigned.getresponse()
+    assert answer.status == 403 and answer.getheader("x-amzn-ErrorType", "").startswith("InvalidSignatureException")
     with pytest.raises(ClientError, match="not found"):
         runtime_client.invoke_endpoint_with_response_stream(
             EndpointName="tgi-endpoint", Body=b"{}", ContentType="application/json"

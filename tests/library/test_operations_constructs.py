@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Template
 
@@ -98,3 +99,25 @@ def test_function_log_groups_are_added_once_and_only_where_missing() -> None:
     ).items()
     assert function["Properties"]["LoggingConfig"] == {"LogGroup": {"Ref": group_id}}
     assert group["DeletionPolicy"] == "Retain"
+
+
+def test_instance_gpu_figures_are_divided_by_the_gpu_count_component_ones_are_not() -> None:
+    stack = cdk.Stack(cdk.App(), "Gpus")
+    model = _model(stack)
+    four = InstanceEndpoint(stack, "Four", model_name=model.model_name, instance_type="ml.g5.12xlarge")
+    one = InstanceEndpoint(stack, "One", model_name=model.model_name, instance_type="ml.g5.2xlarge")
+    memory = four.metric_utilization_percent("GPUMemory")
+    assert isinstance(memory, cloudwatch.MathExpression) and memory.expression == "gpumemory_summed / 4"
+    (summed,) = memory.using_metrics.values()
+    assert (summed.namespace, summed.metric_name) == ("/aws/sagemaker/Endpoints", "GPUMemoryUtilization")
+    assert isinstance(four.metric_utilization_percent("CPU"), cloudwatch.Metric)  # CPU is already a percentage
+    assert isinstance(one.metric_utilization_percent("GPU"), cloudwatch.Metric)  # one GPU: nothing to divide
+    endpoint = InferenceComponentEndpoint(stack, "Shared", role=model.role, instance_type="ml.g5.12xlarge")
+    component = ScalableInferenceComponent(
+        stack, "Component", endpoint=endpoint, model_name=model.model_name, accelerators_per_copy=2, min_memory_mb=8192
+    )
+    normalized = component.metric_utilization_percent("GPUMemory")
+    assert (normalized.namespace, normalized.metric_name) == (
+        "/aws/sagemaker/InferenceComponents",
+        "GPUMemoryUtilizationNormalized",
+    )

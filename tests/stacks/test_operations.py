@@ -133,7 +133,7 @@ def test_dashboard_metrics_name_the_component_and_endpoint_deployed(ops_app: Syn
     assert len(alarm_widgets) == 4  # 5xx rate, latency, GPU memory, copy failed
 
 
-def test_instance_endpoint_dashboard_divides_gpu_figures_by_the_gpus(ops_app: Synthesized) -> None:
+def test_instance_endpoint_dashboard_names_the_endpoint_deployed(ops_app: Synthesized) -> None:
     template = _raw(ops_app, "blue-green")
     _, endpoint = _one(template, "AWS::SageMaker::Endpoint")
     metrics = _widget_metrics(_dashboard(template))

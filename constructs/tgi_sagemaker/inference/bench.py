@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from tgi_sagemaker.inference.payloads import Api, Sampling, request_body
@@ -126,9 +127,8 @@ def warm_up(
 ) -> None:
     """Requests that are not measured; a scaled-to-zero endpoint is woken up here, not inside the figures."""
     for request in plan_requests(workload, salt="warm-up")[: workload.warmup]:
-        body = _body(workload, request)
         call_waking_up(
-            lambda body=body: stream_completion(transport, workload.api, body),  # type: ignore[misc]
+            partial(stream_completion, transport, workload.api, _body(workload, request)),
             deadline_s=wake_up_timeout_s,
             interval_s=wake_up_interval_s,
             on_wait=on_wait,

@@ -8,9 +8,12 @@ import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tgi_sagemaker.inference.bench import LevelRun, RequestRecord, Workload, labels
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 METRICS: dict[str, str] = {
     "ttft_s": "Time to first token (s)",
@@ -107,27 +110,33 @@ def _write_json(path: Path, payload: Any) -> Path:
 
 def plot_metrics(folder: Path, runs: Sequence[LevelRun]) -> list[Path]:
     """One PNG a metric, one box a run (concurrency level, or target and level when comparing targets)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     written = []
-    names = labels(runs)
-    for metric, title in METRICS.items():
-        data = [[v for r in run.records if r.error is None and (v := getattr(r, metric)) is not None] for run in runs]
-        figure, axes = plt.subplots(figsize=(max(4.0, 1.4 * len(runs) + 2), 4.5), layout="constrained")
-        axes.boxplot([values or [math.nan] for values in data], tick_labels=names, showmeans=True)
-        axes.set_title(title)
-        axes.set_ylabel(title)
-        axes.set_xlabel("target and concurrency" if "\n" in "".join(names) else "concurrency")
-        for position, values in enumerate(data, start=1):
-            axes.annotate(
-                f"n={len(values)}", (position, 0.99), xycoords=("data", "axes fraction"), ha="center", va="top"
-            )
-        axes.grid(axis="y", alpha=0.3)
+    for metric in METRICS:
+        figure = box_figure(runs, metric)
         path = folder / f"{metric}.png"
         figure.savefig(path, dpi=110)
         plt.close(figure)
         written.append(path)
     return written
+
+
+def box_figure(runs: Sequence[LevelRun], metric: str) -> Figure:
+    """The box plot of one metric, one box a run, its sample count on top (successful requests only)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    title, names = METRICS[metric], labels(runs)
+    data = [[v for r in run.records if r.error is None and (v := getattr(r, metric)) is not None] for run in runs]
+    figure, axes = plt.subplots(figsize=(max(4.0, 1.4 * len(runs) + 2), 4.5), layout="constrained")
+    axes.boxplot([values or [math.nan] for values in data], tick_labels=names, showmeans=True)
+    axes.set_title(title)
+    axes.set_ylabel(title)
+    axes.set_xlabel("target and concurrency" if "\n" in "".join(names) else "concurrency")
+    for position, values in enumerate(data, start=1):
+        axes.annotate(f"n={len(values)}", (position, 0.99), xycoords=("data", "axes fraction"), ha="center", va="top")
+    axes.grid(axis="y", alpha=0.3)
+    return figure

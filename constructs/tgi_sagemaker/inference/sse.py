@@ -18,8 +18,8 @@ class SseDecoder:
         self._pending += chunk
         events: list[str] = []
         while True:
-            line, ending = self._next_line()
-            if ending is None:
+            line = self._next_line()
+            if line is None:
                 return events
             if line == "":
                 if self._data:
@@ -32,16 +32,17 @@ class SseDecoder:
 
     def close(self) -> list[str]:
         """The last event when the stream ended without its blank line."""
-        tail = self.feed(b"\n\n") if self._pending or self._data else []
-        return tail
+        return self.feed(b"\n\n") if self._pending or self._data else []
 
-    def _next_line(self) -> tuple[str, str | None]:
-        for index, byte in enumerate(self._pending):
-            if byte == 0x0A or byte == 0x0D:
-                if byte == 0x0D and index + 1 == len(self._pending):
-                    return "", None  # a CR at the end may be the first half of CRLF: wait for the next chunk
-                width = 2 if self._pending[index : index + 2] == b"\r\n" else 1
-                line = self._pending[:index].decode("utf-8")
-                self._pending = self._pending[index + width :]
-                return line, "\n"
-        return "", None
+    def _next_line(self) -> str | None:
+        """The next whole line (bytes.find, not a Python loop over every byte of the stream)."""
+        ends = [index for index in (self._pending.find(b"\n"), self._pending.find(b"\r")) if index >= 0]
+        if not ends:
+            return None
+        index = min(ends)
+        if self._pending[index] == 0x0D and index + 1 == len(self._pending):
+            return None  # a CR at the end may be the first half of CRLF: wait for the next chunk
+        width = 2 if self._pending[index : index + 2] == b"\r\n" else 1
+        line = self._pending[:index].decode("utf-8")
+        self._pending = self._pending[index + width :]
+        return line
