@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 from emulated_models import MIB, REPO, model_files
@@ -15,6 +16,7 @@ from weights_copy.errors import GatedRepoError, IntegrityError, RepoNotFoundErro
 from weights_copy.hub import HubApi
 from weights_copy.manifest import manifest_key
 from weights_copy.retry import RetryPolicy
+from weights_copy.s3_config import copy_s3_config
 from weights_copy.snapshot_copy import copy_manifest, copy_snapshot, plan_copy
 
 SHARD = 12 * MIB  # three 5 MiB parts a shard: S3's minimum part size is what moto enforces too
@@ -55,6 +57,33 @@ def test_copies_every_file_byte_for_byte_with_its_hash_and_commit(hub: HubEmulat
     assert b'"total_bytes"' in manifest and not result.prefix.startswith("manifests/")
     assert hub.requests["resolve"] == len(files), hub.requests  # one /resolve a file, however many parts
     assert 1 < hub.cdn_max_in_flight <= SETTINGS.max_in_flight
+
+
+def test_uploads_carry_a_checksum_s3_verifies_and_skip_hashing_the_payload_again(
+    hub: HubEmulator, s3: Any, s3_endpoint: str
+) -> None:
+    """The copy's own S3 client: payloads unsigned (no second SHA-256 of every byte, even over the plain HTTP of
+    loopback), yet every body S3 stores arrives with a CRC32 it checks; enough connections for the parts in flight."""
+    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing")
+    client = session.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1", config=copy_s3_config(32))
+    sent: list[tuple[str, dict[str, str]]] = []
+    client.meta.events.register(
+        "before-send.s3",
+        lambda request, **_: sent.append(
+            (request.method, {k: v.decode() if isinstance(v, bytes) else v for k, v in request.headers.items()})
+        ),
+    )
+    client.bucket = s3.bucket
+    files = model_files(shard_bytes=SHARD)
+    hub.add_repo(REPO, files)
+    result = copy_snapshot(_copier(hub, client), REPO, "main", s3.bucket)
+    _assert_identical(s3, files, result.prefix)
+    bodies = [headers for method, headers in sent if method == "PUT" and int(headers.get("Content-Length", 0)) > 0]
+    assert len(bodies) >= 2 * 3, "every shard part and small file is a PUT with a body"
+    for headers in bodies:
+        assert headers["X-Amz-Content-SHA256"] == "UNSIGNED-PAYLOAD"
+        assert headers["x-amz-checksum-crc32"], headers
+    assert client.meta.config.max_pool_connections == 32
 
 
 def test_a_second_run_skips_what_is_already_there(hub: HubEmulator, s3: Any) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.config import Config
 from emulated_models import MIB, REPO, model_files
 from hub_emulator import HubEmulator
 from weights_copy import handlers
@@ -24,8 +25,8 @@ class LoopbackClients(handlers.Clients):
         super().__init__(environ, session)
         self.endpoint = s3_endpoint
 
-    def client(self, name: str) -> Any:
-        return self.session.client(name, endpoint_url=self.endpoint)
+    def client(self, name: str, config: Config | None = None) -> Any:
+        return self.session.client(name, endpoint_url=self.endpoint, config=config)
 
 
 @pytest.fixture

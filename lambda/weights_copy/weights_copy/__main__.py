@@ -17,6 +17,7 @@ import boto3
 from weights_copy.copier import MIB, CopySettings, FileCopier
 from weights_copy.errors import CopyError, TransientError
 from weights_copy.hub import DEFAULT_ENDPOINT, HubApi
+from weights_copy.s3_config import copy_s3_config
 from weights_copy.snapshot_copy import copy_snapshot
 from weights_copy.token import read_hub_token
 
@@ -36,11 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     session = boto3.session.Session()
     token = read_hub_token(session.client("secretsmanager"), args.token_secret) or os.environ.get("HF_TOKEN")
-    copier = FileCopier(
-        HubApi(args.hub_endpoint, token),
-        session.client("s3", endpoint_url=args.s3_endpoint_url),
-        CopySettings(part_size=args.part_size_mb * MIB, max_in_flight=args.max_in_flight),
-    )
+    settings = CopySettings(part_size=args.part_size_mb * MIB, max_in_flight=args.max_in_flight)
+    s3_config = copy_s3_config(settings.max_in_flight * args.parallel_files)
+    s3 = session.client("s3", endpoint_url=args.s3_endpoint_url, config=s3_config)
+    copier = FileCopier(HubApi(args.hub_endpoint, token), s3, settings)
     started = time.monotonic()
     try:
         result = copy_snapshot(copier, args.repo_id, args.revision, args.bucket, args.parallel_files)

@@ -18,11 +18,13 @@ from collections.abc import Mapping
 from typing import Any
 
 import boto3
+from botocore.config import Config
 
 from weights_copy.copier import MIB, CopySettings, FileCopier, abort_unfinished_uploads
 from weights_copy.errors import CopyError
 from weights_copy.hub import DEFAULT_ENDPOINT, HubApi
 from weights_copy.manifest import build_manifest, dumps, hub_file, items_key, manifest_key, model_prefix
+from weights_copy.s3_config import copy_s3_config
 from weights_copy.token import read_hub_token
 
 log = logging.getLogger()
@@ -36,19 +38,24 @@ class Clients:
         self.environ = dict(os.environ if environ is None else environ)
         self.session = session or boto3.session.Session()
 
-    def client(self, name: str) -> Any:
-        return self.session.client(name)
+    def client(self, name: str, config: Config | None = None) -> Any:
+        return self.session.client(name, config=config)
+
+    def settings(self) -> CopySettings:
+        return CopySettings(
+            part_size=int(self.environ.get("PART_SIZE_MB", "64")) * MIB,
+            max_in_flight=int(self.environ.get("MAX_IN_FLIGHT", "8")),
+        )
+
+    def s3(self) -> Any:
+        return self.client("s3", copy_s3_config(self.settings().max_in_flight))
 
     def hub(self) -> HubApi:
         token = read_hub_token(self.client("secretsmanager"), self.environ.get("HF_TOKEN_SECRET_ID"))
         return HubApi(self.environ.get("HF_ENDPOINT", DEFAULT_ENDPOINT), token)
 
     def copier(self) -> FileCopier:
-        settings = CopySettings(
-            part_size=int(self.environ.get("PART_SIZE_MB", "64")) * MIB,
-            max_in_flight=int(self.environ.get("MAX_IN_FLIGHT", "8")),
-        )
-        return FileCopier(self.hub(), self.client("s3"), settings)
+        return FileCopier(self.hub(), self.s3(), self.settings())
 
 
 def copy_file(event: dict[str, Any], context: Any = None, clients: Clients | None = None) -> dict[str, Any]:
@@ -77,7 +84,7 @@ def on_event(event: dict[str, Any], context: Any = None, clients: Clients | None
     snapshot = clients.hub().snapshot(repo_id, revision)
     prefix = model_prefix(repo_id, snapshot.commit)
     manifest = build_manifest(snapshot, bucket, prefix)
-    s3 = clients.client("s3")
+    s3 = clients.s3()
     s3.put_object(Bucket=bucket, Key=manifest_key(repo_id, snapshot.commit), Body=dumps(manifest))
     items = items_key(repo_id, snapshot.commit)
     s3.put_object(Bucket=bucket, Key=items, Body=json.dumps(manifest["files"]).encode())
@@ -117,7 +124,7 @@ def _delete(event: dict[str, Any], clients: Clients) -> dict[str, Any]:
     if "@" not in physical_id or "/" not in physical_id:  # a Create that failed before it had a prefix
         return {"PhysicalResourceId": physical_id}
     bucket, prefix = physical_id.split("@", 1)[0].split("/", 1)
-    s3 = clients.client("s3")
+    s3 = clients.s3()
     aborted = abort_unfinished_uploads(s3, bucket, prefix)
     deleted = 0
     if clients.environ.get("DELETE_OBJECTS_ON_DELETE", "false").lower() == "true":
