@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "bench"), str(ROOT / "tests" / "lambda"), str(ROOT / "lambda" / "weights_copy")]
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from copy_throughput import start_moto  # noqa: E402
+from copy_throughput import moto_server  # noqa: E402
 from emulated_models import MIB, REPO, model_files  # noqa: E402
 from hub_emulator import HubEmulator  # noqa: E402
 from weights_copy.copier import CopySettings, FileCopier  # noqa: E402
@@ -56,15 +56,16 @@ def main() -> None:
     parser.add_argument("--shard-mib", type=int, default=400)
     parser.add_argument("--max-in-flight", type=int, default=8)
     args = parser.parse_args()
-    moto, _, s3 = start_moto()
-    s3.create_bucket(Bucket="bench-profile")
     hub = HubEmulator()
     files = model_files(shard_bytes=args.shard_mib * MIB)
     hub.add_repo(REPO, files)
-    copier = TimedCopier(HubApi(hub.endpoint), s3, CopySettings(part_size=64 * MIB, max_in_flight=args.max_in_flight))
-    started = time.monotonic()
-    copy_snapshot(copier, REPO, "main", "bench-profile", parallel_files=2)
-    elapsed = time.monotonic() - started
+    settings = CopySettings(part_size=64 * MIB, max_in_flight=args.max_in_flight)
+    with moto_server(connections=2 * args.max_in_flight) as (s3, _):
+        s3.create_bucket(Bucket="bench-profile")
+        copier = TimedCopier(HubApi(hub.endpoint), s3, settings)
+        started = time.monotonic()
+        copy_snapshot(copier, REPO, "main", "bench-profile", parallel_files=2)
+        elapsed = time.monotonic() - started
     megabytes = sum(map(len, files.values())) / 1e6
     fetching, in_s3 = copier.seconds["fetch"], copier.seconds["s3"]
     print(
@@ -72,7 +73,6 @@ def main() -> None:
         f"{elapsed:.1f}s; thread-seconds fetching {fetching:.1f}, in S3 calls {in_s3:.1f}"
     )
     hub.close()
-    moto.terminate()
 
 
 if __name__ == "__main__":
