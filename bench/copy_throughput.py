@@ -6,7 +6,9 @@ Three parts, results in bench/copy_throughput.md:
 1. A model shaped like DeepSeek-R1-Distill-Llama-8B (2 safetensors shards, >= 2 GiB in all, + small files) served
    by the emulator with every CDN connection capped (the slow edges in FACTS.md): the engine
    (``python -m weights_copy``) vs ``huggingface_hub.snapshot_download`` with its defaults to disk followed by
-   boto3 ``upload_file`` per file; same data, same run. Each side runs in its own process (peak RSS measured).
+   boto3 ``upload_file`` per file; same data, same run. Each side runs in its own process into a fresh moto (peak
+   RSS and the CPU seconds of the path, the emulator and moto measured), after the floor: moto alone taking the
+   shards from a client that does nothing else (bench/moto_sink.py).
 2. Uncapped: the engine's MB/s as a share of raw parallel range-GETs from the emulator (no S3).
 3. A model of the Lambda fan-out: predicted copy time of every catalog model at 60 MB/s a function.
 """
