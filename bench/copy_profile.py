@@ -18,9 +18,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "bench"), str(ROOT / "tests" / "lambda"), str(ROOT / "lambda" / "weights_copy")]
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from copy_throughput import moto_server  # noqa: E402
 from emulated_models import MIB, REPO, model_files  # noqa: E402
 from hub_emulator import HubEmulator  # noqa: E402
+from moto_sink import moto_server  # noqa: E402
 from weights_copy.copier import CopySettings, FileCopier  # noqa: E402
 from weights_copy.hub import HubApi  # noqa: E402
 from weights_copy.snapshot_copy import copy_snapshot  # noqa: E402

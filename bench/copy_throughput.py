@@ -7,7 +7,7 @@ Three parts, results in bench/copy_throughput.md:
    by the emulator with every CDN connection capped (the slow edges in FACTS.md): the engine
    (``python -m weights_copy``) vs ``huggingface_hub.snapshot_download`` with its defaults to disk followed by
    boto3 ``upload_file`` per file; same data, same run. Each side runs in its own process into a fresh moto (peak
-   RSS and the CPU seconds of the path, the emulator and moto measured), after the floor: moto alone taking the
+   RSS and the CPU seconds of the path, the emulator and moto measured), after moto alone taking the
    shards from a client that does nothing else (bench/moto_sink.py).
 2. Uncapped: the engine's MB/s as a share of raw parallel range-GETs from the emulator (no S3).
 3. A model of the Lambda fan-out: predicted copy time of every catalog model at 60 MB/s a function.
@@ -22,22 +22,18 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")  # the catalog import loads aws_cdk
 sys.path[:0] = [str(ROOT / sub) for sub in ("bench", "tests/lambda", "lambda/weights_copy", "constructs")]
 
-import boto3  # noqa: E402
 from emulated_models import MIB, REPO, model_files  # noqa: E402
 from hub_emulator import HubEmulator  # noqa: E402
-from moto_sink import measure_floor  # noqa: E402
-from weights_copy.s3_config import copy_s3_config  # noqa: E402
+from moto_sink import measure_moto_alone, moto_server  # noqa: E402
 
 from tgi_sagemaker.model_catalog import MODELS  # noqa: E402
 
@@ -77,51 +73,6 @@ def run_measured(code: str, args: list[str], env: dict[str, str]) -> tuple[float
     return seconds, peak_kb // 1024
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for(url: str, seconds: float = 30) -> None:
-    import urllib.request
-
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"moto did not start at {url}")
-
-
-@contextmanager
-def moto_server(connections: int = 10) -> Iterator[tuple[Any, Callable[[], float]]]:
-    """A fresh moto S3 server in its own process (sharing this process's GIL with the emulator would throttle both):
-    an S3 client configured like the engine's, and a function giving moto's CPU seconds so far."""
-    port = free_port()
-    moto = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-    endpoint = f"http://127.0.0.1:{port}"
-
-    def cpu_seconds() -> float:
-        fields = Path(f"/proc/{moto.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-
-    try:
-        wait_for(endpoint)
-        client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="bench",
-                              aws_secret_access_key="bench", config=copy_s3_config(connections))  # fmt: skip
-        client.endpoint = endpoint
-        yield client, cpu_seconds
-    finally:
-        moto.terminate()
-        moto.wait()
-
-
 def child_env(hub: HubEmulator, s3_endpoint: str) -> dict[str, str]:
     return {
         "PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), "HF_ENDPOINT": hub.endpoint,
@@ -150,7 +101,7 @@ class EngineRun:
 # The shell's defaults (also the Lambda's part size and parts in flight), and the shape that suits this sink best:
 # moto copies every part into fresh memory, which costs it least for parts below glibc's 32 MiB mmap threshold.
 ENGINE_RUNS = (EngineRun(64, 8, 2), EngineRun(8, 48, 1))
-FLOOR_PART_MIB = 8
+ALONE_PART_MIB = 8
 
 
 @dataclass(frozen=True)
@@ -240,9 +191,9 @@ def main() -> None:
         "process. CPU seconds during each path: the path's own process, the emulator (this process), moto (/proc).",
         "",
     ]
-    # 1. capped CDN: engine vs naive, and the sink's own floor (first, while the machine is fresh)
-    floor = measure_floor(shard_sizes, FLOOR_PART_MIB * MIB)
-    print(f"moto floor: {floor}", flush=True)
+    # 1. capped CDN: engine vs naive, and moto alone (first, while the machine is fresh)
+    alone = measure_moto_alone(shard_sizes, ALONE_PART_MIB * MIB)
+    print(f"moto alone: {alone}", flush=True)
     hub = HubEmulator(cdn_bytes_per_second=args.cap_mbps * 1e6)
     hub.add_repo(REPO, files)
     engines = []
@@ -267,13 +218,13 @@ def main() -> None:
     lines += [
         f"| naive (`snapshot_download` defaults to disk, then `upload_file` per file) | {slow.seconds:.1f} | "
         f"{total_mb / slow.seconds:.1f} | {slow.peak_rss_mb} | {cpu(slow)} | 1.0x |",
-        f"| moto alone, the floor (`bench/moto_sink.py`: the shards' {FLOOR_PART_MIB} MiB parts from memory, 16 "
-        f"threads, then complete) | {floor.seconds:.1f} | {floor.megabytes / floor.seconds:.1f} | | "
-        f"moto {floor.moto_cpu_seconds:.1f} | {slow.seconds / floor.seconds:.1f}x |",
+        f"| moto alone (`bench/moto_sink.py`: the shards' {ALONE_PART_MIB} MiB parts from memory, 16 "
+        f"threads, then complete) | {alone.seconds:.1f} | {alone.megabytes / alone.seconds:.1f} | | "
+        f"moto {alone.moto_cpu_seconds:.1f} | {slow.seconds / alone.seconds:.1f}x |",
         "",
-        f"Best engine / naive: **{slow.seconds / best:.1f}x** (goal: >= 5x). The floor: moto alone, fed from memory "
-        f"by a client that does nothing else, needs {floor.seconds:.1f} s for the shards ({floor.parts_seconds:.1f} s "
-        f"taking parts, {floor.complete_seconds:.1f} s completing), {slow.seconds / floor.seconds:.1f}x below the "
+        f"Best engine / naive: **{slow.seconds / best:.1f}x** (goal: >= 5x). moto alone, fed from memory by a "
+        f"client that does nothing else, needs {alone.seconds:.1f} s for the shards ({alone.parts_seconds:.1f} s "
+        f"taking parts, {alone.complete_seconds:.1f} s completing), {slow.seconds / alone.seconds:.1f}x below the "
         "naive run's time.",
         "",
     ]
@@ -287,8 +238,8 @@ def main() -> None:
     lines += [
         "## 2. Uncapped loopback",
         "",
-        f"Raw parallel range GETs from the emulator (16 connections, no S3): {ceiling:.1f} MB/s. The floor above: "
-        f"{floor.megabytes / floor.seconds:.0f} MB/s.",
+        f"Raw parallel range GETs from the emulator (16 connections, no S3): {ceiling:.1f} MB/s. moto alone above: "
+        f"{alone.megabytes / alone.seconds:.0f} MB/s.",
         "",
         "| path | MB/s | share of raw GETs | peak RSS (MB) | CPU (s): path, emulator, moto |",
         "| --- | --- | --- | --- | --- |",

@@ -59,11 +59,10 @@ def test_copies_every_file_byte_for_byte_with_its_hash_and_commit(hub: HubEmulat
     assert 1 < hub.cdn_max_in_flight <= SETTINGS.max_in_flight
 
 
-def test_uploads_carry_a_checksum_s3_verifies_and_skip_hashing_the_payload_again(
-    hub: HubEmulator, s3: Any, s3_endpoint: str
-) -> None:
+def test_uploads_carry_a_crc32_checksum_and_an_unsigned_payload(hub: HubEmulator, s3: Any, s3_endpoint: str) -> None:
     """The copy's own S3 client: payloads unsigned (no second SHA-256 of every byte, even over the plain HTTP of
-    loopback), yet every body S3 stores arrives with a CRC32 it checks; enough connections for the parts in flight."""
+    loopback), yet every body arrives with a CRC32 (real S3 checks it; moto only stores it); enough connections
+    for the parts in flight."""
     session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing")
     client = session.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1", config=copy_s3_config(32))
     sent: list[tuple[str, dict[str, str]]] = []

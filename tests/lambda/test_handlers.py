@@ -93,6 +93,12 @@ def test_create_copies_every_file_through_the_map_items(hub: HubEmulator, s3: An
     assert done == {"IsComplete": True, "Data": {"S3Uri": f"s3://{s3.bucket}/{prefix}", "Commit": commit}}
 
 
+def test_the_functions_use_the_copy_s3_client(clients: LoopbackClients) -> None:
+    """Handlers and copier share ``Clients.s3``: the client tested in test_copier (unsigned payloads, CRC32)."""
+    assert clients.s3().meta.config.s3 == {"payload_signing_enabled": False}
+    assert clients.copier().s3.meta.config.s3 == {"payload_signing_enabled": False}
+
+
 def test_is_complete_waits_while_running_and_fails_with_the_cause(clients: LoopbackClients) -> None:
     event = {"RequestType": "Create", "Data": {"ExecutionArn": "arn:x", "S3Uri": "s3://b/p/", "Commit": "c"}}
     assert handlers.is_complete(event, clients=WithExecution(clients, FinishedExecution("RUNNING"))) == {
