@@ -12,6 +12,7 @@ import hmac
 import json
 import re
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -64,7 +65,16 @@ class Fault:
 class HubEmulator:
     """Two servers: ``endpoint`` (the Hub, 127.0.0.1) and the CDN (127.0.0.2) its /resolve redirects to."""
 
-    def __init__(self, url_lifetime: float = 3600.0, cdn_bytes_per_second: float | None = None) -> None:
+    def __init__(
+        self,
+        url_lifetime: float = 3600.0,
+        cdn_bytes_per_second: float | None = None,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        cdn_url: str | None = None,
+    ) -> None:
+        """``ssl_context`` serves both hosts over TLS; ``cdn_url`` is the base of the signed URLs /resolve hands out
+        (default: the CDN's own address), for callers that reach the CDN by a host name of their own."""
         self.repos: dict[str, Repo] = {}
         self.faults: list[Fault] = []
         self.requests: Counter[str] = Counter()
@@ -77,17 +87,26 @@ class HubEmulator:
         self._lock = threading.Lock()
         self._hub = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self, cdn=False))
         self._cdn = ThreadingHTTPServer(("127.0.0.2", 0), _handler(self, cdn=True))
+        self._scheme = "https" if ssl_context else "http"
+        self._cdn_url = cdn_url
         for server in (self._hub, self._cdn):
+            if ssl_context:
+                server.socket = ssl_context.wrap_socket(server.socket, server_side=True)
             server.daemon_threads = True
             threading.Thread(target=server.serve_forever, daemon=True).start()
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self._hub.server_address[1]}"
+        return f"{self._scheme}://127.0.0.1:{self._hub.server_address[1]}"
 
     @property
     def cdn(self) -> str:
-        return f"http://127.0.0.2:{self._cdn.server_address[1]}"
+        return self._cdn_url or f"{self._scheme}://127.0.0.2:{self._cdn.server_address[1]}"
+
+    @property
+    def addresses(self) -> dict[str, tuple[str, int]]:
+        """Where the two servers listen: ``{"hub": (ip, port), "cdn": (ip, port)}``."""
+        return {"hub": self._hub.server_address[:2], "cdn": self._cdn.server_address[:2]}
 
     def close(self) -> None:
         for server in (self._hub, self._cdn):
