@@ -38,6 +38,15 @@ node_modules/.installed: package.json package-lock.json
 
 install: $(VENV)/.installed node_modules/.installed .venv-checkov/.installed
 
+# The deploy rehearsal's Node.js packages (tests only): the AWS SDK v3 that Lambda's Node.js runtime provides to
+# CDK's own functions, and the IAM policy evaluator (AGPL-3.0, a test tool: never installed by synth, never shipped).
+REHEARSAL_NODE := tests/rehearsal/runtimes/nodejs tests/rehearsal/iam_simulator
+REHEARSAL_INSTALLED := $(addsuffix /node_modules/.installed,$(REHEARSAL_NODE))
+
+$(REHEARSAL_INSTALLED): %/node_modules/.installed: %/package.json %/package-lock.json
+	npm ci --silent --no-audit --no-fund --prefix $*
+	touch $@
+
 ## synth: synthesize the app (default: cdk.json context; CONFIG=path.yaml for a file; PIPELINE=config/pipeline.yaml
 ## for the pipeline and its stages), check cdk-nag findings, cfn-lint and checkov every template, print the plan
 synth: install
@@ -54,7 +63,7 @@ plan: install
 	tgi-sagemaker plan $(PLAN_CONFIG)
 
 ## test: every check CI runs
-test: install lint typecheck unit
+test: install $(REHEARSAL_INSTALLED) lint typecheck unit
 
 lint:
 	ruff check .

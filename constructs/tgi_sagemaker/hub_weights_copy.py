@@ -114,7 +114,8 @@ class HubWeightsCopy(Construct):
         )
         multipart = ["s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
         self._allow(self.copy_function, ["s3:GetObject", "s3:PutObject", *multipart], [models])
-        self._allow(self.copy_function, ["s3:ListBucketMultipartUploads"], [bucket.bucket_arn])
+        # s3:ListBucket: without it S3 answers HeadObject of a key not yet copied with 403 instead of 404.
+        self._allow(self.copy_function, ["s3:ListBucket", "s3:ListBucketMultipartUploads"], [bucket.bucket_arn])
         self._allow(self.on_event_function, ["s3:PutObject"], [manifests])
         self._allow(
             self.on_event_function, [*multipart, "s3:DeleteObject"] if delete_objects_on_delete else multipart, [models]
@@ -124,8 +125,10 @@ class HubWeightsCopy(Construct):
             for function in (self.copy_function, self.on_event_function):
                 token_secret.grant_read(function)
         self.state_machine = self._state_machine(bucket, max_concurrency)
+        self.on_event_function.add_environment("STATE_MACHINE_ARN", self.state_machine.state_machine_arn)
         self.state_machine.grant_start_execution(self.on_event_function)
-        self.state_machine.grant_execution(self.is_complete_function, "states:DescribeExecution")
+        self.state_machine.grant_execution(self.is_complete_function, "states:DescribeExecution", "states:ListMapRuns")
+        self._allow_map_run_reads(self.is_complete_function)
         self.provider = cr.Provider(
             self,
             "Provider",
@@ -198,6 +201,14 @@ class HubWeightsCopy(Construct):
 
     def _log_group(self, name: str) -> logs.LogGroup:
         return logs.LogGroup(self, name, retention=self._log_retention, removal_policy=cdk.RemovalPolicy.RETAIN)
+
+    def _allow_map_run_reads(self, function: lambda_.Function) -> None:
+        """Which files a failed copy failed on: the Map run's failed child executions and their errors."""
+        stack = cdk.Stack.of(self)
+        name = cdk.Fn.select(6, cdk.Fn.split(":", self.state_machine.state_machine_arn))
+        arn = f"arn:{stack.partition}:states:{stack.region}:{stack.account}"
+        self._allow(function, ["states:ListExecutions"], [f"{arn}:mapRun:{name}/*:*"])
+        self._allow(function, ["states:DescribeExecution"], [f"{arn}:execution:{name}/*:*"])
 
     @staticmethod
     def _allow(function: lambda_.Function, actions: list[str], resources: list[str]) -> None:

@@ -115,8 +115,32 @@ def is_complete(event: dict[str, Any], context: Any = None, clients: Clients | N
         return {"IsComplete": False}
     if status == "SUCCEEDED":
         return {"IsComplete": True, "Data": {"S3Uri": data["S3Uri"], "Commit": data["Commit"]}}
-    cause = execution.get("cause") or execution.get("error") or status
-    raise CopyError(f"copying {data['S3Uri']} failed ({status}): {cause[:800]}")
+    raise CopyError(f"copying {data['S3Uri']} failed ({status}): {_why(sfn, execution)[:800]}")
+
+
+def _why(sfn: Any, execution: dict[str, Any]) -> str:
+    """The failure of an execution in words: for a failed Map run, which files failed and why (the execution's own
+    error only says that the run's tolerated failure threshold was exceeded)."""
+    error, cause = execution.get("error") or "", execution.get("cause") or ""
+    if error != "States.ExceedToleratedFailureThreshold":
+        return ": ".join(part for part in (error, cause) if part) or execution["status"]
+    failures = []
+    for run in sfn.list_map_runs(executionArn=execution["executionArn"])["mapRuns"]:
+        children = sfn.list_executions(mapRunArn=run["mapRunArn"], statusFilter="FAILED", maxResults=3)
+        for child in children["executions"]:
+            failed = sfn.describe_execution(executionArn=child["executionArn"])
+            path = json.loads(failed.get("input") or "{}").get("path", "a file")
+            failures.append(f"{path}: {_lambda_error(failed.get('error'), failed.get('cause'))}")
+    return "; ".join(failures) or f"{error}: {cause}"
+
+
+def _lambda_error(error: str | None, cause: str | None) -> str:
+    """A Lambda task's failure (Step Functions puts the function's error document in the cause)."""
+    try:
+        document = json.loads(cause or "")
+        return f"{document.get('errorType') or error}: {document.get('errorMessage', '')}"
+    except (ValueError, AttributeError):
+        return f"{error}: {cause or ''}"
 
 
 def _delete(event: dict[str, Any], clients: Clients) -> dict[str, Any]:
