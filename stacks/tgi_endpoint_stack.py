@@ -110,6 +110,8 @@ class TgiEndpointStack(cdk.Stack):
             max_in_flight=weights.max_in_flight,
             memory_size_mb=weights.copy_memory_mb,
             delete_objects_on_delete=weights.delete_objects_on_delete,
+            allow_patterns=weights.allow_patterns,
+            ignore_patterns=weights.ignore_patterns,
             log_retention=self.log_retention,
         )
         cdk.CfnOutput(self, "WeightsS3Uri", value=self.weights_copy.s3_uri, description="Copied weights")

@@ -340,6 +340,8 @@ _S3_ONLY_WEIGHTS_FIELDS = (
     "bucket_versioned",
     "bucket_removal_policy",
     "delete_objects_on_delete",
+    "allow_patterns",
+    "ignore_patterns",
 )
 
 

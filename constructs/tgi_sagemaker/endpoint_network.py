@@ -136,7 +136,9 @@ class EndpointNetwork(Construct):
                     "nothing up, and every run renders the same subnets in the same zones.",
                 },
             )
-        flow_logs = logs.LogGroup(self, "FlowLogs", retention=retention, removal_policy=cdk.RemovalPolicy.RETAIN)
+        flow_logs = logs.LogGroup(  # kept when the stack goes; removed with a stack whose first creation failed
+            self, "FlowLogs", retention=retention, removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
+        )
         vpc.add_flow_log("FlowLog", destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_logs))
         acknowledge(
             flow_logs,

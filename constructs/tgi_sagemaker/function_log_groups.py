@@ -3,7 +3,8 @@ and checkov's function checks acknowledged on them with the reasons that hold fo
 
 Their handlers otherwise log to ``/aws/lambda/<name>``, a group Lambda creates at first run that never expires
 and that no stack deletes. ``manage_function_log_groups`` gives each function in ``scope`` without a log group
-of its own a retained group with ``retention``, set through ``LoggingConfig`` before the function first runs.
+of its own a group with ``retention``, set through ``LoggingConfig`` before the function first runs: retained when
+the stack goes, removed with a stack whose first creation failed (a retried deployment leaves no pile of groups).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def manage_function_log_groups(scope: IConstruct, retention: logs.RetentionDays)
             parent,
             log_group_id,
             retention=retention,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+            removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         )
         node.add_property_override("LoggingConfig.LogGroup", log_group.log_group_name)
         acknowledge(

@@ -1,15 +1,20 @@
 """Copy a Hub revision into the weights bucket at deploy time: a custom resource over a Step Functions Map.
 
 custom resource (Provider: on_event + is_complete, total wait under CloudFormation's hour)
-  on_event Create/Update: resolve revision -> commit, write manifest + Map items to S3, start the state machine
-  is_complete: RUNNING -> wait; SUCCEEDED -> {S3Uri, Commit}; FAILED -> the error, with its cause
-  on_event Delete: abort unfinished uploads under the prefix; objects stay unless delete_objects_on_delete
+  on_event Create/Update: resolve revision -> commit, write manifest + Map items to S3, start the state machine (or
+      attach to the one copying that commit); a commit already copied and verified needs neither the Hub nor a copy,
+      which is what lets CloudFormation's rollback Update succeed while the Hub is down
+  is_complete: RUNNING -> wait; SUCCEEDED -> {S3Uri, Commit}; FAILED -> which files failed, and why
+  on_event Delete: stop the commit's running copy, abort unfinished uploads under the prefix; objects stay unless
+      delete_objects_on_delete
 state machine: distributed Map over the items (max concurrency a setting) -> copy-file Lambda, transient errors retried
 The Lambdas run outside any VPC (they need the Hub); the token is read from Secrets Manager at run time.
+Log groups are retained on delete, but go with the stack when its first creation fails (nothing is left to trip over).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -31,6 +36,7 @@ from tgi_sagemaker.compliance import (
     acknowledge_wildcards,
 )
 from tgi_sagemaker.sizing import copy_memory_needed_mb
+from tgi_sagemaker.spec import WEIGHTS_ALLOW_PATTERNS, WEIGHTS_IGNORE_PATTERNS
 
 LAMBDA_SOURCE = Path(__file__).resolve().parents[2] / "lambda" / "weights_copy"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
@@ -62,6 +68,9 @@ class HubWeightsCopy(Construct):
     :param max_in_flight: parallel parts per file (memory: part size x this). Default: 8.
     :param memory_size_mb: copy Lambda memory. Default: 2048.
     :param delete_objects_on_delete: delete the copied objects when the resource is deleted. Default: False.
+    :param allow_patterns: repo files to copy (shell-style, on paths). Default: what the container loads
+        (safetensors, JSON, text, tokenizer models, chat templates, Python files).
+    :param ignore_patterns: files not to copy even if allowed. Default: ``original/*``.
     :param code: the Lambda code. Default: ``lambda/weights_copy`` of this repository.
     """
 
@@ -80,6 +89,8 @@ class HubWeightsCopy(Construct):
         max_in_flight: int = 8,
         memory_size_mb: int = 2048,
         delete_objects_on_delete: bool = False,
+        allow_patterns: Sequence[str] = WEIGHTS_ALLOW_PATTERNS,
+        ignore_patterns: Sequence[str] = WEIGHTS_IGNORE_PATTERNS,
         code: lambda_.Code | None = None,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
     ) -> None:
@@ -113,41 +124,41 @@ class HubWeightsCopy(Construct):
             "IsComplete", code, "weights_copy.handlers.is_complete", environment, cdk.Duration.minutes(1), 256
         )
         multipart = ["s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
+        # s3:ListBucket: without it S3 answers HeadObject/GetObject of a key not yet written with 403, not 404.
+        listing = ["s3:ListBucket", "s3:ListBucketMultipartUploads"]
+        # copy_file: the objects (HeadObject is s3:GetObject), and each file's receipt.
         self._allow(self.copy_function, ["s3:GetObject", "s3:PutObject", *multipart], [models])
-        # s3:ListBucket: without it S3 answers HeadObject of a key not yet copied with 403 instead of 404.
-        self._allow(self.copy_function, ["s3:ListBucket", "s3:ListBucketMultipartUploads"], [bucket.bucket_arn])
-        self._allow(self.on_event_function, ["s3:PutObject"], [manifests])
         self._allow(
-            self.on_event_function, [*multipart, "s3:DeleteObject"] if delete_objects_on_delete else multipart, [models]
+            self.copy_function, ["s3:GetObject", "s3:PutObject"], [bucket.arn_for_objects("manifests/*/receipts/*")]
         )
-        self._allow(self.on_event_function, ["s3:ListBucketMultipartUploads", "s3:ListBucket"], [bucket.bucket_arn])
+        self._allow(self.copy_function, listing, [bucket.bucket_arn])
+        # on_event: manifests, Map items, receipts and the resource's history; the objects it verifies or cleans up.
+        cleanup = ["s3:DeleteObject"] if delete_objects_on_delete else []
+        self._allow(self.on_event_function, ["s3:GetObject", "s3:PutObject", *cleanup], [manifests])
+        self._allow(self.on_event_function, ["s3:GetObject", *multipart, *cleanup], [models])
+        self._allow(self.on_event_function, listing, [bucket.bucket_arn])
         if token_secret is not None:
             for function in (self.copy_function, self.on_event_function):
                 token_secret.grant_read(function)
         self.state_machine = self._state_machine(bucket, max_concurrency)
         self.on_event_function.add_environment("STATE_MACHINE_ARN", self.state_machine.state_machine_arn)
         self.state_machine.grant_start_execution(self.on_event_function)
+        self.state_machine.grant_read(self.on_event_function)  # ListExecutions: attach to a running copy
+        self.state_machine.grant_execution(self.on_event_function, "states:StopExecution")
         self.state_machine.grant_execution(self.is_complete_function, "states:DescribeExecution", "states:ListMapRuns")
         self._allow_map_run_reads(self.is_complete_function)
-        self.provider = cr.Provider(
-            self,
-            "Provider",
-            on_event_handler=self.on_event_function,
-            is_complete_handler=self.is_complete_function,
-            query_interval=cdk.Duration.seconds(30),
-            total_timeout=TOTAL_WAIT,
-            log_group=self._log_group("ProviderLogs"),
-            disable_waiter_state_machine_logging=False,
-            waiter_state_machine_log_options=cr.LogOptions(
-                destination=self._log_group("WaiterLogs"), level=sfn.LogLevel.ALL, include_execution_data=False
-            ),
-        )
+        self.provider = self._provider()
         self.resource = cdk.CustomResource(
             self,
             "Resource",
             service_token=self.provider.service_token,
             resource_type="Custom::HubWeightsCopy",
-            properties={"RepoId": repo_id, "Revision": revision or "main"},
+            properties={
+                "RepoId": repo_id,
+                "Revision": revision or "main",
+                "AllowPatterns": list(allow_patterns),
+                "IgnorePatterns": list(ignore_patterns),
+            },
         )
         self._acknowledge()
 
@@ -199,8 +210,35 @@ class HubWeightsCopy(Construct):
             tracing=lambda_.Tracing.ACTIVE,
         )
 
+    def _provider(self) -> cr.Provider:
+        """CDK's provider framework, its functions with roles of their own: logs to the provider's log group, and
+        what the framework grants them (invoking on_event/is_complete, starting its waiter), no managed policy."""
+        log_group = self._log_group("ProviderLogs")
+        on_event_role = iam.Role(self, "ProviderOnEventRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        waiter_role = iam.Role(self, "ProviderWaiterRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        for role in (on_event_role, waiter_role):
+            log_group.grant_write(role)
+        return cr.Provider(
+            self,
+            "Provider",
+            on_event_handler=self.on_event_function,
+            is_complete_handler=self.is_complete_function,
+            query_interval=cdk.Duration.seconds(30),
+            total_timeout=TOTAL_WAIT,
+            log_group=log_group,
+            framework_on_event_role=on_event_role,
+            framework_complete_and_timeout_role=waiter_role,
+            disable_waiter_state_machine_logging=False,
+            waiter_state_machine_log_options=cr.LogOptions(
+                destination=self._log_group("WaiterLogs"), level=sfn.LogLevel.ALL, include_execution_data=False
+            ),
+        )
+
     def _log_group(self, name: str) -> logs.LogGroup:
-        return logs.LogGroup(self, name, retention=self._log_retention, removal_policy=cdk.RemovalPolicy.RETAIN)
+        """Retained when the stack goes or the group is replaced, deleted when the stack's first creation fails."""
+        return logs.LogGroup(
+            self, name, retention=self._log_retention, removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
+        )
 
     def _allow_map_run_reads(self, function: lambda_.Function) -> None:
         """Which files a failed copy failed on: the Map run's failed child executions and their errors."""
@@ -228,7 +266,7 @@ class HubWeightsCopy(Construct):
         )
         each_file.item_processor(copy_file)
         log_group = self._log_group("StateMachineLogs")
-        machine = sfn.StateMachine(
+        return sfn.StateMachine(
             self,
             "StateMachine",
             definition_body=sfn.DefinitionBody.from_chainable(each_file),
@@ -236,8 +274,6 @@ class HubWeightsCopy(Construct):
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
         )
-        bucket.grant_read(machine, "manifests/*")
-        return machine
 
     def _acknowledge(self) -> None:
         acknowledge_checkov(self, FUNCTION_CHECKOV_REASONS, "AWS::Lambda::Function")
@@ -250,32 +286,38 @@ class HubWeightsCopy(Construct):
             "AWS::IAM::Policy",
         )
         acknowledge(self, _ACKNOWLEDGEMENTS)
+        for function in (self.copy_function, self.on_event_function, self.is_complete_function):
+            acknowledge(function, _COPY_FUNCTION_ACKNOWLEDGEMENTS)
         acknowledge(self.provider, _PROVIDER_ACKNOWLEDGEMENTS)
         acknowledge_wildcards(self, _WILDCARDS)
 
 
 _WILDCARDS = (
-    "Wildcards are object keys under this copy's own prefixes (models/*, manifests/*) of the one weights bucket, "
-    "CDK's read grant of the Map items, the executions of this copy's own state machine, the versions of its own "
-    "functions, and X-Ray's PutTraceSegments, which has no resource scope."
+    "Wildcards are object keys under this copy's own prefixes (models/*, manifests/*) of the one weights bucket; "
+    "the state machine's ItemReader, which CDK grants GetObject on every key of that bucket because the items key "
+    "is only known at run time; the executions and Map runs of this copy's own state machine; the versions of its "
+    "own functions; and X-Ray's PutTraceSegments and CloudWatch Logs' log-delivery APIs, which take no resource."
 )
 _ACKNOWLEDGEMENTS = {
     "HIPAA.Security::HIPAA.Security-IAMNoInlinePolicy": "Each function and the state machine has its own role; "
     "the inline policy is CDK's grant of exactly what that role needs, and belongs to it alone.",
-    "HIPAA.Security::HIPAA.Security-CloudWatchLogGroupEncrypted": "The copy logs hold file names, sizes and "
-    "timings of a public model, never the token or payloads; CloudWatch Logs encrypts them with AWS-owned keys.",
+    "HIPAA.Security::HIPAA.Security-CloudWatchLogGroupEncrypted": "The copy logs hold repo file names, sizes, "
+    "commits and timings, never the token or file contents; CloudWatch Logs encrypts them with AWS-owned keys.",
     "HIPAA.Security::HIPAA.Security-LambdaConcurrency": "Map concurrency (weights.copy_max_concurrency) bounds the "
     "copy; reserving concurrency would take it from the account pool, which is as low as 10 in new accounts.",
-    "HIPAA.Security::HIPAA.Security-LambdaDLQ": "These functions are invoked synchronously (by Step Functions and "
-    "the CloudFormation provider), which retry and report failures; a DLQ only applies to asynchronous invokes.",
     "HIPAA.Security::HIPAA.Security-LambdaInsideVPC": "The copy must reach the Hugging Face Hub and its CDN over "
     "the internet; running it outside the VPC keeps the endpoint's VPC without any internet route.",
 }
+_COPY_FUNCTION_ACKNOWLEDGEMENTS = {
+    "HIPAA.Security::HIPAA.Security-LambdaDLQ": "Invoked synchronously: copy_file by the state machine, on_event "
+    "and is_complete by the provider framework's functions, which see every failure; a dead-letter queue only "
+    "receives failed asynchronous invocations.",
+}
 _PROVIDER_ACKNOWLEDGEMENTS = {
-    "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-    "AWSLambdaBasicExecutionRole]": "The CDK custom-resource provider framework's own functions use "
-    "AWSLambdaBasicExecutionRole for their logs; the framework does not take a custom policy for them.",
     "AwsSolutions::AwsSolutions-SF2": "X-Ray tracing of the CDK provider framework's waiter state machine is not "
     "configurable; the copy's own state machine is traced.",
+    "HIPAA.Security::HIPAA.Security-LambdaDLQ": "CloudFormation invokes the framework's onEvent asynchronously and "
+    "waits for its response: when the function fails outright, Lambda retries it twice and the stack operation "
+    "then fails with the reason; a dead-letter queue would only keep CloudFormation's request after that.",
     **_ACKNOWLEDGEMENTS,
 }

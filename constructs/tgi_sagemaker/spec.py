@@ -35,6 +35,12 @@ Quantize = Literal[
 ]
 KvCacheDtype = Literal["fp8_e4m3fn", "fp8_e5m2"]
 PositiveInt = Annotated[int, Field(gt=0)]
+FilePattern = Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=r"^[^\x00-\x1f]+$")]
+# What a serving container loads: weights as safetensors, configs and tokenizer files, chat templates, remote code;
+# not pickled weights (*.bin, *.pth) nor the original/ checkpoints some repos carry beside the converted ones.
+# The copy engine's shell entry point selects alike (lambda/weights_copy/.../manifest.py; a test holds them equal).
+WEIGHTS_ALLOW_PATTERNS = ("*.safetensors", "*.json", "*.txt", "*.model", "*.tiktoken", "*.jinja", "*.py")
+WEIGHTS_IGNORE_PATTERNS = ("original/*",)
 StartupSeconds = Annotated[int, Field(ge=60, le=3600)]
 
 
@@ -79,6 +85,11 @@ class WeightsSpec(_Spec):
     """s3: what stack deletion does to the weights bucket. Default: retain (destroy also empties it)."""
     delete_objects_on_delete: bool = False
     """s3: delete a commit's objects when its copy resource is deleted. Default: false."""
+    allow_patterns: Annotated[tuple[FilePattern, ...], Field(min_length=1)] = WEIGHTS_ALLOW_PATTERNS
+    """s3: which repo files to copy (shell-style patterns on their paths; ``*`` also matches ``/``). Default:
+    safetensors, JSON, text, tokenizer models, chat templates and Python files: what the container loads."""
+    ignore_patterns: tuple[FilePattern, ...] = WEIGHTS_IGNORE_PATTERNS
+    """s3: files not to copy even if allowed. Default: ``original/*`` (the unconverted checkpoints of Llama repos)."""
 
 
 class TgiSpec(_Spec):

@@ -50,8 +50,17 @@ def clients(hub: HubEmulator, s3: Any, s3_endpoint: str) -> LoopbackClients:
     return loopback
 
 
+STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/Handlers/0f0e0d0c-0b0a-0908-0706-050403020100"
+
+
 def _create(clients: LoopbackClients, revision: str = "main") -> dict[str, Any]:
-    event = {"RequestType": "Create", "ResourceProperties": {"RepoId": REPO, "Revision": revision}}
+    """CloudFormation's Create as the provider framework passes it on (the rehearsal plays the real one)."""
+    event = {
+        "RequestType": "Create",
+        "StackId": STACK_ID,
+        "LogicalResourceId": "WeightsCopy",
+        "ResourceProperties": {"RepoId": REPO, "Revision": revision},
+    }
     return handlers.on_event(event, clients=clients)
 
 

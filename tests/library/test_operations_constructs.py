@@ -98,7 +98,7 @@ def test_function_log_groups_are_added_once_and_only_where_missing() -> None:
         "AWS::Logs::LogGroup", {"Properties": {"RetentionInDays": 30}}
     ).items()
     assert function["Properties"]["LoggingConfig"] == {"LogGroup": {"Ref": group_id}}
-    assert group["DeletionPolicy"] == "Retain"
+    assert group["DeletionPolicy"] == "RetainExceptOnCreate"
 
 
 def test_instance_gpu_figures_are_divided_by_the_gpu_count_component_ones_are_not() -> None:

@@ -18,7 +18,7 @@ from botocore.config import Config
 from rehearsal.assembly import StackArtifact
 from rehearsal.aws_gateway import AwsGateway, Credentials
 from rehearsal.cloudformation import ResponseBox, Stack
-from rehearsal.iam import Iam, Principal
+from rehearsal.iam import Decision, Iam, Principal
 from rehearsal.lambda_service import LambdaService
 from rehearsal.network import AWS_NAMES, CDN_HOST, CFN_RESPONSE_HOST, HUB_HOST, REGION, Network
 from rehearsal.step_functions import StepFunctions
@@ -43,6 +43,7 @@ class Account:
         self.gateway.cfn_responses = self.responses.put
         self.gateway.secret_arns = self._secret_arn
         self.requests: list[dict[str, Any]] = []  # every custom-resource request CloudFormation sent
+        self.log_writes: list[Decision] = []  # whether each function's role may write its log group
         for name in (*AWS_NAMES, CFN_RESPONSE_HOST):
             network.route(name, self.gateway.address)
 
@@ -97,10 +98,14 @@ class Account:
         return Stack(self, artifact, name)
 
     def custom_resource_response(self, event: dict[str, Any], timeout_seconds: float) -> dict[str, Any] | None:
-        """Invoke the ServiceToken function as CloudFormation does (asynchronously) and wait for the response."""
+        """Invoke the ServiceToken function as CloudFormation does (asynchronously) and wait for the response.
+
+        The wait is the resource's ServiceTimeout on the scaled clock plus a minute: invocations take real time
+        that the scaled clock does not shrink, and CloudFormation's hour must not run out before the provider's own
+        total timeout (55 minutes) does."""
         self.requests.append(event)
         self.lambdas.invoke_async(event["ServiceToken"], event, retry_delay=60 * self.wait_scale)
-        return self.responses.wait(event["RequestId"], timeout_seconds * self.wait_scale)
+        return self.responses.wait(event["RequestId"], timeout_seconds * self.wait_scale + 60)
 
 
 def _free_port() -> int:

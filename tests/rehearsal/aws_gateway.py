@@ -17,6 +17,7 @@ import re
 import secrets
 import string
 import threading
+import time
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -108,6 +109,7 @@ class AwsGateway:
         self.json_actions: dict[str, Callable[[str, dict[str, Any]], list[Check]]] = {}
         self.calls: list[Call] = []
         self.unmapped: list[str] = []
+        self.upload_started: dict[str, str] = {}  # upload id -> when it started (ISO 8601, UTC)
         self.cfn_responses: Callable[[dict[str, Any]], None] | None = None
         self.secret_arns: Callable[[str], str | None] = lambda secret_id: None
         self._lock = threading.Lock()
@@ -124,6 +126,28 @@ class AwsGateway:
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+    def upload_times(self, operation: str, answer: bytes) -> bytes:
+        """moto answers every upload's Initiated with one date of 2010; S3 tells when each started, and the copy
+        relies on it (it aborts only uploads too old to belong to a running copy). The gateway keeps the times."""
+        text = answer.decode()
+        if operation == "CreateMultipartUpload":
+            upload_id = re.search(r"<UploadId>([^<]+)</UploadId>", text)
+            if upload_id:
+                self.upload_started[upload_id.group(1)] = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+            return answer
+
+        def initiated(upload: re.Match[str]) -> str:
+            block = upload.group(0)
+            upload_id = re.search(r"<UploadId>([^<]+)</UploadId>", block)
+            started = self.upload_started.get(upload_id.group(1)) if upload_id else None
+            return (
+                re.sub(r"<Initiated>[^<]*</Initiated>", f"<Initiated>{started}</Initiated>", block)
+                if started
+                else block
+            )
+
+        return re.sub(r"<Upload>.*?</Upload>", initiated, text, flags=re.S).encode()
 
     def record(self, call: Call) -> None:
         with self._lock:
@@ -203,6 +227,8 @@ def _handler(gateway: AwsGateway) -> type[BaseHTTPRequestHandler]:
             except Unmapped as unmapped:
                 with gateway._lock:
                     gateway.unmapped.append(str(unmapped))
+                if s3:
+                    return self._s3_error(400, "RehearsalUnmappedOperation", str(unmapped))
                 return self._error(400, "RehearsalUnmappedOperation", str(unmapped))
 
         def _body(self) -> bytes:
@@ -231,6 +257,9 @@ def _handler(gateway: AwsGateway) -> type[BaseHTTPRequestHandler]:
             operation, checks = s3_checks(self.command, bucket, unquote(raw_key), query, self.headers, body)
             policy = gateway.bucket_policies.get(bucket)
             call = gateway.authorize(principal, "s3", operation, checks, policy)
+            if operation in ("GetBucketPolicy", "PutBucketPolicy", "DeleteBucketPolicy"):
+                call.status = self._bucket_policy(operation, bucket, body)
+                return
             status, headers, answer = self._forward(
                 f"/{bucket}/{raw_key}" + (f"?{parts.query}" if parts.query else ""), body
             )
@@ -247,7 +276,26 @@ def _handler(gateway: AwsGateway) -> type[BaseHTTPRequestHandler]:
                     call.status = 403
                     return self._s3_error(403, "AccessDenied", "Access Denied")
             call.status = status
+            if status == 200 and operation in ("CreateMultipartUpload", "ListMultipartUploads"):
+                answer = gateway.upload_times(operation, answer)
             self._reply(status, headers, answer)
+
+        def _bucket_policy(self, operation: str, bucket: str, body: bytes) -> int:
+            """Bucket policies live in the gateway, which decides with them (see ``cloudformation.BucketPolicy``)."""
+            if operation == "PutBucketPolicy":
+                gateway.bucket_policies[bucket] = json.loads(body)
+                self._reply(204, {}, b"")
+                return 204
+            if bucket not in gateway.bucket_policies:
+                self._s3_error(404, "NoSuchBucketPolicy", "The bucket policy does not exist")
+                return 404
+            if operation == "DeleteBucketPolicy":
+                del gateway.bucket_policies[bucket]
+                self._reply(204, {}, b"")
+                return 204
+            policy = json.dumps(gateway.bucket_policies[bucket]).encode()
+            self._reply(200, {"Content-Type": "application/json"}, policy)
+            return 200
 
         def _forward(self, path: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
             connection = http.client.HTTPConnection(gateway.moto.hostname, gateway.moto.port, timeout=120)
@@ -304,10 +352,13 @@ def _handler(gateway: AwsGateway) -> type[BaseHTTPRequestHandler]:
         # --- answers ------------------------------------------------------------------------------------------
         def _reply(self, status: int, headers: dict[str, str], body: bytes) -> None:
             self.send_response(status)
+            length = str(len(body))
             for name, value in headers.items():
-                if name.lower() not in ("transfer-encoding", "connection", "content-length", "server", "date"):
+                if name.lower() == "content-length" and self.command == "HEAD":
+                    length = value  # a HEAD answer tells the length of the body it does not carry
+                elif name.lower() not in ("transfer-encoding", "connection", "content-length", "server", "date"):
                     self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Content-Length", length)
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(body)
@@ -355,12 +406,17 @@ def s3_checks(
             operation = "ListObjectsV2" if query.get("list-type") == ["2"] else "ListObjects"
             return operation, [Check("s3:ListBucket", bucket_arn, context)]
         if method == "POST" and "delete" in query:
-            keys = [
-                element.text or ""
-                for element in ElementTree.fromstring(body).iter()
-                if element.tag.rsplit("}", 1)[-1] == "Key"
-            ]
-            return "DeleteObjects", [Check("s3:DeleteObject", f"{bucket_arn}/{k}") for k in keys]
+            checks = []
+            for element in ElementTree.fromstring(body):
+                fields = {child.tag.rsplit("}", 1)[-1]: child.text or "" for child in element}
+                if "Key" in fields:
+                    action = "s3:DeleteObjectVersion" if "VersionId" in fields else "s3:DeleteObject"
+                    checks.append(Check(action, f"{bucket_arn}/{fields['Key']}"))
+            return "DeleteObjects", checks
+        for subresource, operations in _BUCKET_SUBRESOURCES.items():
+            if subresource in query and method in operations:
+                operation, action = operations[method]
+                return operation, [Check(action, bucket_arn)]
         raise Unmapped(f"S3 {method} /{bucket} ?{sorted(query)}")
     if "uploadId" in query:
         if method == "PUT" and "partNumber" in query:
@@ -388,6 +444,18 @@ def s3_checks(
     if method == "DELETE":
         return "DeleteObject", [Check("s3:DeleteObjectVersion" if versioned else "s3:DeleteObject", object_arn)]
     raise Unmapped(f"S3 {method} /{bucket}/{key}")
+
+
+_BUCKET_SUBRESOURCES = {
+    "tagging": {"GET": ("GetBucketTagging", "s3:GetBucketTagging"), "PUT": ("PutBucketTagging", "s3:PutBucketTagging")},
+    "policy": {
+        "GET": ("GetBucketPolicy", "s3:GetBucketPolicy"),
+        "PUT": ("PutBucketPolicy", "s3:PutBucketPolicy"),
+        "DELETE": ("DeleteBucketPolicy", "s3:DeleteBucketPolicy"),
+    },
+    "versioning": {"GET": ("GetBucketVersioning", "s3:GetBucketVersioning")},
+    "location": {"GET": ("GetBucketLocation", "s3:GetBucketLocation")},
+}
 
 
 def lambda_operation(method: str, path: str) -> str:

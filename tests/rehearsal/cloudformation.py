@@ -85,7 +85,8 @@ class Stack:
         self.events: list[StackEvent] = []
         self.leftovers: list[Leftover] = []
         self.status = "REVIEW_IN_PROGRESS"
-        self.failures: dict[str, str] = {}  # logical id or resource type -> the reason its create/update fails
+        # logical id or resource type -> why its create/update fails (a callable may act first, e.g. stop the Hub)
+        self.failures: dict[str, str | Callable[[], str]] = {}
         self.model_data: dict[str, dict[str, bytes]] = {}  # SageMaker model -> what it downloaded from S3
 
     # --- operations ------------------------------------------------------------------------------------------
@@ -167,7 +168,9 @@ class Stack:
         self.template = old_template
         ok = True
         cleanup: list[tuple[str, Physical]] = []
-        for logical_id, _before, after in reversed(updated):
+        # Rolling back is an update to the previous template: in dependency order, so that a resource reads the
+        # attributes its dependencies have after they rolled back (the model reads the copy's S3Uri).
+        for logical_id, _before, after in updated:
             try:
                 restored = self._update(
                     logical_id, after, self._properties(logical_id, old_template), old_properties=after.properties
@@ -248,7 +251,7 @@ class Stack:
     def _create(self, logical_id: str, template: dict[str, Any]) -> Physical:
         definition = template["Resources"][logical_id]
         kind = definition["Type"]
-        reason = self.failures.get(logical_id) or self.failures.get(kind)
+        reason = self._failure(logical_id, kind)
         properties = self._properties(logical_id, template)
         try:
             if reason:
@@ -266,10 +269,14 @@ class Stack:
         old_properties: dict[str, Any] | None = None,
     ) -> Physical:
         kind = self._type(logical_id)
-        reason = self.failures.get(logical_id) or self.failures.get(kind)
-        if reason and old_properties is None:
+        reason = self._failure(logical_id, kind) if old_properties is None else None
+        if reason:
             raise ResourceFailed(reason)
         return _handler(kind).update(self, logical_id, before, properties, old_properties or before.properties)
+
+    def _failure(self, logical_id: str, kind: str) -> str | None:
+        reason = self.failures.get(logical_id) or self.failures.get(kind)
+        return reason() if callable(reason) else reason
 
     def _delete_physical(self, logical_id: str, physical: Physical, template: dict[str, Any]) -> None:
         _handler(physical.type).delete(self, logical_id, physical)
@@ -426,6 +433,9 @@ class Bucket(ResourceType):
 
 
 class BucketPolicy(ResourceType):
+    """The policy IAM decides S3 requests with. The gateway holds it (and answers Get/PutBucketPolicy): moto would
+    apply it on its own and refuse the gateway's plain-HTTP hop under the policy's TLS-only statement."""
+
     def create(self, stack: Stack, logical_id: str, properties: dict[str, Any]) -> Physical:
         stack.account.bucket_policies[properties["Bucket"]] = properties["PolicyDocument"]
         return Physical("AWS::S3::BucketPolicy", properties["Bucket"], properties)
@@ -459,6 +469,9 @@ class LambdaFunction(ResourceType):
             log_group=log_group,
         )
         account.lambdas.create_function(spec)
+        stream = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{log_group}:log-stream:2026/12/01/[$LATEST]0"
+        for action in ("logs:CreateLogStream", "logs:PutLogEvents"):  # Lambda writes the function's logs as its role
+            account.log_writes.append(account.iam.decide(Principal(role_arn, name), action, stream))
         return Physical("AWS::Lambda::Function", name, properties, {"Arn": spec.arn})
 
     def update(

@@ -31,6 +31,11 @@ def bucket_exists(account: Account, bucket: str) -> bool:
     return bucket in names
 
 
+def failures(stack: Stack) -> list[str]:
+    """The stack events that say why an operation failed."""
+    return [f"{e.logical_id} {e.status}: {e.reason}" for e in stack.events if "FAILED" in e.status]
+
+
 def denied(account: Account) -> list[str]:
     return [
         f"{call.principal} {call.service}:{call.operation} {[c.action + ' ' + c.resource for c in call.checks]}"

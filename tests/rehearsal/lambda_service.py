@@ -96,6 +96,9 @@ class LambdaService:
         if spec.name in self.functions:
             raise LambdaError(f"Function already exist: {spec.name}")
         task_root = self.folder / "task" / spec.name
+        if task_root.exists():  # an update in place: the new code replaces the old
+            _writable(task_root)
+            shutil.rmtree(task_root)
         shutil.copytree(spec.code, task_root)
         _read_only(task_root)  # /var/task is read-only in Lambda
         self.functions[spec.name] = _Function(spec, task_root)

@@ -204,7 +204,9 @@ def test_new_vpc_is_isolated_with_an_s3_endpoint_and_flow_logs(default_app: Synt
     template.has_resource_properties(
         "AWS::EC2::FlowLog", {"TrafficType": "ALL", "LogDestinationType": "cloud-watch-logs"}
     )
-    template.has_resource("AWS::Logs::LogGroup", {"Properties": {"RetentionInDays": 365}, "DeletionPolicy": "Retain"})
+    template.has_resource(
+        "AWS::Logs::LogGroup", {"Properties": {"RetentionInDays": 365}, "DeletionPolicy": "RetainExceptOnCreate"}
+    )
 
 
 def test_execution_role_is_least_privilege(default_app: Synthesized) -> None:
@@ -228,6 +230,8 @@ def test_execution_role_is_least_privilege(default_app: Synthesized) -> None:
         "WeightsCopy/CopyFileRole/Resource",
         "WeightsCopy/IsCompleteRole/Resource",
         "WeightsCopy/OnEventRole/Resource",
+        "WeightsCopy/ProviderOnEventRole/Resource",
+        "WeightsCopy/ProviderWaiterRole/Resource",
         "WeightsCopy/StateMachine/Role/Resource",
     ]
     assert all("ManagedPolicyArns" not in role["Properties"] for role in ours.values())

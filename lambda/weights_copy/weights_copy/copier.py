@@ -3,13 +3,22 @@
 Memory stays below ``max_in_flight x part_size`` whatever the file size: a part is fetched only when it is
 within ``max_in_flight`` parts of the next one to hash, and its bytes are dropped once hashed and uploaded.
 An object only becomes visible (CompleteMultipartUpload / PutObject) after its size and hash matched the Hub's.
+
+Every object is stored with a full-object CRC32 that S3 checks against the bytes it received, and the copy writes a
+receipt (the file's size, hashes and that CRC32) beside the model prefix. A later copy skips a file only when S3's
+own checksum of the object still equals the receipt's: object metadata, which anyone who may PutObject can write,
+is never trusted.
 """
 
 from __future__ import annotations
 
+import base64
+import datetime
 import hashlib
+import json
 import logging
 import threading
+import zlib
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -27,6 +36,10 @@ MIB = 1024 * 1024
 S3_MIN_PART = 5 * MIB
 S3_MAX_PARTS = 10_000
 _S3_TRANSIENT = {"SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout", "503", "500"}
+_MISSING = ("404", "NoSuchKey", "NotFound")
+STALE_UPLOAD = datetime.timedelta(minutes=20)
+"""An upload of a key started longer ago than this belongs to no running copy (a copy function runs 15 minutes at
+most): it is a leftover of a killed one, which a new copy of that key may abort."""
 
 
 @dataclass(frozen=True)
@@ -50,31 +63,71 @@ class CopyResult:
 
 
 def object_metadata(commit: str, file: HubFile) -> dict[str, str]:
+    """Where an object came from, for people reading it; never trusted by a copy (see ``already_copied``)."""
     return {"sha256": file.sha256 or "", "git-oid": file.git_oid or "", "commit": commit}
 
 
-def already_copied(s3: Any, bucket: str, key: str, file: HubFile) -> bool:
-    """The object exists with the same size and the same content hash the Hub lists."""
+def crc32_text(crc: int) -> str:
+    """S3's form of a CRC32: base64 of its four big-endian bytes."""
+    return base64.b64encode(crc.to_bytes(4, "big")).decode()
+
+
+def read_receipt(s3: Any, bucket: str, receipt_key: str) -> dict[str, Any] | None:
     try:
-        head = s3.head_object(Bucket=bucket, Key=key)
+        body = s3.get_object(Bucket=bucket, Key=receipt_key)["Body"].read()
     except ClientError as error:
-        if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+        if error.response["Error"]["Code"] in _MISSING:
+            return None
+        raise
+    receipt: dict[str, Any] = json.loads(body)
+    return receipt
+
+
+def holds_receipt(s3: Any, bucket: str, key: str, receipt: dict[str, Any]) -> bool:
+    """The object is the one the receipt describes: S3's own full-object CRC32 of it and its size still match."""
+    try:
+        head = s3.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
+    except ClientError as error:
+        if error.response["Error"]["Code"] in _MISSING:
             return False
         raise
-    metadata = head.get("Metadata", {})
-    same_hash = (file.sha256 and metadata.get("sha256") == file.sha256) or (
-        not file.sha256 and file.git_oid and metadata.get("git-oid") == file.git_oid
+    return (
+        head.get("ChecksumType") in (None, "FULL_OBJECT")
+        and head.get("ChecksumCRC32") == receipt["crc32"]
+        and head["ContentLength"] == receipt["size"]
     )
-    return bool(same_hash) and head["ContentLength"] == file.size
 
 
-def abort_unfinished_uploads(s3: Any, bucket: str, prefix: str) -> int:
-    """Abort multipart uploads left under ``prefix`` (a killed run); returns how many."""
+def already_copied(s3: Any, bucket: str, key: str, file: HubFile, receipt_key: str) -> bool:
+    """A copy of exactly these bytes is in place: a receipt for this file, and an object S3 vouches for."""
+    receipt = read_receipt(s3, bucket, receipt_key)
+    if receipt is None or receipt.get("size") != file.size:
+        return False
+    if receipt.get("sha256") != file.sha256 or receipt.get("git_oid") != file.git_oid:
+        return False
+    return holds_receipt(s3, bucket, key, receipt)
+
+
+def abort_unfinished_uploads(
+    s3: Any, bucket: str, prefix: str, *, key: str | None = None, older_than: datetime.timedelta | None = None
+) -> int:
+    """Abort multipart uploads under ``prefix`` (only of exactly ``key`` if given, only those started more than
+    ``older_than`` ago if given); returns how many. An upload that is gone already (finished or aborted by its own
+    copy meanwhile) is not an error."""
     aborted = 0
-    for page in s3.get_paginator("list_multipart_uploads").paginate(Bucket=bucket, Prefix=prefix):
+    now = datetime.datetime.now(datetime.UTC)
+    for page in s3.get_paginator("list_multipart_uploads").paginate(Bucket=bucket, Prefix=key or prefix):
         for upload in page.get("Uploads", []):
-            s3.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
-            aborted += 1
+            if key is not None and upload["Key"] != key:
+                continue  # copying "x" must not abort the upload of "x.part2"
+            if older_than is not None and now - upload["Initiated"] < older_than:
+                continue
+            try:
+                s3.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+                aborted += 1
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "NoSuchUpload":
+                    raise
     return aborted
 
 
@@ -89,9 +142,11 @@ class _Verifier:
             self._hash = hashlib.sha1(usedforsecurity=False)
             self._hash.update(f"blob {file.size}\0".encode())
         self.size = 0
+        self.crc32 = 0  # of the content, as S3 stores it
 
     def update(self, data: bytes) -> None:
         self._hash.update(data)
+        self.crc32 = zlib.crc32(data, self.crc32)
         self.size += len(data)
 
     def check(self) -> None:
@@ -119,19 +174,25 @@ class FileCopier:
         self.settings = settings or CopySettings()
         self.retry = retry or hub.retry
 
-    def copy(self, *, repo_id: str, commit: str, file: HubFile, bucket: str, key: str) -> CopyResult:
-        if already_copied(self.s3, bucket, key, file):
-            log.info("skip %s: s3://%s/%s already holds it", file.path, bucket, key)
+    def copy(self, *, repo_id: str, commit: str, file: HubFile, bucket: str, key: str, receipt_key: str) -> CopyResult:
+        if already_copied(self.s3, bucket, key, file, receipt_key):
+            log.info("skip %s: s3://%s/%s already holds it (S3's checksum matches its receipt)", file.path, bucket, key)
             return CopyResult(file.path, key, "skipped", 0)
-        abort_unfinished_uploads(self.s3, bucket, key)  # leftovers of a killed run for exactly this key
+        # Leftovers of a killed copy of exactly this key; a copy running beside this one keeps its upload.
+        abort_unfinished_uploads(self.s3, bucket, key, key=key, older_than=STALE_UPLOAD)
         part_size = self.settings.part_size_for(file.size)
         small = file.size <= part_size
         location = _SharedLocation(lambda: self.hub.locate(repo_id, commit, file.path, file.size if small else 1))
         metadata = object_metadata(commit, file)
         if small:
-            self._put_small(location, file, bucket, key, metadata)
+            crc32 = self._put_small(location, file, bucket, key, metadata)
         else:
-            self._multipart(location, file, bucket, key, metadata, part_size)
+            crc32 = self._multipart(location, file, bucket, key, metadata, part_size)
+        receipt = {"path": file.path, "size": file.size, "sha256": file.sha256, "git_oid": file.git_oid,
+                   "crc32": crc32, "commit": commit, "key": key}  # fmt: skip
+        if not holds_receipt(self.s3, bucket, key, receipt):
+            raise IntegrityError(f"{file.path}: S3's checksum of s3://{bucket}/{key} is not the one this copy sent")
+        self._s3_call(lambda: self.s3.put_object(Bucket=bucket, Key=receipt_key, Body=json.dumps(receipt)), receipt_key)
         log.info("copied %s (%d bytes) to s3://%s/%s", file.path, file.size, bucket, key)
         return CopyResult(file.path, key, "copied", file.size)
 
@@ -158,12 +219,19 @@ class FileCopier:
 
     def _put_small(
         self, location: _SharedLocation, file: HubFile, bucket: str, key: str, metadata: dict[str, str]
-    ) -> None:
+    ) -> str:
         data = self._fetch(location, file, 0, file.size - 1) if file.size else b""
         verifier = _Verifier(file)
         verifier.update(data)
         verifier.check()
-        self._s3_call(lambda: self.s3.put_object(Bucket=bucket, Key=key, Body=data, Metadata=metadata), key)
+        crc32 = crc32_text(verifier.crc32)
+        self._s3_call(
+            lambda: self.s3.put_object(
+                Bucket=bucket, Key=key, Body=data, Metadata=metadata, ChecksumAlgorithm="CRC32", ChecksumCRC32=crc32
+            ),
+            key,
+        )
+        return crc32
 
     def _multipart(
         self,
@@ -173,45 +241,62 @@ class FileCopier:
         key: str,
         metadata: dict[str, str],
         part_size: int,
-    ) -> None:
-        upload_id = self.s3.create_multipart_upload(Bucket=bucket, Key=key, Metadata=metadata)["UploadId"]
+    ) -> str:
+        upload_id = self.s3.create_multipart_upload(
+            Bucket=bucket, Key=key, Metadata=metadata, ChecksumAlgorithm="CRC32", ChecksumType="FULL_OBJECT"
+        )["UploadId"]
         try:
-            etags = self._upload_parts(location, file, bucket, key, upload_id, part_size)
-            parts = [{"PartNumber": number, "ETag": etag} for number, etag in sorted(etags.items())]
+            parts, crc32 = self._upload_parts(location, file, bucket, key, upload_id, part_size)
             self._s3_call(
                 lambda: self.s3.complete_multipart_upload(
-                    Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
+                    Bucket=bucket,
+                    Key=key,
+                    UploadId=upload_id,
+                    MultipartUpload={"Parts": parts},
+                    ChecksumCRC32=crc32,
+                    ChecksumType="FULL_OBJECT",
+                    MpuObjectSize=file.size,
                 ),
                 key,
             )
-        except BaseException:
-            self.s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+            return crc32
+        except BaseException as failure:
+            self._abort(bucket, key, upload_id, failure)
             raise
+
+    def _abort(self, bucket: str, key: str, upload_id: str, failure: BaseException) -> None:
+        """Abort this copy's own upload; a failure to abort is logged, never raised over the first error."""
+        try:
+            self.s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+        except Exception as error:  # the original failure is what the caller must see
+            log.warning("could not abort the upload of %s after %s: %s", key, type(failure).__name__, error)
 
     def _upload_parts(
         self, location: _SharedLocation, file: HubFile, bucket: str, key: str, upload_id: str, part_size: int
-    ) -> dict[int, str]:
+    ) -> tuple[list[dict[str, Any]], str]:
+        """Every part uploaded with its CRC32; the parts list for CompleteMultipartUpload and the file's CRC32."""
         count = -(-file.size // part_size)
         window = self.settings.max_in_flight
         verifier = _Verifier(file)
-        etags: dict[int, str] = {}
+        parts: dict[int, dict[str, Any]] = {}
         arrived: dict[int, bytes] = {}
         next_to_hash = next_to_submit = 0
 
-        def transfer(index: int) -> tuple[int, bytes, str]:
+        def transfer(index: int) -> tuple[int, bytes, dict[str, Any]]:
             start = index * part_size
             end = min(file.size, start + part_size) - 1
             data = self._fetch(location, file, start, end)
+            crc32 = crc32_text(zlib.crc32(data))
             response = self._s3_call(
                 lambda: self.s3.upload_part(
-                    Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=index + 1, Body=data
+                    Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=index + 1, Body=data, ChecksumCRC32=crc32
                 ),
                 key,
             )
-            return index, data, response["ETag"]
+            return index, data, {"PartNumber": index + 1, "ETag": response["ETag"], "ChecksumCRC32": crc32}
 
         with ThreadPoolExecutor(max_workers=window, thread_name_prefix="part") as pool:
-            running: set[Future[tuple[int, bytes, str]]] = set()
+            running: set[Future[tuple[int, bytes, dict[str, Any]]]] = set()
             try:
                 while next_to_hash < count:
                     while next_to_submit < count and next_to_submit < next_to_hash + window:
@@ -219,8 +304,8 @@ class FileCopier:
                         next_to_submit += 1
                     done, running = wait(running, return_when=FIRST_COMPLETED)
                     for future in done:
-                        index, data, etag = future.result()
-                        etags[index + 1] = etag
+                        index, data, part = future.result()
+                        parts[index] = part
                         arrived[index] = data
                     while next_to_hash in arrived:
                         verifier.update(arrived.pop(next_to_hash))
@@ -230,7 +315,7 @@ class FileCopier:
                     future.cancel()
                 raise
         verifier.check()
-        return etags
+        return [parts[index] for index in sorted(parts)], crc32_text(verifier.crc32)
 
     def _s3_call(self, call: Callable[[], Any], key: str) -> Any:
         def attempt() -> Any:

@@ -1,12 +1,20 @@
 """Lambda handlers: thin wrappers over the engine, clients made per call so tests can point them at loopback.
 
 - ``copy_file``: one Map item of the state machine (one file).
-- ``on_event`` / ``is_complete``: the custom resource provider. Create/Update resolves the revision, writes the
-  manifest and its Map items to S3 and starts the state machine; is_complete reports its end. Delete aborts
-  unfinished uploads under the prefix and keeps the objects unless DELETE_OBJECTS_ON_DELETE=true.
+- ``on_event`` / ``is_complete``: the custom resource provider.
 
-Environment: BUCKET, STATE_MACHINE_ARN, HF_ENDPOINT, HF_TOKEN_SECRET_ID (optional), PART_SIZE_MB,
-MAX_IN_FLIGHT, DELETE_OBJECTS_ON_DELETE. The token is read at run time and appears in no event, output or log.
+Create/Update resolves the revision to a commit, writes the manifest and its Map items to S3 and starts the state
+machine, or attaches to an execution already copying that commit. A commit whose copy is in place and verified
+(every file's receipt matches S3's checksum of its object) needs no Hub call and no execution: a pinned commit
+deployed again, and the Update CloudFormation sends to roll back to the previous revision, which resolves to the
+commit that revision had then (the resource's history in the bucket), so a rollback works while the Hub is down and
+an unpinned branch cannot move under it. The physical id carries the commit.
+
+Delete stops this commit's running copy, aborts unfinished uploads under its prefix, and keeps the objects unless
+DELETE_OBJECTS_ON_DELETE=true.
+
+Environment: BUCKET, STATE_MACHINE_ARN, HF_ENDPOINT, HF_TOKEN_SECRET_ID (optional), PART_SIZE_MB, MAX_IN_FLIGHT,
+DELETE_OBJECTS_ON_DELETE. The token is read at run time and appears in no event, output or log.
 """
 
 from __future__ import annotations
@@ -14,21 +22,34 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
+import time
 from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
-from weights_copy.copier import MIB, CopySettings, FileCopier, abort_unfinished_uploads
+from weights_copy.copier import MIB, CopySettings, FileCopier, abort_unfinished_uploads, already_copied
 from weights_copy.errors import CopyError
 from weights_copy.hub import DEFAULT_ENDPOINT, HubApi
-from weights_copy.manifest import build_manifest, dumps, hub_file, items_key, manifest_key, model_prefix
+from weights_copy.manifest import (
+    build_manifest,
+    dumps,
+    history_key,
+    hub_file,
+    items_key,
+    manifest_key,
+    model_prefix,
+)
 from weights_copy.s3_config import copy_s3_config
 from weights_copy.token import read_hub_token
 
 log = logging.getLogger()
 log.setLevel(logging.INFO)
+COMMIT = re.compile(r"^[0-9a-f]{40}$")
 
 
 class Clients:
@@ -68,56 +89,213 @@ def copy_file(event: dict[str, Any], context: Any = None, clients: Clients | Non
             file=hub_file(event),
             bucket=event["bucket"],
             key=event["key"],
+            receipt_key=event["receipt_key"],
         )
     )
     return {"path": result.path, "status": result.status, "bytes": result.bytes_copied}
 
 
+@dataclass(frozen=True)
+class CopyRequest:
+    """What the custom resource asks for (its properties, as CloudFormation hands them: strings and lists)."""
+
+    repo_id: str
+    revision: str
+    allow_patterns: tuple[str, ...] | None
+    ignore_patterns: tuple[str, ...]
+
+    @classmethod
+    def of(cls, properties: Mapping[str, Any]) -> CopyRequest:
+        allow = properties.get("AllowPatterns")
+        return cls(
+            repo_id=properties["RepoId"],
+            revision=properties.get("Revision") or "main",
+            allow_patterns=tuple(allow) if allow is not None else None,
+            ignore_patterns=tuple(properties.get("IgnorePatterns") or ()),
+        )
+
+    def same_selection(self, manifest: Mapping[str, Any]) -> bool:
+        allow = manifest.get("allow_patterns")
+        return (tuple(allow) if allow is not None else None) == self.allow_patterns and tuple(
+            manifest.get("ignore_patterns") or ()
+        ) == self.ignore_patterns
+
+
 def on_event(event: dict[str, Any], context: Any = None, clients: Clients | None = None) -> dict[str, Any]:
     clients = clients or Clients()
-    request = event["RequestType"]
-    if request == "Delete":
+    if event["RequestType"] == "Delete":
         return _delete(event, clients)
-    properties = event["ResourceProperties"]
-    repo_id, revision = properties["RepoId"], properties.get("Revision") or "main"
+    request = CopyRequest.of(event["ResourceProperties"])
     bucket = clients.environ["BUCKET"]
-    snapshot = clients.hub().snapshot(repo_id, revision)
-    prefix = model_prefix(repo_id, snapshot.commit)
-    manifest = build_manifest(snapshot, bucket, prefix)
     s3 = clients.s3()
-    s3.put_object(Bucket=bucket, Key=manifest_key(repo_id, snapshot.commit), Body=dumps(manifest))
-    items = items_key(repo_id, snapshot.commit)
-    s3.put_object(Bucket=bucket, Key=items, Body=json.dumps(manifest["files"]).encode())
-    execution = clients.client("stepfunctions").start_execution(
-        stateMachineArn=clients.environ["STATE_MACHINE_ARN"],
-        input=json.dumps({"bucket": bucket, "items_key": items, "prefix": prefix}),
-    )
-    log.info("%s %s@%s -> s3://%s/%s: %s", request, repo_id, snapshot.commit, bucket, prefix, execution["executionArn"])
-    return {
-        "PhysicalResourceId": f"{bucket}/{prefix}@{snapshot.commit}",
-        "Data": {
-            "S3Uri": f"s3://{bucket}/{prefix}",
-            "Commit": snapshot.commit,
-            "ExecutionArn": execution["executionArn"],
-        },
-    }
+    history = History(s3, bucket, history_key(event["StackId"], event["LogicalResourceId"]))
+    known = history.commit_for(request, event.get("PhysicalResourceId"))
+    if known is None and COMMIT.match(request.revision):
+        known = request.revision  # a pinned commit needs no Hub to be resolved
+    manifest = _verified_copy(s3, bucket, request, known) if known else None
+    execution_arn = None
+    if manifest is not None:
+        log.info("%s %s@%s: copied and verified already; no Hub call, no copy", event["RequestType"],
+                 request.repo_id, known)  # fmt: skip
+    else:
+        manifest = _plan(clients, s3, bucket, request)
+        if _verified(s3, manifest):
+            log.info("%s %s@%s: every file is in place already", event["RequestType"], request.repo_id,
+                     manifest["commit"])  # fmt: skip
+        else:
+            execution_arn = _start_or_attach(clients, manifest)
+    physical_id = f"{bucket}/{manifest['prefix']}@{manifest['commit']}"
+    history.record(request, manifest["commit"], physical_id)
+    data = {"S3Uri": f"s3://{bucket}/{manifest['prefix']}", "Commit": manifest["commit"]}
+    if execution_arn:
+        data["ExecutionArn"] = execution_arn
+    return {"PhysicalResourceId": physical_id, "Data": data}
 
 
 def is_complete(event: dict[str, Any], context: Any = None, clients: Clients | None = None) -> dict[str, Any]:
     if event["RequestType"] == "Delete":
         return {"IsComplete": True}
-    clients = clients or Clients()
     data = event["Data"]
+    done = {"IsComplete": True, "Data": {"S3Uri": data["S3Uri"], "Commit": data["Commit"]}}
+    if "ExecutionArn" not in data:  # nothing to copy: the commit was in place
+        return done
+    clients = clients or Clients()
     sfn = clients.client("stepfunctions")
     execution = sfn.describe_execution(executionArn=data["ExecutionArn"])
     status = execution["status"]
     if status in ("RUNNING", "PENDING_REDRIVE"):
         return {"IsComplete": False}
     if status == "SUCCEEDED":
-        return {"IsComplete": True, "Data": {"S3Uri": data["S3Uri"], "Commit": data["Commit"]}}
+        return done
     raise CopyError(f"copying {data['S3Uri']} failed ({status}): {_why(sfn, execution)[:800]}")
 
 
+# --- Create / Update -----------------------------------------------------------------------------------------------
+def _plan(clients: Clients, s3: Any, bucket: str, request: CopyRequest) -> dict[str, Any]:
+    """Resolve the revision on the Hub, select the files, and write the manifest and the Map items."""
+    snapshot = clients.hub().snapshot(request.repo_id, request.revision)
+    prefix = model_prefix(request.repo_id, snapshot.commit)
+    manifest = build_manifest(snapshot, bucket, prefix, request.allow_patterns, request.ignore_patterns)
+    s3.put_object(Bucket=bucket, Key=manifest_key(request.repo_id, snapshot.commit), Body=dumps(manifest))
+    s3.put_object(
+        Bucket=bucket, Key=items_key(request.repo_id, snapshot.commit), Body=json.dumps(manifest["files"]).encode()
+    )
+    return manifest
+
+
+def _verified_copy(s3: Any, bucket: str, request: CopyRequest, commit: str) -> dict[str, Any] | None:
+    """The manifest of ``commit`` if its copy, with the same file selection, is complete and verified."""
+    try:
+        body = s3.get_object(Bucket=bucket, Key=manifest_key(request.repo_id, commit))["Body"].read()
+    except ClientError as error:
+        if error.response["Error"]["Code"] in ("404", "NoSuchKey"):
+            return None
+        raise
+    manifest: dict[str, Any] = json.loads(body)
+    if not request.same_selection(manifest) or not _verified(s3, manifest):
+        return None
+    return manifest
+
+
+def _verified(s3: Any, manifest: Mapping[str, Any]) -> bool:
+    return all(
+        already_copied(s3, entry["bucket"], entry["key"], hub_file(entry), entry["receipt_key"])
+        for entry in manifest["files"]
+    )
+
+
+def _start_or_attach(clients: Clients, manifest: Mapping[str, Any]) -> str:
+    """An execution copying this commit: one already running (a retried request, a second stack update), or a new
+    one named after the commit."""
+    sfn = clients.client("stepfunctions")
+    machine = clients.environ["STATE_MACHINE_ARN"]
+    commit = manifest["commit"]
+    for execution in _running(sfn, machine, commit):
+        log.info("attaching to %s, which copies %s already", execution["executionArn"], commit)
+        return str(execution["executionArn"])
+    started = sfn.start_execution(
+        stateMachineArn=machine,
+        name=f"{commit}-{time.time_ns() // 1_000_000}",
+        input=json.dumps(
+            {
+                "bucket": manifest["bucket"],
+                "items_key": items_key(manifest["repo_id"], commit),
+                "prefix": manifest["prefix"],
+            }
+        ),
+    )
+    log.info("copying %s@%s to s3://%s/%s: %s", manifest["repo_id"], commit, manifest["bucket"], manifest["prefix"],
+             started["executionArn"])  # fmt: skip
+    return str(started["executionArn"])
+
+
+def _running(sfn: Any, machine: str, commit: str) -> list[dict[str, Any]]:
+    executions = []
+    for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine, statusFilter="RUNNING"):
+        executions += [e for e in page["executions"] if e["name"].startswith(f"{commit}-")]
+    return executions
+
+
+@dataclass(frozen=True)
+class _State:
+    repo_id: str
+    revision: str
+    allow_patterns: list[str] | None
+    ignore_patterns: list[str]
+    commit: str
+    physical_id: str
+
+    def requested_as(self, request: CopyRequest) -> bool:
+        return (self.repo_id, self.revision, self.allow_patterns, self.ignore_patterns) == (
+            request.repo_id,
+            request.revision,
+            list(request.allow_patterns) if request.allow_patterns is not None else None,
+            list(request.ignore_patterns),
+        )
+
+
+class History:
+    """The commits one custom resource resolved its requests to, newest last (in the bucket, beside the manifests).
+
+    A rollback Update asks for the properties of the state before the current one; a repeated request asks for the
+    current one: both get the commit they had, without the Hub."""
+
+    def __init__(self, s3: Any, bucket: str, key: str) -> None:
+        self.s3, self.bucket, self.key = s3, bucket, key
+        try:
+            body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+            self.states = [_State(**state) for state in json.loads(body)["states"]]
+        except ClientError as error:
+            if error.response["Error"]["Code"] not in ("404", "NoSuchKey"):
+                raise
+            self.states = []
+
+    def commit_for(self, request: CopyRequest, physical_id: str | None) -> str | None:
+        current = max((i for i, s in enumerate(self.states) if s.physical_id == physical_id), default=None)
+        if current is None:
+            return None
+        for state in (self.states[current], self.states[current - 1] if current > 0 else None):
+            if state is not None and state.requested_as(request):
+                return state.commit
+        return None
+
+    def record(self, request: CopyRequest, commit: str, physical_id: str) -> None:
+        state = _State(
+            request.repo_id,
+            request.revision,
+            list(request.allow_patterns) if request.allow_patterns is not None else None,
+            list(request.ignore_patterns),
+            commit,
+            physical_id,
+        )
+        if self.states and self.states[-1] == state:
+            return
+        self.states = [*self.states[-19:], state]  # a bounded history: the last 20 states
+        body = json.dumps({"states": [asdict(s) for s in self.states]}, indent=1).encode()
+        self.s3.put_object(Bucket=self.bucket, Key=self.key, Body=body)
+
+
+# --- is_complete ---------------------------------------------------------------------------------------------------
 def _why(sfn: Any, execution: dict[str, Any]) -> str:
     """The failure of an execution in words: for a failed Map run, which files failed and why (the execution's own
     error only says that the run's tolerated failure threshold was exceeded)."""
@@ -143,19 +321,36 @@ def _lambda_error(error: str | None, cause: str | None) -> str:
         return f"{error}: {cause or ''}"
 
 
+# --- Delete --------------------------------------------------------------------------------------------------------
 def _delete(event: dict[str, Any], clients: Clients) -> dict[str, Any]:
     physical_id = event["PhysicalResourceId"]
     if "@" not in physical_id or "/" not in physical_id:  # a Create that failed before it had a prefix
         return {"PhysicalResourceId": physical_id}
-    bucket, prefix = physical_id.split("@", 1)[0].split("/", 1)
+    location, commit = physical_id.rsplit("@", 1)
+    bucket, prefix = location.split("/", 1)
+    stopped = _stop_copies(clients, commit)
     s3 = clients.s3()
     aborted = abort_unfinished_uploads(s3, bucket, prefix)
     deleted = 0
     if clients.environ.get("DELETE_OBJECTS_ON_DELETE", "false").lower() == "true":
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-            keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
-            if keys:
-                s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
-                deleted += len(keys)
-    log.info("delete s3://%s/%s: %d unfinished uploads aborted, %d objects deleted", bucket, prefix, aborted, deleted)
+        repo_id = prefix.removeprefix("models/").removesuffix(f"/{commit}/")
+        for key_prefix in (prefix, f"manifests/{repo_id}/{commit}"):  # the objects, then the copy's records
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=key_prefix):
+                keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+                if keys:
+                    s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+                    deleted += len(keys)
+    log.info("delete s3://%s/%s: %d copies stopped, %d unfinished uploads aborted, %d objects deleted",
+             bucket, prefix, stopped, aborted, deleted)  # fmt: skip
     return {"PhysicalResourceId": physical_id}
+
+
+def _stop_copies(clients: Clients, commit: str) -> int:
+    machine = clients.environ.get("STATE_MACHINE_ARN")
+    if not machine:
+        return 0
+    sfn = clients.client("stepfunctions")
+    running = _running(sfn, machine, commit)
+    for execution in running:
+        sfn.stop_execution(executionArn=execution["executionArn"], cause="its weights copy resource was deleted")
+    return len(running)

@@ -8,8 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from weights_copy.copier import CopyResult, FileCopier, abort_unfinished_uploads
-from weights_copy.errors import CopyError
+from weights_copy.copier import CopyResult, FileCopier
 from weights_copy.manifest import build_manifest, dumps, hub_file, manifest_key, model_prefix
 
 log = logging.getLogger(__name__)
@@ -53,13 +52,11 @@ def copy_manifest(copier: FileCopier, manifest: dict[str, Any], parallel_files: 
             file=hub_file(entry),
             bucket=entry["bucket"],
             key=entry["key"],
+            receipt_key=entry["receipt_key"],
         )
 
     with ThreadPoolExecutor(max_workers=max(1, parallel_files), thread_name_prefix="file") as pool:
-        results = tuple(pool.map(one, entries))
-    leftovers = abort_unfinished_uploads(copier.s3, manifest["bucket"], manifest["prefix"])
-    if leftovers:
-        raise CopyError(f"{leftovers} unfinished multipart upload(s) were left under {manifest['prefix']}")
+        results = tuple(pool.map(one, entries))  # each file's copier aborts its own upload when it fails
     return SnapshotResult(manifest["repo_id"], manifest["commit"], manifest["bucket"], manifest["prefix"], results)
 
 
