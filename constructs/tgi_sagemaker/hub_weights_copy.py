@@ -51,6 +51,8 @@ RETRYABLE_ERRORS = [
     "Sandbox.Timedout",
 ]
 TOTAL_WAIT = cdk.Duration.minutes(55)  # CloudFormation gives a custom resource one hour
+# The copy gives up before the provider stops asking, so that the failure says why (and what to do instead).
+COPY_TIMEOUT = cdk.Duration.minutes(53)
 
 
 class HubWeightsCopy(Construct):
@@ -270,7 +272,7 @@ class HubWeightsCopy(Construct):
             self,
             "StateMachine",
             definition_body=sfn.DefinitionBody.from_chainable(each_file),
-            timeout=TOTAL_WAIT,
+            timeout=COPY_TIMEOUT,
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
         )

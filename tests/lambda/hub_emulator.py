@@ -85,13 +85,12 @@ class HubEmulator:
         self.cdn_in_flight = 0
         self.cdn_max_in_flight = 0
         self._lock = threading.Lock()
-        self._hub = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self, cdn=False))
-        self._cdn = ThreadingHTTPServer(("127.0.0.2", 0), _handler(self, cdn=True))
+        server_class = _tls_server(ssl_context) if ssl_context else ThreadingHTTPServer
+        self._hub = server_class(("127.0.0.1", 0), _handler(self, cdn=False))
+        self._cdn = server_class(("127.0.0.2", 0), _handler(self, cdn=True))
         self._scheme = "https" if ssl_context else "http"
         self._cdn_url = cdn_url
         for server in (self._hub, self._cdn):
-            if ssl_context:
-                server.socket = ssl_context.wrap_socket(server.socket, server_side=True)
             server.daemon_threads = True
             threading.Thread(target=server.serve_forever, daemon=True).start()
 
@@ -157,6 +156,22 @@ class HubEmulator:
             ),
             None,
         )
+
+
+def _tls_server(context: ssl.SSLContext) -> type[ThreadingHTTPServer]:
+    """HTTPS with each handshake in its connection's thread (a silent client cannot stall the accept loop)."""
+
+    class TlsServer(ThreadingHTTPServer):
+        def finish_request(self, request, client_address):  # type: ignore[no-untyped-def]
+            request.settimeout(30)
+            try:
+                connection = context.wrap_socket(request, server_side=True)
+            except (ssl.SSLError, OSError):
+                return
+            connection.settimeout(600)
+            self.RequestHandlerClass(connection, client_address, self)
+
+    return TlsServer
 
 
 def _handler(hub: HubEmulator, *, cdn: bool) -> type[BaseHTTPRequestHandler]:

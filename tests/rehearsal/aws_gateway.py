@@ -21,12 +21,12 @@ import time
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from rehearsal.iam import Iam, Principal
-from rehearsal.network import ACCOUNT, CFN_RESPONSE_HOST, REGION, Network
+from rehearsal.network import ACCOUNT, CFN_RESPONSE_HOST, REGION, Network, TlsServer
 
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
 _S3_HOST = re.compile(r"^(?:(?P<bucket>[a-z0-9.-]+)\.)?s3(?:\.(?P<region>[a-z0-9-]+))?\.amazonaws\.com$")
@@ -113,9 +113,7 @@ class AwsGateway:
         self.cfn_responses: Callable[[dict[str, Any]], None] | None = None
         self.secret_arns: Callable[[str], str | None] = lambda secret_id: None
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
-        self._server.socket = network.server_context().wrap_socket(self._server.socket, server_side=True)
+        self._server = TlsServer(("127.0.0.1", 0), _handler(self), network.server_context())
         threading.Thread(target=self._server.serve_forever, daemon=True, name="aws-gateway").start()
 
     @property

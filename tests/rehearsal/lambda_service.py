@@ -87,6 +87,7 @@ class LambdaService:
         self._lock = threading.Lock()
         self._processes = threading.BoundedSemaphore(MAX_PROCESSES)
         self._python_libraries = self._python_runtime_libraries()
+        self._workers: set[_Worker] = set()  # every process started, busy or idle
         self._ids = itertools.count(1)
 
     # --- functions -------------------------------------------------------------------------------------------
@@ -213,7 +214,10 @@ class LambdaService:
                 idle = next((f.idle.pop(0) for f in self.functions.values() if f.idle), None)
             if idle is not None:
                 idle.stop()
-        return _Worker(function, self._environment(function), self._python_libraries, self._processes)
+        worker = _Worker(function, self._environment(function), self._python_libraries, self._processes)
+        with self._lock:
+            self._workers.add(worker)
+        return worker
 
     def _environment(self, function: _Function) -> dict[str, str]:
         spec = function.spec
@@ -253,9 +257,10 @@ class LambdaService:
         return folder
 
     def close(self) -> None:
+        """Stop every function process, busy ones too (a copy still crawling when its test ends)."""
+        for worker in list(self._workers):
+            worker.stop()
         for function in self.functions.values():
-            for worker in function.idle:
-                worker.stop()
             _writable(function.task_root)
 
 

@@ -14,7 +14,9 @@ import datetime
 import ipaddress
 import ssl
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -86,6 +88,26 @@ class Network:
             "SSL_CERT_FILE": str(self.ca_file),  # Python's ssl default context (the copy engine's Hub client)
             "NODE_EXTRA_CA_CERTS": str(self.ca_file),  # Node.js (the AWS SDK v3, https)
         }
+
+
+class TlsServer(ThreadingHTTPServer):
+    """An HTTPS server whose TLS handshakes happen in the connection's own thread, with a timeout: a client that
+    connects and says nothing cannot stall the accept loop (and with it ``shutdown``)."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], context: ssl.SSLContext):
+        super().__init__(address, handler)
+        self.context = context
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        request.settimeout(30)
+        try:
+            connection = self.context.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError):
+            return
+        connection.settimeout(600)  # an idle keep-alive connection ends, a slow one does not
+        self.RequestHandlerClass(connection, client_address, self)
 
 
 def _make_certificates(ca_file: Path, cert_file: Path, key_file: Path, names: list[str]) -> None:

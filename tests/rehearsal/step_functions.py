@@ -163,12 +163,25 @@ class StepFunctions:
 
     def _api_StopExecution(self, body: dict[str, Any]) -> dict[str, Any]:
         execution = self._execution(body["executionArn"])
-        with self._lock:
-            if execution.status == "RUNNING":
-                execution.status, execution.stop = "ABORTED", time.time()
-                execution.error, execution.cause = body.get("error"), body.get("cause")
-                execution.stopped.set()
+        self._end(execution, "ABORTED", body.get("error"), body.get("cause"))
         return {"stopDate": execution.stop or time.time()}
+
+    def _end(self, execution: Execution, status: str, error: str | None, cause: str | None) -> None:
+        """Stop a running execution, and the child executions of its Map runs with it (the functions they invoked
+        run on to their end, as Lambda does; their results are dropped)."""
+        with self._lock:
+            if execution.status != "RUNNING":
+                return
+            execution.status, execution.stop = status, time.time()
+            execution.error, execution.cause = error, cause
+            execution.stopped.set()
+            for run in self.map_runs.values():
+                if run.execution is not execution:
+                    continue
+                run.status, run.stop = "ABORTED", run.stop or time.time()
+                for child in run.children:
+                    if child.status == "RUNNING":
+                        child.status, child.stop = "ABORTED", time.time()
 
     def _api_ListExecutions(self, body: dict[str, Any]) -> dict[str, Any]:
         wanted = body.get("statusFilter")
@@ -280,11 +293,7 @@ class StepFunctions:
         execution.done.set()
 
     def _time_out(self, execution: Execution) -> None:
-        with self._lock:
-            if execution.status == "RUNNING":
-                execution.status, execution.stop = "TIMED_OUT", time.time()
-                execution.error, execution.cause = "States.Timeout", "The execution timed out"
-                execution.stopped.set()
+        self._end(execution, "TIMED_OUT", "States.Timeout", "The execution timed out")
 
     def sleep(self, execution: Execution, seconds: float) -> None:
         if execution.stopped.wait(seconds * self.wait_scale):
@@ -482,17 +491,22 @@ class _Run:
             self.service.executions[child.arn] = child
         try:
             result = _Run(self.service, child, context).states(processor, value, context)
-            child.status, child.output = "SUCCEEDED", json.dumps(result)
+            self._close_child(child, "SUCCEEDED", output=json.dumps(result))
             return result
         except StatesError as failure:
-            child.status, child.error, child.cause = "FAILED", failure.error, failure.cause
+            self._close_child(child, "FAILED", error=failure.error, cause=failure.cause)
             raise
         except Aborted:
-            child.status = "ABORTED"
+            self._close_child(child, "ABORTED")
             raise
-        finally:
-            child.stop = time.time()
-            child.done.set()
+
+    def _close_child(self, child: Execution, status: str, **details: Any) -> None:
+        with self.service._lock:
+            if child.status == "RUNNING":  # a child aborted with its parent stays aborted
+                child.status, child.stop = status, time.time()
+                for key, value in details.items():
+                    setattr(child, key, value)
+        child.done.set()
 
     def _read_items(self, name: str, reader: dict[str, Any], data: Any, context: dict[str, Any]) -> Any:
         if not re.fullmatch(r"arn:aws:states:::s3:getObject", reader.get("Resource", "")):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from emulated_models import MIB, REPO, model_files
@@ -335,3 +336,97 @@ def test_a_retried_on_event_and_its_twin_copy_the_same_commit_without_breaking_e
     prefix = f"models/{REPO}/{PINNED_COMMIT}/"
     assert {key.removeprefix(prefix): body for key, body in objects(account, bucket, prefix).items()} == files_b
     assert open_uploads(account, bucket) == []
+
+
+# --- copies that do not finish ------------------------------------------------------------------------------------
+def _crawling_account(tmp_path: Path) -> tuple[Account, HubEmulator]:
+    """An account on a clock 1000 times faster (the provider's 55 minutes take seconds), and a CDN that crawls."""
+    account = Account(tmp_path / "account", wait_scale=0.001)
+    hub = HubEmulator(ssl_context=account.network.server_context(), cdn_url="https://cdn-lfs.hf.co")
+    account.connect_hub(hub.addresses)
+    _model(hub)
+    hub.cdn_bytes_per_second = 2_000
+    return account, hub
+
+
+def test_a_copy_that_never_finishes_fails_the_deployment_before_the_providers_total_timeout(
+    tmp_path: Path, assembly: CloudAssembly
+) -> None:
+    """The copy's state machine gives up first, and is_complete says what to do; the rollback leaves nothing
+    running and no upload open."""
+    account, hub = _crawling_account(tmp_path)
+    try:
+        stack = account.stack(assembly.stack(stack_name(DEFAULT)), "Never-finishes")
+        assert stack.create() == "ROLLBACK_COMPLETE"
+        (reason,) = [e.reason for e in stack.events if e.status == "CREATE_FAILED"]
+        assert "failed (TIMED_OUT)" in reason and "python -m weights_copy" in reason, reason
+        assert all(e.status != "RUNNING" for e in account.step_functions.executions.values())
+        (bucket,) = [left.id for left in stack.leftovers if left.type == "AWS::S3::Bucket"]
+        assert open_uploads(account, bucket) == []
+    finally:
+        hub.close()
+        account.close()
+
+
+def test_when_the_providers_waiter_gives_up_the_rollback_stops_the_copy(
+    tmp_path: Path, assembly: CloudAssembly
+) -> None:
+    """Were the copy still running when the provider's waiter has polled is_complete for its total timeout (here:
+    a copy state machine allowed to run longer than the provider waits), the framework answers 'Operation timed
+    out', and the Delete of the rollback stops the copy."""
+    account, hub = _crawling_account(tmp_path)
+    artifact = assembly.stack(stack_name(DEFAULT))
+
+    def copy_may_run_for_a_day(template: dict[str, Any]) -> None:
+        for resource in template["Resources"].values():
+            if resource["Type"] == "AWS::StepFunctions::StateMachine":
+                parts = resource["Properties"]["DefinitionString"]["Fn::Join"][1]
+                parts[-1] = parts[-1].replace('"TimeoutSeconds":3180', '"TimeoutSeconds":86400')
+
+    try:
+        stack = account.stack(with_template(artifact, copy_may_run_for_a_day), "Waiter-gives-up")
+        assert stack.create() == "ROLLBACK_COMPLETE"
+        (reason,) = [e.reason for e in stack.events if e.status == "CREATE_FAILED"]
+        assert reason == "Operation timed out"
+        waiter = [e for e in account.step_functions.executions.values() if "waiter" in e.machine.name]
+        assert sum(1 for h in waiter[0].history if h["type"] == "Retry") == 110  # polled to the provider's end
+        copies = [e for e in account.step_functions.executions.values() if e.machine.logical_id.startswith(
+            "WeightsCopyStateMachine")]  # fmt: skip
+        assert copies and all(e.status in ("ABORTED", "SUCCEEDED") for e in copies if "/" not in e.machine.name)
+    finally:
+        hub.close()
+        account.close()
+
+
+def test_delete_stops_the_running_copy_and_aborts_uploads_under_its_prefix(
+    account: Account, assembly: CloudAssembly, hub: HubEmulator
+) -> None:
+    _model(hub)
+    stack = _deploy(account, assembly, DEFAULT, "Delete-while-copying")
+    _model(hub, seed=8, commit=PINNED_COMMIT)
+    hub.cdn_bytes_per_second = 2_000  # the new commit's copy crawls
+    try:
+        (create,) = _requests(account, stack, "Create")
+        copy = stack.resources[_copy_resource(stack)]
+        update = {
+            **create,
+            "RequestType": "Update",
+            "RequestId": str(uuid.uuid4()),
+            "PhysicalResourceId": copy.id,
+            "OldResourceProperties": create["ResourceProperties"],
+            "ResourceProperties": {**create["ResourceProperties"], "Revision": PINNED_COMMIT},
+        }
+        on_event = stack.resources[function_of(stack.artifact, ".on_event")].id
+        started = account.lambdas.invoke(on_event, update)
+        assert started.error is None and "ExecutionArn" in started.result["Data"]
+        execution = account.step_functions.executions[started.result["Data"]["ExecutionArn"]]
+        bucket, prefix = _bucket(stack), f"models/{REPO}/{PINNED_COMMIT}/"
+        account.admin("s3").create_multipart_upload(Bucket=bucket, Key=f"{prefix}left-by-a-killed-copy")
+        delete = {**update, "RequestType": "Delete", "PhysicalResourceId": started.result["PhysicalResourceId"]}
+        del delete["OldResourceProperties"]
+        assert execution.status == "RUNNING"
+        assert account.lambdas.invoke(on_event, delete).error is None
+        assert execution.status == "ABORTED"
+        assert open_uploads(account, bucket) == []
+    finally:
+        hub.cdn_bytes_per_second = None

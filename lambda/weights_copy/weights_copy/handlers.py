@@ -167,7 +167,13 @@ def is_complete(event: dict[str, Any], context: Any = None, clients: Clients | N
         return {"IsComplete": False}
     if status == "SUCCEEDED":
         return done
-    raise CopyError(f"copying {data['S3Uri']} failed ({status}): {_why(sfn, execution)[:800]}")
+    why = _why(sfn, execution)[:800]
+    if status == "TIMED_OUT":  # CloudFormation waits an hour at most
+        why += (
+            "; the copy takes longer than a deployment can wait: copy the commit once with `python -m weights_copy` "
+            "(see the README), then deploy again: the copied files are kept and verified, not copied again"
+        )
+    raise CopyError(f"copying {data['S3Uri']} failed ({status}): {why}")
 
 
 # --- Create / Update -----------------------------------------------------------------------------------------------
