@@ -19,6 +19,16 @@ class ExpiredUrlError(TransientError):
     """The signed CDN URL was refused (expired): resolve the file again."""
 
 
+class RetryDeadlineError(CopyError):
+    """A retry's wait (a server's Retry-After, or backoff) would pass the caller's deadline: stopped at once.
+    Not transient for this run; a later run (a fresh Lambda) may succeed once the wait has passed."""
+
+    def __init__(self, message: str, *, wait: float, seconds_left: float) -> None:
+        super().__init__(message)
+        self.wait = wait
+        self.seconds_left = seconds_left
+
+
 class GatedRepoError(CopyError):
     pass
 

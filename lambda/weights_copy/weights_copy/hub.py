@@ -3,8 +3,10 @@ each file once to a (signed) URL that serves byte ranges."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -55,11 +57,16 @@ class HubApi:
         token: str | None = None,
         http: HttpClient | None = None,
         retry: RetryPolicy | None = None,
+        *,
+        deadline: float | Callable[[], float] | None = None,
     ) -> None:
+        """``deadline`` bounds every retry wait (see ``RetryPolicy.deadline``); default: none, or ``retry``'s own."""
         self.endpoint = endpoint.rstrip("/")
         self._token = token
         self.http = http or HttpClient()
         self.retry = retry or RetryPolicy()
+        if deadline is not None:
+            self.retry = dataclasses.replace(self.retry, deadline=deadline)
 
     def __repr__(self) -> str:  # never show the token
         return f"HubApi(endpoint={self.endpoint!r}, token={'set' if self._token else 'none'})"
