@@ -19,7 +19,7 @@ from weights_copy.errors import CopyError, TransientError
 from weights_copy.hub import DEFAULT_ENDPOINT, HubApi
 from weights_copy.s3_config import copy_s3_config
 from weights_copy.snapshot_copy import copy_snapshot
-from weights_copy.token import read_hub_token
+from weights_copy.token import normalise_token, read_hub_token
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,13 +36,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     session = boto3.session.Session()
-    token = read_hub_token(session.client("secretsmanager"), args.token_secret) or os.environ.get("HF_TOKEN")
-    settings = CopySettings(part_size=args.part_size_mb * MIB, max_in_flight=args.max_in_flight)
-    s3_config = copy_s3_config(settings.max_in_flight * args.parallel_files)
-    s3 = session.client("s3", endpoint_url=args.s3_endpoint_url, config=s3_config)
-    copier = FileCopier(HubApi(args.hub_endpoint, token), s3, settings)
     started = time.monotonic()
     try:
+        token = read_hub_token(session.client("secretsmanager"), args.token_secret) if args.token_secret else None
+        token = token or normalise_token(os.environ.get("HF_TOKEN"), "HF_TOKEN")
+        settings = CopySettings(part_size=args.part_size_mb * MIB, max_in_flight=args.max_in_flight)
+        s3_config = copy_s3_config(settings.max_in_flight * args.parallel_files)
+        s3 = session.client("s3", endpoint_url=args.s3_endpoint_url, config=s3_config)
+        copier = FileCopier(HubApi(args.hub_endpoint, token), s3, settings)
         result = copy_snapshot(copier, args.repo_id, args.revision, args.bucket, args.parallel_files)
     except (CopyError, TransientError) as error:
         print(f"copy failed: {error}", file=sys.stderr)

@@ -4,14 +4,16 @@ followed (the copier reads them), bodies read whole and checked against Content-
 from __future__ import annotations
 
 import http.client
+import re
 import ssl
 import threading
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from weights_copy.errors import TransientError
+from weights_copy.errors import CopyError, TransientError
 
 DEFAULT_TIMEOUT = 60.0
+_UNSENDABLE = re.compile(r"[^\t\x20-\x7e\xa0-\xff]")  # what a header value can hold: printable Latin-1 and tabs
 
 
 @dataclass(frozen=True)
@@ -35,9 +37,11 @@ class HttpClient:
         path = parts.path or "/"
         if parts.query:
             path = f"{path}?{parts.query}"
+        headers = headers or {}
+        _check_header_values(headers, f"GET {parts.netloc}{parts.path}")
         connection = self._connection(parts.scheme, parts.netloc)
         try:
-            connection.request("GET", path, headers=headers or {})
+            connection.request("GET", path, headers=headers)
             raw = connection.getresponse()
             body = raw.read()
             response_headers = {name.lower(): value for name, value in raw.getheaders()}
@@ -69,3 +73,12 @@ class HttpClient:
         connection = pool.pop((scheme, netloc), None)
         if connection is not None:
             connection.close()
+
+
+def _check_header_values(headers: dict[str, str], what: str) -> None:
+    """http.client refuses a header value with CR/LF (or beyond Latin-1) with an exception that quotes the value,
+    and the Authorization value is the token: refuse such values here, naming the header only. What can be sent
+    is printable Latin-1 with tabs, so no exception http.client raises later has a header value to quote."""
+    for name, value in headers.items():
+        if _UNSENDABLE.search(value):
+            raise CopyError(f"{what}: the {name} header holds a control or non-Latin-1 character: not sent")
