@@ -19,6 +19,7 @@ from weights_copy.errors import (
     TransientError,
 )
 from weights_copy.http import HttpClient, Response
+from weights_copy.names import check_commit, check_file_path, check_revision, repo_url_path
 from weights_copy.retry import RetryPolicy, with_retries
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
@@ -73,7 +74,8 @@ class HubApi:
 
     def snapshot(self, repo_id: str, revision: str) -> Snapshot:
         """The commit a revision points at, with every file's size and hashes."""
-        url = f"{self.endpoint}/api/models/{repo_id}/revision/{quote(revision, safe='')}?blobs=true"
+        repo = repo_url_path(repo_id)
+        url = f"{self.endpoint}/api/models/{repo}/revision/{quote(check_revision(revision), safe='')}?blobs=true"
         response = with_retries(lambda: self._get_ok(url, f"{repo_id}@{revision}"), self.retry, f"list {repo_id}")
         info = json.loads(response.body)
         files = tuple(
@@ -85,10 +87,12 @@ class HubApi:
             )
             for sibling in info["siblings"]
         )
+        for f in files:
+            check_file_path(f.path)
         missing = [f.path for f in files if f.sha256 is None and f.git_oid is None]
         if missing:
             raise CopyError(f"the Hub listed no hash for {missing[:3]}: cannot verify them")
-        return Snapshot(repo_id=repo_id, commit=info["sha"], files=files)
+        return Snapshot(repo_id=repo_id, commit=check_commit(info["sha"]), files=files)
 
     def locate(
         self, repo_id: str, commit: str, path: str, first_bytes: int = 1
@@ -96,7 +100,8 @@ class HubApi:
         """Resolve a file once: the signed CDN URL it redirects to, or the Hub URL itself when the Hub serves the
         file directly; in that case the response to the resolve request (asking for ``first_bytes``) comes along,
         so a small file costs one request."""
-        url = f"{self.endpoint}/{repo_id}/resolve/{commit}/{quote(path)}"
+        repo, path = repo_url_path(repo_id), check_file_path(path)
+        url = f"{self.endpoint}/{repo}/resolve/{check_commit(commit)}/{quote(path)}"
         wanted = {"Range": f"bytes=0-{max(first_bytes, 1) - 1}"}
 
         def attempt() -> tuple[FileLocation, Response | None]:
