@@ -1,5 +1,7 @@
-"""A Hugging Face Hub emulator on loopback: the API listing, /resolve with 302s to a separate "CDN" host whose
-signed URLs expire and honour Range, and the Hub's error behaviours on demand.
+"""A Hugging Face Hub emulator on loopback: the API listing (the revision API, whose ``siblings`` the Hub truncates
+for large repos, and the paged tree API with ``Link: rel="next"``), /resolve with 302s to a separate "CDN" host whose
+signed URLs expire and honour Range, renamed repos answered with relative 307s, and the Hub's error behaviours on
+demand.
 
 Its fidelity is checked by the real client: tests/lambda/test_hub_emulator.py runs
 ``huggingface_hub.snapshot_download`` against it and compares the bytes.
@@ -7,6 +9,7 @@ Its fidelity is checked by the real client: tests/lambda/test_hub_emulator.py ru
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -20,7 +23,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, quote, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 LFS_POINTER = "version https://git-lfs.github.com/spec/v1\noid sha256:{sha}\nsize {size}\n"
 _SECRET = b"emulator-signing-key"
@@ -72,10 +75,19 @@ class HubEmulator:
         *,
         ssl_context: ssl.SSLContext | None = None,
         cdn_url: str | None = None,
+        tree_page_size: int = 1000,
+        siblings_limit: int | None = None,
     ) -> None:
         """``ssl_context`` serves both hosts over TLS; ``cdn_url`` is the base of the signed URLs /resolve hands out
-        (default: the CDN's own address), for callers that reach the CDN by a host name of their own."""
+        (default: the CDN's own address), for callers that reach the CDN by a host name of their own.
+        ``tree_page_size``: entries a page of the tree listing (the Hub: 1000). ``siblings_limit``: the most
+        ``siblings`` the revision API lists (the Hub truncates them for large repos; default: all)."""
         self.repos: dict[str, Repo] = {}
+        self.renamed: dict[str, str] = {}  # old id -> new id: the Hub answers 307 with a relative Location
+        self.rename_location_base = ""  # "" (relative Location, as the Hub does) or a base URL to make it absolute
+        self.tree_page_size = tree_page_size
+        self.siblings_limit = siblings_limit
+        self.hub_paths: list[str] = []  # every request path (with query) the Hub host saw, in order
         self.faults: list[Fault] = []
         self.requests: Counter[str] = Counter()
         self.url_lifetime = url_lifetime
@@ -125,6 +137,14 @@ class HubEmulator:
         repo.refs["main"] = commit
         return commit
 
+    def rename_repo(self, old: str, new: str, *, location_base: str = "") -> None:
+        """Move a repo to a new id; the old id's API and /resolve URLs answer 307 to the new one (relative, as the
+        Hub does, unless ``location_base`` makes the Location absolute, e.g. to another host)."""
+        self.repos[new] = self.repos.pop(old)
+        self.repos[new].repo_id = new
+        self.renamed[old] = new
+        self.rename_location_base = location_base
+
     def fail(self, kind: str, match: str, times: int = 1) -> None:
         with self._lock:
             self.faults.append(Fault(kind, match, times))
@@ -159,6 +179,10 @@ class HubEmulator:
         )
 
 
+def _cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(str(offset).encode()).decode()
+
+
 def _handler(hub: HubEmulator, *, cdn: bool) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -183,6 +207,8 @@ def _handler(hub: HubEmulator, *, cdn: bool) -> type[BaseHTTPRequestHandler]:
 
         # --- the Hub -------------------------------------------------------------------------------------
         def _hub(self, head: bool) -> None:
+            with hub._lock:
+                hub.hub_paths.append(self.path)
             path = unquote(urlsplit(self.path).path)
             if hub.take_fault(("api-500",), path):
                 return self._send(500, b"oops", head=head)
@@ -191,6 +217,15 @@ def _handler(hub: HubEmulator, *, cdn: bool) -> type[BaseHTTPRequestHandler]:
                 return self._send(
                     429, b"slow down", head=head, headers={"RateLimit": '"api";r=0;t=1', "Retry-After": "1"}
                 )
+            if (moved := re.fullmatch(r"(/api/models/|/)([^/]+/[^/]+)(/(?:revision|tree|resolve)/.*)", path)) and (
+                new_id := hub.renamed.get(moved.group(2))
+            ):
+                raw = urlsplit(self.path)
+                target = moved.group(1) + new_id + raw.path[len(moved.group(1)) + len(moved.group(2)) :]
+                target += f"?{raw.query}" if raw.query else ""
+                hub.count("rename-307")
+                location = hub.rename_location_base + target
+                return self._send(307, b"", head=head, headers={"Location": location})
             if match := re.fullmatch(r"/api/models/([^/]+/[^/]+)/revision/(.+)", path):
                 return self._api(match.group(1), match.group(2), head)
             if match := re.fullmatch(r"/api/models/([^/]+/[^/]+)/tree/([^/]+)/?(.*)", path):
@@ -231,6 +266,8 @@ def _handler(hub: HubEmulator, *, cdn: bool) -> type[BaseHTTPRequestHandler]:
                     pointer_size = len(LFS_POINTER.format(sha=f.sha256, size=len(f.data)))
                     sibling["lfs"] = {"sha256": f.sha256, "size": len(f.data), "pointerSize": pointer_size}
                 siblings.append(sibling)
+            if hub.siblings_limit is not None:
+                siblings = siblings[: hub.siblings_limit]
             body = {
                 "_id": "0" * 24,
                 "id": repo_id,
@@ -251,7 +288,8 @@ def _handler(hub: HubEmulator, *, cdn: bool) -> type[BaseHTTPRequestHandler]:
             repo = self._repo(repo_id, head)
             if repo is None or (commit := self._commit(repo, revision, head)) is None:
                 return
-            recursive = parse_qs(urlsplit(self.path).query).get("recursive", ["false"])[0] == "true"
+            query = parse_qs(urlsplit(self.path).query)
+            recursive = query.get("recursive", ["false"])[0].lower() == "true"
             prefix = f"{folder.strip('/')}/" if folder.strip("/") else ""
             entries, folders = [], set()
             for f in repo.commits[commit].values():
@@ -269,7 +307,17 @@ def _handler(hub: HubEmulator, *, cdn: bool) -> type[BaseHTTPRequestHandler]:
                     entry["lfs"] = {"oid": f.sha256, "size": len(f.data), "pointerSize": pointer_size}
                 entries.append(entry)
             entries += [{"type": "directory", "oid": "0" * 40, "size": 0, "path": d} for d in sorted(folders)]
-            self._send(200, json.dumps(entries).encode(), head=head, headers={"Content-Type": "application/json"})
+            entries.sort(key=lambda e: str(e["path"]))
+            # Pages like the Hub's: an opaque cursor, and the next page's absolute URL in a GitHub-style Link header.
+            cursor = query.pop("cursor", [""])[0]
+            start = int(base64.urlsafe_b64decode(cursor).decode()) if cursor else 0
+            end = start + hub.tree_page_size
+            headers = {"Content-Type": "application/json"}
+            if end < len(entries):
+                next_query = urlencode({**{k: v[0] for k, v in query.items()}, "cursor": _cursor(end)})
+                base = f"{hub._scheme}://{self.headers.get('Host')}{urlsplit(self.path).path}"
+                headers["Link"] = f'<{base}?{next_query}>; rel="next"'
+            self._send(200, json.dumps(entries[start:end]).encode(), head=head, headers=headers)
 
         def _resolve(self, repo_id: str, revision: str, file_path: str, head: bool) -> None:
             hub.count("resolve")
@@ -305,6 +353,7 @@ def _handler(hub: HubEmulator, *, cdn: bool) -> type[BaseHTTPRequestHandler]:
             match = re.fullmatch(r"/blobs/([0-9a-f]{64})", parts.path)
             data = hub.blob(match.group(1)) if match else None
             if data is None:
+                hub.count("cdn-404")
                 return self._send(404, b"no such blob", head=head)
             expected = hmac.new(_SECRET, f"{match.group(1)}:{query.get('expires')}".encode(), "sha256").hexdigest()
             expired = float(query.get("expires", 0)) < hub.clock() or hub.take_fault(("expire",), parts.path)

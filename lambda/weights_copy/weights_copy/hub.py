@@ -8,6 +8,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
 from weights_copy.errors import (
@@ -23,7 +24,12 @@ from weights_copy.names import check_commit, check_file_path, check_revision, re
 from weights_copy.retry import RetryPolicy, with_retries
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
+MAX_REDIRECTS = 5
+MAX_TREE_PAGES = 10_000  # 1,000 entries a page: ten million files
+_REDIRECTS = (301, 302, 303, 307, 308)
 _RATE_LIMIT_RESET = re.compile(r"\bt=(\d+(?:\.\d+)?)")
+_LINK = re.compile(r"<([^>]*)>((?:\s*;\s*[^;,]+)*)")
+_NOT_JSON = object()
 
 
 @dataclass(frozen=True)
@@ -73,46 +79,68 @@ class HubApi:
         return f"HubApi(endpoint={self.endpoint!r}, token={'set' if self._token else 'none'})"
 
     def snapshot(self, repo_id: str, revision: str) -> Snapshot:
-        """The commit a revision points at, with every file's size and hashes."""
+        """The commit a revision points at, with every file's size and hashes: the revision API gives the commit,
+        the paged tree listing of that commit the files (the revision API's ``siblings`` are truncated for large
+        repos, which is why huggingface_hub lists the tree too)."""
         repo = repo_url_path(repo_id)
-        url = f"{self.endpoint}/api/models/{repo}/revision/{quote(check_revision(revision), safe='')}?blobs=true"
-        response = with_retries(lambda: self._get_ok(url, f"{repo_id}@{revision}"), self.retry, f"list {repo_id}")
-        info = json.loads(response.body)
-        files = tuple(
-            HubFile(
-                path=sibling["rfilename"],
-                size=int(sibling.get("lfs", {}).get("size", sibling.get("size", 0))),
-                sha256=sibling.get("lfs", {}).get("sha256"),
-                git_oid=sibling.get("blobId"),
-            )
-            for sibling in info["siblings"]
-        )
-        for f in files:
-            check_file_path(f.path)
-        missing = [f.path for f in files if f.sha256 is None and f.git_oid is None]
+        what = f"{repo_id}@{check_revision(revision)}"
+        info, _ = self._get_json(f"{self.endpoint}/api/models/{repo}/revision/{quote(revision, safe='')}", what)
+        commit = check_commit(str(info.get("sha", "")) if isinstance(info, dict) else "")
+        files = self.list_files(repo_id, commit)
+        if not files:
+            raise CopyError(f"{what}: the Hub lists no files at commit {commit}: nothing to copy")
+        return Snapshot(repo_id=repo_id, commit=commit, files=files)
+
+    def list_files(self, repo_id: str, commit: str) -> tuple[HubFile, ...]:
+        """Every file of a commit, from ``/api/models/{repo}/tree/{commit}?recursive=true``, page by page."""
+        what = f"{repo_id}@{check_commit(commit)[:12]}"
+        url: str | None = f"{self.endpoint}/api/models/{repo_url_path(repo_id)}/tree/{commit}?recursive=true"
+        files: dict[str, HubFile] = {}
+        pages: set[str] = set()
+        while url is not None:
+            if url in pages or len(pages) >= MAX_TREE_PAGES:
+                raise CopyError(f"{what}: the tree listing does not end (page {len(pages) + 1}, {len(files)} files)")
+            pages.add(url)
+            entries, url = self._get_json(url, f"{what} tree page {len(pages)}")
+            if not isinstance(entries, list):
+                raise CopyError(f"{what}: the tree listing is not a list of entries")
+            for entry in entries:
+                if isinstance(entry, dict) and entry.get("type") == "file":
+                    file = _tree_file(entry)
+                    if file.path in files:
+                        raise CopyError(f"{what}: the tree listing holds {file.path!r} twice")
+                    files[file.path] = file
+        missing = [path for path, f in files.items() if f.sha256 is None and f.git_oid is None]
         if missing:
             raise CopyError(f"the Hub listed no hash for {missing[:3]}: cannot verify them")
-        return Snapshot(repo_id=repo_id, commit=check_commit(info["sha"]), files=files)
+        return tuple(files.values())
 
     def locate(
         self, repo_id: str, commit: str, path: str, first_bytes: int = 1
     ) -> tuple[FileLocation, Response | None]:
         """Resolve a file once: the signed CDN URL it redirects to, or the Hub URL itself when the Hub serves the
         file directly; in that case the response to the resolve request (asking for ``first_bytes``) comes along,
-        so a small file costs one request."""
+        so a small file costs one request. Redirects within the Hub's host (a renamed repo) are followed."""
         repo, path = repo_url_path(repo_id), check_file_path(path)
-        url = f"{self.endpoint}/{repo}/resolve/{check_commit(commit)}/{quote(path)}"
+        start_url = f"{self.endpoint}/{repo}/resolve/{check_commit(commit)}/{quote(path)}"
         wanted = {"Range": f"bytes=0-{max(first_bytes, 1) - 1}"}
+        what = f"{repo_id}/{path}@{commit[:12]}"
 
         def attempt() -> tuple[FileLocation, Response | None]:
-            response = self.http.get(url, self._headers(extra=wanted))
-            if response.status in (301, 302, 303, 307, 308):
-                target = urljoin(url, response.header("location") or "")
-                same_host = urlsplit(target).netloc == urlsplit(self.endpoint).netloc
-                return FileLocation(url=target, send_token=same_host), None
+            url = start_url
+            for _ in range(MAX_REDIRECTS + 1):
+                response = self.http.get(url, self._headers(wanted, token=True))
+                target = _redirect_target(url, response)
+                if target is None:
+                    break
+                if not self._is_hub(target):
+                    return FileLocation(url=target, send_token=False), None
+                url = target
+            else:
+                raise CopyError(f"{what}: more than {MAX_REDIRECTS} redirects")
             if response.status in (200, 206):
                 return FileLocation(url=url, send_token=True), response
-            raise_for(response, f"{repo_id}/{path}@{commit[:12]}", token_given=self._token is not None)
+            raise_for(response, what, token_given=self._token is not None)
             raise AssertionError("unreachable")
 
         return with_retries(attempt, self.retry, f"resolve {path}")
@@ -120,19 +148,71 @@ class HubApi:
     def get_range(self, location: FileLocation, start: int, end: int) -> Response:
         """GET bytes start..end (inclusive); the caller checks and retries."""
         headers = {"Range": f"bytes={start}-{end}"}
-        return self.http.get(location.url, self._headers(headers) if location.send_token else headers)
+        return self.http.get(location.url, self._headers(headers, token=location.send_token))
 
-    def _get_ok(self, url: str, what: str) -> Response:
-        response = self.http.get(url, self._headers())
-        if response.status != 200:
-            raise_for(response, what, token_given=self._token is not None)
-        return response
+    def _get_json(self, url: str, what: str) -> tuple[Any, str | None]:
+        """GET a Hub API URL (retried), following a bounded number of redirects (a renamed repo answers 307 with
+        a relative Location): its JSON, and the next page's URL from a ``Link: <...>; rel="next"`` header."""
 
-    def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        def attempt() -> tuple[Response, str]:
+            current = url
+            for _ in range(MAX_REDIRECTS + 1):
+                response = self.http.get(current, self._headers(token=self._is_hub(current)))
+                target = _redirect_target(current, response)
+                if target is None:
+                    if response.status != 200:
+                        raise_for(response, what, token_given=self._token is not None)
+                    return response, current
+                current = target
+            raise CopyError(f"{what}: more than {MAX_REDIRECTS} redirects from {urlsplit(url).path}")
+
+        response, final_url = with_retries(attempt, self.retry, f"list {what}")
+        try:
+            data = json.loads(response.body)
+        except ValueError:
+            data = _NOT_JSON
+        if data is _NOT_JSON:
+            kind = response.header("content-type") or "no content type"
+            raise CopyError(f"{what}: the Hub's answer is not JSON ({kind}): is --hub-endpoint/HF_ENDPOINT the Hub?")
+        return data, _next_page(final_url, response.header("link"))
+
+    def _is_hub(self, url: str) -> bool:
+        """Only the Hub's own origin gets the token: never a CDN, never a host a redirect or a page link names."""
+        return _origin(url) == _origin(self.endpoint)
+
+    def _headers(self, extra: dict[str, str] | None = None, *, token: bool = True) -> dict[str, str]:
         headers = {"User-Agent": "tgi-sagemaker-weights-copy/0.1", **(extra or {})}
-        if self._token:
+        if self._token and token:
             headers["Authorization"] = f"Bearer {self._token}"
         return headers
+
+
+def _tree_file(entry: dict[str, Any]) -> HubFile:
+    lfs = entry.get("lfs") if isinstance(entry.get("lfs"), dict) else None
+    path = check_file_path(str(entry.get("path", "")))
+    size = (lfs or entry).get("size")
+    if not isinstance(size, int) or size < 0:
+        raise CopyError(f"the Hub listed no size for {path!r}")
+    return HubFile(path=path, size=size, sha256=lfs.get("oid") if lfs else None, git_oid=entry.get("oid"))
+
+
+def _redirect_target(url: str, response: Response) -> str | None:
+    location = response.header("location")
+    return urljoin(url, location) if response.status in _REDIRECTS and location else None
+
+
+def _next_page(url: str, link: str | None) -> str | None:
+    """The ``rel="next"`` URL of a GitHub-style Link header, resolved against the page's own URL."""
+    for target, params in _LINK.findall(link or ""):
+        rels = [p.split("=", 1)[1].strip().strip('"') for p in params.split(";") if p.strip().startswith("rel=")]
+        if any("next" in rel.split() for rel in rels):
+            return urljoin(url, str(target).strip())
+    return None
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
 
 
 def raise_for(response: Response, what: str, *, token_given: bool) -> None:
