@@ -60,7 +60,7 @@ class Repo:
 
 @dataclass
 class Fault:
-    kind: str  # "429", "500", "reset", "truncate", "expire", "corrupt", "api-500"
+    kind: str  # "429", "500", "reset", "truncate", "expire", "corrupt", "api-500", "ignore-range", "shrink", "grow"
     match: str  # substring of the request path
     times: int = 1
 
@@ -377,6 +377,12 @@ def _handler(hub: HubEmulator, *, cdn: bool) -> type[BaseHTTPRequestHandler]:
         # --- shared --------------------------------------------------------------------------------------
         def _send_ranged(self, data: bytes, head: bool, headers: dict[str, str], fault_path: str) -> None:
             header = self.headers.get("Range")
+            if hub.take_fault(("ignore-range",), fault_path):  # a server or proxy that answers 200 with it all
+                hub.count("range-ignored")
+                header = None
+            resized = hub.take_fault(("shrink", "grow"), fault_path)  # bytes of another size than the listing
+            if resized:
+                data = data[:-7] if resized == "shrink" else data + b"\0" * 7
             status, start, end = 200, 0, len(data) - 1
             if header and (m := re.fullmatch(r"bytes=(\d+)-(\d*)", header.strip())):
                 start = int(m.group(1))

@@ -45,5 +45,15 @@ class EntryNotFoundError(CopyError):
     pass
 
 
+class SizeMismatchError(CopyError):
+    """The server serves a file of another size than the Hub's listing: the listing and the bytes disagree, and
+    asking again gives the same answer."""
+
+
+class RangeIgnoredError(CopyError):
+    """A server answered a range request for part of a file with the whole file (200): a copy in parts needs a
+    server that honours Range; reading whole files per part would multiply the bytes and the memory."""
+
+
 class IntegrityError(TransientError):
     """Bytes did not hash or size to what the Hub lists: the upload is aborted; a fresh attempt may succeed."""

@@ -1,5 +1,7 @@
 """A small HTTP/1.1 client on the standard library: one keep-alive connection per host and thread, no redirects
-followed (the copier reads them), bodies read whole and checked against Content-Length."""
+followed (the copier reads them). ``open`` hands out the status and headers before any of the body is read, so a
+caller can refuse a body it did not ask for (a 200 with a whole shard to a range request) without reading it;
+``get`` reads bodies whole. Bodies are checked against Content-Length."""
 
 from __future__ import annotations
 
@@ -7,13 +9,38 @@ import http.client
 import re
 import ssl
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from weights_copy.errors import CopyError, TransientError
 
 DEFAULT_TIMEOUT = 60.0
+READ_CHUNK = 1024 * 1024
+DRAIN_LIMIT = 64 * 1024
+"""An unread body up to this size is read and dropped to keep the connection; a larger one closes it instead."""
 _UNSENDABLE = re.compile(r"[^\t\x20-\x7e\xa0-\xff]")  # what a header value can hold: printable Latin-1 and tabs
+_NETWORK_ERRORS = (TimeoutError, http.client.HTTPException, OSError)
+_CONTENT_RANGE = re.compile(r"bytes\s+(?:(\d+)-(\d+)|\*)/(\d+|\*)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ContentRange:
+    """``Content-Range: bytes first-last/total`` (a 206), or ``bytes */total`` (a 416); None where unknown."""
+
+    first: int | None
+    last: int | None
+    total: int | None
+
+    @classmethod
+    def parse(cls, value: str | None) -> ContentRange | None:
+        match = _CONTENT_RANGE.fullmatch((value or "").strip())
+        if match is None:
+            return None
+        first, last, total = match.groups()
+        return cls(int(first) if first else None, int(last) if last else None, int(total) if total != "*" else None)
 
 
 @dataclass(frozen=True)
@@ -26,6 +53,89 @@ class Response:
         return self.headers.get(name.lower())
 
 
+class Answer(Protocol):
+    """What a response says before its body: a ``Response`` or an ``OpenResponse``."""
+
+    @property
+    def status(self) -> int: ...
+
+    def header(self, name: str) -> str | None: ...
+
+
+class OpenResponse:
+    """A response whose status and headers have arrived and whose body has not been read (yet)."""
+
+    def __init__(self, client: HttpClient, raw: http.client.HTTPResponse, key: tuple[str, str], what: str) -> None:
+        self.status = raw.status
+        self.headers = {name.lower(): value for name, value in raw.getheaders()}
+        self._client, self._raw, self._key, self._what = client, raw, key, what
+        self._read = False
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+    @property
+    def content_length(self) -> int | None:
+        value = self.header("content-length")
+        return int(value) if value is not None and value.strip().isdigit() else None
+
+    def read(self, max_bytes: int | None = None) -> bytes:
+        """The whole body, checked against Content-Length; more than ``max_bytes`` is refused (a CopyError), and
+        then only ``max_bytes + 1`` are read when the length is not announced."""
+        length = self.content_length
+        if max_bytes is not None and length is not None and length > max_bytes:
+            raise CopyError(f"{self._what}: a body of {length} bytes, more than the {max_bytes} expected: not read")
+        self._read = True
+        try:
+            body = self._exactly(length) if length is not None else self._to_end(max_bytes)
+        except _NETWORK_ERRORS as error:
+            self._client._drop(*self._key)
+            raise TransientError(f"{self._what}: {type(error).__name__}: {error}") from error
+        if length is not None and len(body) != length:
+            self._client._drop(*self._key)
+            raise TransientError(f"{self._what}: {len(body)} of {length} bytes arrived")
+        if max_bytes is not None and len(body) > max_bytes:
+            self._client._drop(*self._key)
+            raise CopyError(f"{self._what}: a body of more than the {max_bytes} bytes expected: not read further")
+        return body
+
+    def _exactly(self, length: int) -> bytes:
+        if length == 0:
+            return self._raw.read()  # marks the response done, so the connection takes the next request
+        buffer = bytearray(length)
+        view, got = memoryview(buffer), 0
+        while got < length:
+            count = self._raw.readinto(view[got : got + READ_CHUNK])
+            if not count:
+                return bytes(view[:got])
+            got += count
+        return bytes(buffer)
+
+    def _to_end(self, max_bytes: int | None) -> bytes:
+        chunks, got = [], 0
+        while max_bytes is None or got <= max_bytes:
+            chunk = self._raw.read(READ_CHUNK if max_bytes is None else min(READ_CHUNK, max_bytes + 1 - got))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+        return b"".join(chunks)
+
+    def _finish(self) -> None:
+        """Leave the connection ready for the next request: drain a small unread body, close on a large one."""
+        length = self.content_length
+        keep = (self.header("connection") or "").lower() != "close"
+        if not self._read:
+            keep = keep and length is not None and length <= DRAIN_LIMIT
+            if keep:
+                try:
+                    self._raw.read()
+                except _NETWORK_ERRORS:
+                    keep = False
+        if not keep:
+            self._client._drop(*self._key)
+
+
 class HttpClient:
     def __init__(self, timeout: float = DEFAULT_TIMEOUT, ssl_context: ssl.SSLContext | None = None) -> None:
         self.timeout = timeout
@@ -33,28 +143,36 @@ class HttpClient:
         self._local = threading.local()
 
     def get(self, url: str, headers: dict[str, str] | None = None) -> Response:
+        with self.open(url, headers) as response:
+            return Response(response.status, response.headers, response.read())
+
+    @contextmanager
+    def open(self, url: str, headers: dict[str, str] | None = None) -> Iterator[OpenResponse]:
+        """GET ``url``; the response is usable inside the ``with`` block, its body read only if asked for."""
         parts = urlsplit(url)
-        path = parts.path or "/"
-        if parts.query:
-            path = f"{path}?{parts.query}"
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        what = f"GET {parts.netloc}{parts.path}"
         headers = headers or {}
-        _check_header_values(headers, f"GET {parts.netloc}{parts.path}")
-        connection = self._connection(parts.scheme, parts.netloc)
+        _check_header_values(headers, what)
+        key = (parts.scheme, parts.netloc)
+        connection = self._connection(*key)
+        unsendable = None
         try:
             connection.request("GET", path, headers=headers)
             raw = connection.getresponse()
-            body = raw.read()
-            response_headers = {name.lower(): value for name, value in raw.getheaders()}
-        except (TimeoutError, http.client.HTTPException, OSError) as error:
-            self._drop(parts.scheme, parts.netloc)
-            raise TransientError(f"GET {parts.netloc}{parts.path}: {type(error).__name__}: {error}") from error
-        length = response_headers.get("content-length")
-        if length is not None and int(length) != len(body):
-            self._drop(parts.scheme, parts.netloc)
-            raise TransientError(f"GET {parts.netloc}{parts.path}: {len(body)} of {length} bytes arrived")
-        if response_headers.get("connection", "").lower() == "close":
-            self._drop(parts.scheme, parts.netloc)
-        return Response(raw.status, response_headers, body)
+        except _NETWORK_ERRORS as error:
+            self._drop(*key)
+            raise TransientError(f"{what}: {type(error).__name__}: {error}") from error
+        except (ValueError, TypeError) as error:  # http.client quotes a refused header value: keep only the type
+            unsendable = type(error).__name__
+        if unsendable is not None:  # raised outside the except: no chained exception holds the header either
+            self._drop(*key)
+            raise CopyError(f"{what}: the request could not be sent ({unsendable})")
+        response = OpenResponse(self, raw, key, what)
+        try:
+            yield response
+        finally:
+            response._finish()
 
     def _connection(self, scheme: str, netloc: str) -> http.client.HTTPConnection:
         pool: dict[tuple[str, str], http.client.HTTPConnection] = self._local.__dict__.setdefault("pool", {})
@@ -65,7 +183,7 @@ class HttpClient:
             elif scheme == "http":
                 pool[key] = http.client.HTTPConnection(netloc, timeout=self.timeout)
             else:
-                raise ValueError(f"unsupported URL scheme {scheme!r}")
+                raise CopyError(f"unsupported URL scheme {scheme!r} (http or https)")
         return pool[key]
 
     def _drop(self, scheme: str, netloc: str) -> None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
@@ -19,11 +20,13 @@ from weights_copy.errors import (
     RevisionNotFoundError,
     TransientError,
 )
-from weights_copy.http import HttpClient, Response
+from weights_copy.http import Answer, ContentRange, HttpClient, OpenResponse, Response
 from weights_copy.names import check_commit, check_file_path, check_revision, repo_url_path
 from weights_copy.retry import RetryPolicy, with_retries
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
+TOKEN_HINT = "set weights.hf_token_secret to a token"
+"""How a caller gives a token, as the gated-repo message says it (the CDK config key; the shell names its own)."""
 MAX_REDIRECTS = 5
 MAX_TREE_PAGES = 10_000  # 1,000 entries a page: ten million files
 _REDIRECTS = (301, 302, 303, 307, 308)
@@ -66,9 +69,13 @@ class HubApi:
         retry: RetryPolicy | None = None,
         *,
         deadline: float | Callable[[], float] | None = None,
+        token_hint: str = TOKEN_HINT,
     ) -> None:
-        """``deadline`` bounds every retry wait (see ``RetryPolicy.deadline``); default: none, or ``retry``'s own."""
+        """``deadline`` bounds every retry wait (see ``RetryPolicy.deadline``); default: none, or ``retry``'s own.
+        ``token_hint`` ends the gated-repo message ("request access on the Hub and ..."): how this caller's user
+        gives a token. Default: the CDK config key, ``set weights.hf_token_secret to a token``."""
         self.endpoint = endpoint.rstrip("/")
+        self.token_hint = token_hint
         self._token = token
         self.http = http or HttpClient()
         self.retry = retry or RetryPolicy()
@@ -129,26 +136,31 @@ class HubApi:
         def attempt() -> tuple[FileLocation, Response | None]:
             url = start_url
             for _ in range(MAX_REDIRECTS + 1):
-                response = self.http.get(url, self._headers(wanted, token=True))
-                target = _redirect_target(url, response)
-                if target is None:
-                    break
-                if not self._is_hub(target):
+                with self.http.open(url, self._headers(wanted, token=True)) as response:
+                    target = _redirect_target(url, response)
+                    if target is None and response.status in (200, 206):
+                        return FileLocation(url=url, send_token=True), _as_asked(response, first_bytes)
+                    if target is None:
+                        raise_for(response, what, token_given=self._token is not None, hint=self.token_hint)
+                if target is not None and not self._is_hub(target):
                     return FileLocation(url=target, send_token=False), None
-                url = target
-            else:
-                raise CopyError(f"{what}: more than {MAX_REDIRECTS} redirects")
-            if response.status in (200, 206):
-                return FileLocation(url=url, send_token=True), response
-            raise_for(response, what, token_given=self._token is not None)
-            raise AssertionError("unreachable")
+                url = target or url
+            raise CopyError(f"{what}: more than {MAX_REDIRECTS} redirects")
 
         return with_retries(attempt, self.retry, f"resolve {path}")
 
     def get_range(self, location: FileLocation, start: int, end: int) -> Response:
-        """GET bytes start..end (inclusive); the caller checks and retries."""
-        headers = {"Range": f"bytes={start}-{end}"}
-        return self.http.get(location.url, self._headers(headers, token=location.send_token))
+        """GET bytes start..end (inclusive), the body read whole; the caller checks and retries."""
+        with self.open_range(location, start, end) as response:
+            return Response(response.status, response.headers, response.read())
+
+    @contextmanager
+    def open_range(self, location: FileLocation, start: int, end: int) -> Iterator[OpenResponse]:
+        """GET bytes start..end (inclusive), status and headers first: the caller reads the body only if it is the
+        range asked for (a server that ignores Range answers 200 with the whole file)."""
+        headers = self._headers({"Range": f"bytes={start}-{end}"}, token=location.send_token)
+        with self.http.open(location.url, headers) as response:
+            yield response
 
     def _get_json(self, url: str, what: str) -> tuple[Any, str | None]:
         """GET a Hub API URL (retried), following a bounded number of redirects (a renamed repo answers 307 with
@@ -161,7 +173,7 @@ class HubApi:
                 target = _redirect_target(current, response)
                 if target is None:
                     if response.status != 200:
-                        raise_for(response, what, token_given=self._token is not None)
+                        raise_for(response, what, token_given=self._token is not None, hint=self.token_hint)
                     return response, current
                 current = target
             raise CopyError(f"{what}: more than {MAX_REDIRECTS} redirects from {urlsplit(url).path}")
@@ -196,7 +208,20 @@ def _tree_file(entry: dict[str, Any]) -> HubFile:
     return HubFile(path=path, size=size, sha256=lfs.get("oid") if lfs else None, git_oid=entry.get("oid"))
 
 
-def _redirect_target(url: str, response: Response) -> str | None:
+def _as_asked(response: OpenResponse, first_bytes: int) -> Response | None:
+    """The resolve response with its body when it holds what was asked (the first ``first_bytes`` bytes, or a
+    whole file no larger); None, unread, when the Hub sent more (it ignored the Range of a large file)."""
+    length = response.content_length
+    fits = length is not None and length <= max(first_bytes, 1)
+    if response.status == 206:
+        served = ContentRange.parse(response.header("content-range"))
+        fits = fits and served is not None and served.first == 0
+    if not fits:
+        return None
+    return Response(response.status, response.headers, response.read(max_bytes=max(first_bytes, 1)))
+
+
+def _redirect_target(url: str, response: Answer) -> str | None:
     location = response.header("location")
     return urljoin(url, location) if response.status in _REDIRECTS and location else None
 
@@ -215,28 +240,29 @@ def _origin(url: str) -> tuple[str, str]:
     return parts.scheme.lower(), parts.netloc.lower()
 
 
-def raise_for(response: Response, what: str, *, token_given: bool) -> None:
+def raise_for(response: Answer, what: str, *, token_given: bool, hint: str = TOKEN_HINT) -> None:
     """Turn a Hub error response into the error that says what to do."""
     status, code = response.status, response.header("x-error-code")
     if status == 429:
-        raise TransientError(f"{what}: rate limited by the Hub", retry_after=_retry_after(response))
+        raise TransientError(f"{what}: rate limited by the Hub", retry_after=retry_after_of(response))
     if status >= 500:
         raise TransientError(f"{what}: Hub answered {status}")
     if code == "GatedRepo":
         if token_given:
             raise GatedRepoError(f"{what}: gated, and the token's account is not approved: request access on the Hub")
-        raise GatedRepoError(f"{what}: gated: request access on the Hub and set weights.hf_token_secret to a token")
+        raise GatedRepoError(f"{what}: gated: request access on the Hub and {hint}")
     if code == "RevisionNotFound":
         raise RevisionNotFoundError(f"{what}: revision not found: use a branch, tag or commit the repo has")
     if code == "EntryNotFound":
         raise EntryNotFoundError(f"{what}: file not found at that commit")
     if code == "RepoNotFound" or status in (401, 404):
-        hint = "check the id" + ("" if token_given else ", or give a token if it is private")
-        raise RepoNotFoundError(f"{what}: repository not found: {hint}")
+        advice = "check the id" + ("" if token_given else ", or give a token if it is private")
+        raise RepoNotFoundError(f"{what}: repository not found: {advice}")
     raise CopyError(f"{what}: the Hub answered {status} {code or ''}".rstrip())
 
 
-def _retry_after(response: Response) -> float | None:
+def retry_after_of(response: Answer) -> float | None:
+    """How long a 429 asks to wait: ``Retry-After``, else the ``RateLimit`` header's ``t=`` (seconds to reset)."""
     header = response.header("retry-after")
     if header is not None:
         try:
