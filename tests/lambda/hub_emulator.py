@@ -60,7 +60,8 @@ class Repo:
 
 @dataclass
 class Fault:
-    kind: str  # "429", "500", "reset", "truncate", "expire", "corrupt", "api-500", "ignore-range", "shrink", "grow"
+    kind: str  # "429", "500", "reset", "truncate", "stall", "expire", "corrupt", "api-500", "ignore-range", "shrink",
+    # "grow"
     match: str  # substring of the request path
     times: int = 1
 
@@ -88,6 +89,7 @@ class HubEmulator:
         self.tree_page_size = tree_page_size
         self.siblings_limit = siblings_limit
         self.hub_paths: list[str] = []  # every request path (with query) the Hub host saw, in order
+        self.stalls_released = threading.Event()  # "stall" faults hold their connection open until this is set
         self.faults: list[Fault] = []
         self.requests: Counter[str] = Counter()
         self.url_lifetime = url_lifetime
@@ -121,6 +123,7 @@ class HubEmulator:
         return {"hub": self._hub.server_address[:2], "cdn": self._cdn.server_address[:2]}
 
     def close(self) -> None:
+        self.stalls_released.set()
         for server in (self._hub, self._cdn):
             server.shutdown()
             server.server_close()
@@ -394,7 +397,7 @@ def _handler(hub: HubEmulator, *, cdn: bool) -> type[BaseHTTPRequestHandler]:
             if cdn or not head:
                 hub.count("cdn-get" if cdn else "hub-get")
             body = memoryview(data)[start : end + 1]  # no copy: the benchmark shares 2 cores with its peers
-            fault = None if head else hub.take_fault(("reset", "truncate"), fault_path)
+            fault = None if head else hub.take_fault(("reset", "truncate", "stall"), fault_path)
             self._send(status, body, head=head, headers=headers, fault=fault)
 
         def _send(
@@ -420,6 +423,9 @@ def _handler(hub: HubEmulator, *, cdn: bool) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(body[: len(body) // 2])
                 self.wfile.flush()
                 self.close_connection = True
+                if fault == "stall":  # a silent server: half the body, then nothing, connection open
+                    hub.stalls_released.wait(timeout=600)
+                    return
                 if fault == "reset":  # SO_LINGER 0: close sends RST instead of FIN
                     self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 return

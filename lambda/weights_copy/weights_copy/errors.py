@@ -29,6 +29,10 @@ class RetryDeadlineError(CopyError):
         self.seconds_left = seconds_left
 
 
+class CopyCancelled(CopyError):
+    """The run was asked to stop (Ctrl-C in the shell copy): every worker stops at its next request or wait."""
+
+
 class GatedRepoError(CopyError):
     pass
 

@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import http.client
 import re
+import socket
 import ssl
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from weights_copy.errors import CopyError, TransientError
+from weights_copy.errors import CopyCancelled, CopyError, TransientError
 
 DEFAULT_TIMEOUT = 60.0
 READ_CHUNK = 1024 * 1024
@@ -90,9 +91,11 @@ class OpenResponse:
             body = self._exactly(length) if length is not None else self._to_end(max_bytes)
         except _NETWORK_ERRORS as error:
             self._client._drop(*self._key)
+            self._client.check_cancelled(self._what)
             raise TransientError(f"{self._what}: {type(error).__name__}: {error}") from error
         if length is not None and len(body) != length:
             self._client._drop(*self._key)
+            self._client.check_cancelled(self._what)
             raise TransientError(f"{self._what}: {len(body)} of {length} bytes arrived")
         if max_bytes is not None and len(body) > max_bytes:
             self._client._drop(*self._key)
@@ -105,6 +108,7 @@ class OpenResponse:
         buffer = bytearray(length)
         view, got = memoryview(buffer), 0
         while got < length:
+            self._stop_if_cancelled()
             count = self._raw.readinto(view[got : got + READ_CHUNK])
             if not count:
                 return bytes(view[:got])
@@ -114,6 +118,7 @@ class OpenResponse:
     def _to_end(self, max_bytes: int | None) -> bytes:
         chunks, got = [], 0
         while max_bytes is None or got <= max_bytes:
+            self._stop_if_cancelled()
             chunk = self._raw.read(READ_CHUNK if max_bytes is None else min(READ_CHUNK, max_bytes + 1 - got))
             if not chunk:
                 break
@@ -121,10 +126,15 @@ class OpenResponse:
             got += len(chunk)
         return b"".join(chunks)
 
+    def _stop_if_cancelled(self) -> None:
+        if self._client.cancelled.is_set():
+            self._client._drop(*self._key)
+            self._client.check_cancelled(self._what)
+
     def _finish(self) -> None:
         """Leave the connection ready for the next request: drain a small unread body, close on a large one."""
         length = self.content_length
-        keep = (self.header("connection") or "").lower() != "close"
+        keep = (self.header("connection") or "").lower() != "close" and not self._client.cancelled.is_set()
         if not self._read:
             keep = keep and length is not None and length <= DRAIN_LIMIT
             if keep:
@@ -137,10 +147,35 @@ class OpenResponse:
 
 
 class HttpClient:
-    def __init__(self, timeout: float = DEFAULT_TIMEOUT, ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        timeout: float = DEFAULT_TIMEOUT,
+        ssl_context: ssl.SSLContext | None = None,
+        *,
+        cancelled: threading.Event | None = None,
+    ) -> None:
+        """``cancelled``: once set, no request starts and no body read goes on (``CopyCancelled``); ``interrupt``
+        also wakes reads blocked on a silent server. Default: never cancelled."""
         self.timeout = timeout
         self.ssl_context = ssl_context or ssl.create_default_context()
+        self.cancelled = cancelled or threading.Event()
         self._local = threading.local()
+        self._lock = threading.Lock()
+        self._in_use: set[socket.socket] = set()  # sockets of requests under way, any thread's
+
+    def interrupt(self) -> None:
+        """Set ``cancelled`` and shut every open connection (any thread's), so blocked reads end now. Not from a
+        signal handler itself (it takes a lock the interrupted code may hold): from a thread it starts."""
+        self.cancelled.set()
+        with self._lock:
+            sockets = list(self._in_use)
+        for sock in sockets:
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def check_cancelled(self, what: str) -> None:
+        if self.cancelled.is_set():
+            raise CopyCancelled(f"{what}: stopped (the run was interrupted)")
 
     def get(self, url: str, headers: dict[str, str] | None = None) -> Response:
         with self.open(url, headers) as response:
@@ -155,24 +190,44 @@ class HttpClient:
         headers = headers or {}
         _check_header_values(headers, what)
         key = (parts.scheme, parts.netloc)
+        self.check_cancelled(what)
         connection = self._connection(*key)
-        unsendable = None
+        unsendable, sock = None, None
         try:
+            if connection.sock is None:
+                connection.connect()
+            sock = connection.sock  # the response keeps reading it even when the connection lets go of it
+            self._use(sock, True)
             connection.request("GET", path, headers=headers)
             raw = connection.getresponse()
         except _NETWORK_ERRORS as error:
+            self._use(sock, False)
             self._drop(*key)
+            self.check_cancelled(what)  # a socket shut by interrupt(): stopped, not a network fault
             raise TransientError(f"{what}: {type(error).__name__}: {error}") from error
         except (ValueError, TypeError) as error:  # http.client quotes a refused header value: keep only the type
             unsendable = type(error).__name__
         if unsendable is not None:  # raised outside the except: no chained exception holds the header either
+            self._use(sock, False)
             self._drop(*key)
             raise CopyError(f"{what}: the request could not be sent ({unsendable})")
         response = OpenResponse(self, raw, key, what)
         try:
             yield response
         finally:
-            response._finish()
+            try:
+                response._finish()
+            finally:
+                self._use(sock, False)
+
+    def _use(self, sock: socket.socket | None, in_use: bool) -> None:
+        if sock is None:
+            return
+        with self._lock:
+            if in_use:
+                self._in_use.add(sock)
+            else:
+                self._in_use.discard(sock)
 
     def _connection(self, scheme: str, netloc: str) -> http.client.HTTPConnection:
         pool: dict[tuple[str, str], http.client.HTTPConnection] = self._local.__dict__.setdefault("pool", {})
