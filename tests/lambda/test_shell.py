@@ -140,6 +140,17 @@ def test_no_region_fails_in_one_line_with_exit_2(
     assert _stderr_line(capsys) == "copy failed: no AWS region: pass --region or set AWS_REGION"
 
 
+def test_no_credentials_fail_in_one_line(
+    hub: HubEmulator, s3: Any, aws_env: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    hub.add_repo(SMALL_REPO, model_files(shard_bytes=64 * 1024))
+    assert _run(hub, s3) == 1
+    assert _stderr_line(capsys).startswith("copy failed: no AWS credentials found")
+
+
 def test_the_gated_repo_message_names_the_shell_options(
     hub: HubEmulator, s3: Any, aws_env: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
