@@ -1,5 +1,7 @@
-"""A Hugging Face Hub emulator on loopback: the API listing, /resolve with 302s to a separate "CDN" host whose
-signed URLs expire and honour Range, and the Hub's error behaviours on demand.
+"""A Hugging Face Hub emulator on loopback: the API listing (the revision API, whose ``siblings`` the Hub truncates
+for large repos, and the paged tree API with ``Link: rel="next"``), /resolve with 302s to a separate "CDN" host whose
+signed URLs expire and honour Range, renamed repos answered with relative 307s, and the Hub's error behaviours on
+demand.
 
 Its fidelity is checked by the real client: tests/lambda/test_hub_emulator.py runs
 ``huggingface_hub.snapshot_download`` against it and compares the bytes.
@@ -7,6 +9,7 @@ Its fidelity is checked by the real client: tests/lambda/test_hub_emulator.py ru
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -20,7 +23,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, quote, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 LFS_POINTER = "version https://git-lfs.github.com/spec/v1\noid sha256:{sha}\nsize {size}\n"
 _SECRET = b"emulator-signing-key"
@@ -57,7 +60,8 @@ class Repo:
 
 @dataclass
 class Fault:
-    kind: str  # "429", "500", "reset", "truncate", "expire", "corrupt", "api-500"
+    kind: str  # "429", "500", "reset", "truncate", "stall", "expire", "corrupt", "api-500", "ignore-range", "shrink",
+    # "grow"
     match: str  # substring of the request path
     times: int = 1
 
@@ -72,10 +76,20 @@ class HubEmulator:
         *,
         ssl_context: ssl.SSLContext | None = None,
         cdn_url: str | None = None,
+        tree_page_size: int = 1000,
+        siblings_limit: int | None = None,
     ) -> None:
         """``ssl_context`` serves both hosts over TLS; ``cdn_url`` is the base of the signed URLs /resolve hands out
-        (default: the CDN's own address), for callers that reach the CDN by a host name of their own."""
+        (default: the CDN's own address), for callers that reach the CDN by a host name of their own.
+        ``tree_page_size``: entries a page of the tree listing (the Hub: 1000). ``siblings_limit``: the most
+        ``siblings`` the revision API lists (the Hub truncates them for large repos; default: all)."""
         self.repos: dict[str, Repo] = {}
+        self.renamed: dict[str, str] = {}  # old id -> new id: the Hub answers 307 with a relative Location
+        self.rename_location_base = ""  # "" (relative Location, as the Hub does) or a base URL to make it absolute
+        self.tree_page_size = tree_page_size
+        self.siblings_limit = siblings_limit
+        self.hub_paths: list[str] = []  # every request path (with query) the Hub host saw, in order
+        self.stalls_released = threading.Event()  # "stall" faults hold their connection open until this is set
         self.faults: list[Fault] = []
         self.requests: Counter[str] = Counter()
         self.url_lifetime = url_lifetime
@@ -108,6 +122,7 @@ class HubEmulator:
         return {"hub": self._hub.server_address[:2], "cdn": self._cdn.server_address[:2]}
 
     def close(self) -> None:
+        self.stalls_released.set()
         for server in (self._hub, self._cdn):
             server.shutdown()
             server.server_close()
@@ -123,6 +138,14 @@ class HubEmulator:
         repo.commits[commit] = repo_files
         repo.refs["main"] = commit
         return commit
+
+    def rename_repo(self, old: str, new: str, *, location_base: str = "") -> None:
+        """Move a repo to a new id; the old id's API and /resolve URLs answer 307 to the new one (relative, as the
+        Hub does, unless ``location_base`` makes the Location absolute, e.g. to another host)."""
+        self.repos[new] = self.repos.pop(old)
+        self.repos[new].repo_id = new
+        self.renamed[old] = new
+        self.rename_location_base = location_base
 
     def fail(self, kind: str, match: str, times: int = 1) -> None:
         with self._lock:
@@ -174,6 +197,10 @@ def _tls_server(context: ssl.SSLContext) -> type[ThreadingHTTPServer]:
     return TlsServer
 
 
+def _cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(str(offset).encode()).decode()
+
+
 def _handler(hub: HubEmulator, *, cdn: bool) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -198,6 +225,8 @@ def _handler(hub: HubEmulator, *, cdn: bool) -> type[BaseHTTPRequestHandler]:
 
         # --- the Hub -------------------------------------------------------------------------------------
         def _hub(self, head: bool) -> None:
+            with hub._lock:
+                hub.hub_paths.append(self.path)
             path = unquote(urlsplit(self.path).path)
             if hub.take_fault(("api-500",), path):
                 return self._send(500, b"oops", head=head)
@@ -206,6 +235,15 @@ def _handler(hub: HubEmulator, *, cdn: bool) -> type[BaseHTTPRequestHandler]:
                 return self._send(
                     429, b"slow down", head=head, headers={"RateLimit": '"api";r=0;t=1', "Retry-After": "1"}
                 )
+            if (moved := re.fullmatch(r"(/api/models/|/)([^/]+/[^/]+)(/(?:revision|tree|resolve)/.*)", path)) and (
+                new_id := hub.renamed.get(moved.group(2))
+            ):
+                raw = urlsplit(self.path)
+                target = moved.group(1) + new_id + raw.path[len(moved.group(1)) + len(moved.group(2)) :]
+                target += f"?{raw.query}" if raw.query else ""
+                hub.count("rename-307")
+                location = hub.rename_location_base + target
+                return self._send(307, b"", head=head, headers={"Location": location})
             if match := re.fullmatch(r"/api/models/([^/]+/[^/]+)/revision/(.+)", path):
                 return self._api(match.group(1), match.group(2), head)
             if match := re.fullmatch(r"/api/models/([^/]+/[^/]+)/tree/([^/]+)/?(.*)", path):
@@ -246,6 +284,8 @@ def _handler(hub: HubEmulator, *, cdn: bool) -> type[BaseHTTPRequestHandler]:
                     pointer_size = len(LFS_POINTER.format(sha=f.sha256, size=len(f.data)))
                     sibling["lfs"] = {"sha256": f.sha256, "size": len(f.data), "pointerSize": pointer_size}
                 siblings.append(sibling)
+            if hub.siblings_limit is not None:
+                siblings = siblings[: hub.siblings_limit]
             body = {
                 "_id": "0" * 24,
                 "id": repo_id,
@@ -266,7 +306,8 @@ def _handler(hub: HubEmulator, *, cdn: bool) -> type[BaseHTTPRequestHandler]:
             repo = self._repo(repo_id, head)
             if repo is None or (commit := self._commit(repo, revision, head)) is None:
                 return
-            recursive = parse_qs(urlsplit(self.path).query).get("recursive", ["false"])[0] == "true"
+            query = parse_qs(urlsplit(self.path).query)
+            recursive = query.get("recursive", ["false"])[0].lower() == "true"
             prefix = f"{folder.strip('/')}/" if folder.strip("/") else ""
             entries, folders = [], set()
             for f in repo.commits[commit].values():
@@ -284,7 +325,17 @@ def _handler(hub: HubEmulator, *, cdn: bool) -> type[BaseHTTPRequestHandler]:
                     entry["lfs"] = {"oid": f.sha256, "size": len(f.data), "pointerSize": pointer_size}
                 entries.append(entry)
             entries += [{"type": "directory", "oid": "0" * 40, "size": 0, "path": d} for d in sorted(folders)]
-            self._send(200, json.dumps(entries).encode(), head=head, headers={"Content-Type": "application/json"})
+            entries.sort(key=lambda e: str(e["path"]))
+            # Pages like the Hub's: an opaque cursor, and the next page's absolute URL in a GitHub-style Link header.
+            cursor = query.pop("cursor", [""])[0]
+            start = int(base64.urlsafe_b64decode(cursor).decode()) if cursor else 0
+            end = start + hub.tree_page_size
+            headers = {"Content-Type": "application/json"}
+            if end < len(entries):
+                next_query = urlencode({**{k: v[0] for k, v in query.items()}, "cursor": _cursor(end)})
+                base = f"{hub._scheme}://{self.headers.get('Host')}{urlsplit(self.path).path}"
+                headers["Link"] = f'<{base}?{next_query}>; rel="next"'
+            self._send(200, json.dumps(entries[start:end]).encode(), head=head, headers=headers)
 
         def _resolve(self, repo_id: str, revision: str, file_path: str, head: bool) -> None:
             hub.count("resolve")
@@ -320,6 +371,7 @@ def _handler(hub: HubEmulator, *, cdn: bool) -> type[BaseHTTPRequestHandler]:
             match = re.fullmatch(r"/blobs/([0-9a-f]{64})", parts.path)
             data = hub.blob(match.group(1)) if match else None
             if data is None:
+                hub.count("cdn-404")
                 return self._send(404, b"no such blob", head=head)
             expected = hmac.new(_SECRET, f"{match.group(1)}:{query.get('expires')}".encode(), "sha256").hexdigest()
             expired = float(query.get("expires", 0)) < hub.clock() or hub.take_fault(("expire",), parts.path)
@@ -343,6 +395,12 @@ def _handler(hub: HubEmulator, *, cdn: bool) -> type[BaseHTTPRequestHandler]:
         # --- shared --------------------------------------------------------------------------------------
         def _send_ranged(self, data: bytes, head: bool, headers: dict[str, str], fault_path: str) -> None:
             header = self.headers.get("Range")
+            if hub.take_fault(("ignore-range",), fault_path):  # a server or proxy that answers 200 with it all
+                hub.count("range-ignored")
+                header = None
+            resized = hub.take_fault(("shrink", "grow"), fault_path)  # bytes of another size than the listing
+            if resized:
+                data = data[:-7] if resized == "shrink" else data + b"\0" * 7
             status, start, end = 200, 0, len(data) - 1
             if header and (m := re.fullmatch(r"bytes=(\d+)-(\d*)", header.strip())):
                 start = int(m.group(1))
@@ -354,7 +412,7 @@ def _handler(hub: HubEmulator, *, cdn: bool) -> type[BaseHTTPRequestHandler]:
             if cdn or not head:
                 hub.count("cdn-get" if cdn else "hub-get")
             body = memoryview(data)[start : end + 1]  # no copy: the benchmark shares 2 cores with its peers
-            fault = None if head else hub.take_fault(("reset", "truncate"), fault_path)
+            fault = None if head else hub.take_fault(("reset", "truncate", "stall"), fault_path)
             self._send(status, body, head=head, headers=headers, fault=fault)
 
         def _send(
@@ -380,6 +438,9 @@ def _handler(hub: HubEmulator, *, cdn: bool) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(body[: len(body) // 2])
                 self.wfile.flush()
                 self.close_connection = True
+                if fault == "stall":  # a silent server: half the body, then nothing, connection open
+                    hub.stalls_released.wait(timeout=600)
+                    return
                 if fault == "reset":  # SO_LINGER 0: close sends RST instead of FIN
                     self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 return

@@ -147,3 +147,27 @@ def test_delete_aborts_unfinished_uploads_and_keeps_objects_unless_asked(
 def test_delete_of_a_create_that_never_got_a_prefix_is_a_no_op(clients: LoopbackClients) -> None:
     event = {"RequestType": "Delete", "PhysicalResourceId": "cfn-generated-id"}
     assert handlers.on_event(event, clients=clients) == {"PhysicalResourceId": "cfn-generated-id"}
+
+
+@pytest.mark.parametrize("stored", [f'{{"HF_TOKEN": "{TOKEN}\\n"}}', f"{TOKEN}\r\n"])
+def test_a_token_secret_ending_in_a_line_break_still_works(
+    hub: HubEmulator, clients: LoopbackClients, stored: str
+) -> None:
+    hub.add_repo(REPO, model_files(shard_bytes=64 * 1024), gated=True, approved={TOKEN})
+    clients.client("secretsmanager").put_secret_value(
+        SecretId=clients.environ["HF_TOKEN_SECRET_ID"], SecretString=stored
+    )
+    assert _create(clients)["Data"]["Commit"]
+
+
+def test_a_token_secret_with_a_line_break_inside_fails_without_echoing_it(
+    hub: HubEmulator, clients: LoopbackClients
+) -> None:
+    hub.add_repo(REPO, model_files(shard_bytes=64 * 1024), gated=True, approved={TOKEN})
+    broken = f'{{"HF_TOKEN": "{TOKEN[:5]}\\r\\n{TOKEN[5:]}"}}'
+    clients.client("secretsmanager").put_secret_value(
+        SecretId=clients.environ["HF_TOKEN_SECRET_ID"], SecretString=broken
+    )
+    with pytest.raises(CopyError, match="control, space or non-ASCII character at position 6") as raised:
+        _create(clients)
+    assert TOKEN[5:] not in str(raised.value)

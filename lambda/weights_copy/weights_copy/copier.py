@@ -23,12 +23,20 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from botocore.exceptions import ClientError
 
-from weights_copy.errors import ExpiredUrlError, IntegrityError, TransientError
-from weights_copy.http import Response
-from weights_copy.hub import FileLocation, HubApi, HubFile
+from weights_copy.errors import (
+    CopyError,
+    ExpiredUrlError,
+    IntegrityError,
+    RangeIgnoredError,
+    SizeMismatchError,
+    TransientError,
+)
+from weights_copy.http import Answer, ContentRange, OpenResponse, Response
+from weights_copy.hub import FileLocation, HubApi, HubFile, retry_after_of
 from weights_copy.retry import RetryPolicy, with_retries
 
 log = logging.getLogger(__name__)
@@ -197,23 +205,30 @@ class FileCopier:
         return CopyResult(file.path, key, "copied", file.size)
 
     def _fetch(self, location: _SharedLocation, file: HubFile, start: int, end: int) -> bytes:
+        """Bytes start..end of the file. Status and Content-Range are checked before the body is read: a size
+        other than the listed one, or a server that ignores Range for part of a file, stops the copy at once."""
+
         def attempt() -> bytes:
             current, served = location.get()
-            if served is not None and served.status in (200, 206) and len(served.body) == file.size and start == 0:
-                return served.body[: end + 1] if end + 1 < file.size else served.body  # came with the resolve
-            response = self.hub.get_range(current, start, end)
-            if response.status == 403:
-                location.refresh(current)
-                raise ExpiredUrlError(f"{file.path}: the CDN refused the signed URL (expired); resolving again")
-            if response.status == 429 or response.status >= 500:
-                raise TransientError(f"{file.path}: CDN answered {response.status}")
-            whole = response.status == 200 and start == 0 and len(response.body) == file.size
-            if response.status != 206 and not whole:
-                raise TransientError(f"{file.path}: range {start}-{end} answered {response.status}")
-            body = response.body[start : end + 1] if whole else response.body
-            if len(body) != end - start + 1:
-                raise TransientError(f"{file.path}: range {start}-{end} gave {len(body)} bytes")
-            return body
+            if served is not None and start == 0:  # came with the resolve
+                _check_served_size(file, served, current)
+                if len(served.body) > end:
+                    return served.body[: end + 1]
+            with self.hub.open_range(current, start, end) as response:
+                if response.status == 403:
+                    location.refresh(current)
+                    raise ExpiredUrlError(f"{file.path}: the CDN refused the signed URL (expired); resolving again")
+                if response.status == 429 or response.status >= 500:
+                    raise TransientError(f"{file.path}: CDN answered {response.status}", retry_after_of(response))
+                _check_served_size(file, response, current)
+                if response.status == 200:
+                    if start != 0 or end != file.size - 1:
+                        raise _range_ignored(file, current, start, end)
+                    return response.read(max_bytes=file.size)  # the whole file was asked for
+                if response.status != 206:
+                    raise TransientError(f"{file.path}: range {start}-{end} answered {response.status}")
+                _check_range(file, response, start, end)
+                return response.read(max_bytes=end - start + 1)
 
         return with_retries(attempt, self.retry, f"get {file.path} [{start}-{end}]")
 
@@ -351,3 +366,43 @@ class _SharedLocation:
         with self._lock:
             if self._location is seen:
                 self._location = None
+
+
+def _check_served_size(file: HubFile, response: Answer, location: FileLocation) -> None:
+    """The size the server says the file has (Content-Range total; a 200's length) is the listed size."""
+    if response.status in (206, 416):
+        served = ContentRange.parse(response.header("content-range"))
+        size = served.total if served else None
+    elif response.status == 200:
+        size = _content_length(response)
+    else:
+        return
+    if size is not None and size != file.size:
+        raise SizeMismatchError(
+            f"{file.path}: the Hub lists {file.size} bytes but {urlsplit(location.url).netloc} serves {size} bytes: "
+            "the listing and the file disagree; not retried (list the revision again, or report it to the repo)"
+        )
+
+
+def _check_range(file: HubFile, response: OpenResponse, start: int, end: int) -> None:
+    served = ContentRange.parse(response.header("content-range"))
+    length = response.content_length
+    if served is None or (served.first, served.last) != (start, end) or length not in (None, end - start + 1):
+        said = response.header("content-range") or "no Content-Range"
+        raise CopyError(
+            f"{file.path}: asked for bytes {start}-{end}, the server answered 206 with {said} and "
+            f"{length if length is not None else 'no'} Content-Length: not read"
+        )
+
+
+def _range_ignored(file: HubFile, location: FileLocation, start: int, end: int) -> RangeIgnoredError:
+    return RangeIgnoredError(
+        f"{file.path}: {urlsplit(location.url).netloc} ignored the Range header (answered 200 with the whole "
+        f"{file.size}-byte file to a request for bytes {start}-{end}): a file over one part needs a server that "
+        "serves byte ranges; not read, not retried (check HF_ENDPOINT or the proxy in between)"
+    )
+
+
+def _content_length(response: Answer) -> int | None:
+    value = response.header("content-length")
+    return int(value) if value is not None and value.strip().isdigit() else None

@@ -19,6 +19,20 @@ class ExpiredUrlError(TransientError):
     """The signed CDN URL was refused (expired): resolve the file again."""
 
 
+class RetryDeadlineError(CopyError):
+    """A retry's wait (a server's Retry-After, or backoff) would pass the caller's deadline: stopped at once.
+    Not transient for this run; a later run (a fresh Lambda) may succeed once the wait has passed."""
+
+    def __init__(self, message: str, *, wait: float, seconds_left: float) -> None:
+        super().__init__(message)
+        self.wait = wait
+        self.seconds_left = seconds_left
+
+
+class CopyCancelled(CopyError):
+    """The run was asked to stop (Ctrl-C in the shell copy): every worker stops at its next request or wait."""
+
+
 class GatedRepoError(CopyError):
     pass
 
@@ -33,6 +47,16 @@ class RevisionNotFoundError(CopyError):
 
 class EntryNotFoundError(CopyError):
     pass
+
+
+class SizeMismatchError(CopyError):
+    """The server serves a file of another size than the Hub's listing: the listing and the bytes disagree, and
+    asking again gives the same answer."""
+
+
+class RangeIgnoredError(CopyError):
+    """A server answered a range request for part of a file with the whole file (200): a copy in parts needs a
+    server that honours Range; reading whole files per part would multiply the bytes and the memory."""
 
 
 class IntegrityError(TransientError):
