@@ -3,6 +3,8 @@ environment in order, a manual approval where asked, and a smoke test that invok
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -20,6 +22,14 @@ from tgi_sagemaker.pipeline_spec import ResolvedPipeline, ResolvedStage
 BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0
 RUNTIMES = {"phases": {"install": {"runtime-versions": {"python": "3.11", "nodejs": "20"}}}}
 SMOKE_PROMPT = "Reply with the single word OK."
+PACKAGE_LOCK = Path(__file__).resolve().parents[1] / "package-lock.json"
+
+
+def locked_npm_version(package: str, lock_file: Path = PACKAGE_LOCK) -> str:
+    """The exact version of an npm package that package-lock.json pins (what ``npm ci`` installs)."""
+    return str(json.loads(lock_file.read_text())["packages"][f"node_modules/{package}"]["version"])
+
+
 _ARTIFACTS = (
     "The artifact bucket holds what each run rebuilds from Git (templates, assets, build outputs), private and "
     "encrypted, written only by the pipeline's roles"
@@ -67,6 +77,9 @@ class PipelineStack(cdk.Stack):
                 ),
             ),
             docker_enabled_for_synth=False,
+            # The self-mutation and asset jobs assume deploy roles: they install exactly the tools the lock pins.
+            cli_version=locked_npm_version("aws-cdk"),
+            cdk_assets_cli_version=locked_npm_version("cdk-assets"),
         )
         self.stages: list[DeploymentStage] = []
         for stage in pipeline.stages:
@@ -76,7 +89,10 @@ class PipelineStack(cdk.Stack):
             self.pipeline.add_stage(
                 deployment_stage,
                 pre=[pipelines.ManualApprovalStep(f"Approve-{stage.name}")] if stage.spec.approval else [],
-                post=self._smoke_tests(stage, deployment_stage) if stage.spec.smoke_test else [],
+                post=[
+                    *(self._smoke_tests(stage, deployment_stage) if stage.spec.smoke_test else []),
+                    *(self._termination_protection(stage, deployment_stage) if stage.production else []),
+                ],
             )
             self.stages.append(deployment_stage)
         self.pipeline.build_pipeline()
@@ -137,6 +153,32 @@ class PipelineStack(cdk.Stack):
                         iam.PolicyStatement(
                             actions=["sagemaker:InvokeEndpointWithResponseStream"], resources=[endpoint_arn]
                         )
+                    ],
+                )
+            )
+        return steps
+
+    def _termination_protection(self, stage: ResolvedStage, deployment_stage: DeploymentStage) -> list[pipelines.Step]:
+        """CDK Pipelines deploys through CloudFormation change sets, which ignore a stack's termination protection
+        (aws/aws-cdk#17871): after each deploy, turn it on with the stage's CDK deploy role, which may do exactly
+        that (``cloudformation:UpdateTerminationProtection`` is in its bootstrap policy)."""
+        steps: list[pipelines.Step] = []
+        for stack in deployment_stage.deployment_stacks:
+            synthesizer = stack.synthesizer
+            assert isinstance(synthesizer, cdk.DefaultStackSynthesizer)  # what the stage stacks use
+            deploy_role_arn = cdk.Fn.sub(synthesizer.deploy_role_arn)
+            steps.append(
+                pipelines.CodeBuildStep(
+                    f"TerminationProtection-{stack.stack_name}",
+                    env={"DEPLOY_ROLE_ARN": deploy_role_arn},
+                    commands=[
+                        'aws configure set profile.deploy.role_arn "$DEPLOY_ROLE_ARN"',
+                        "aws configure set profile.deploy.credential_source EcsContainer",
+                        f"aws cloudformation update-termination-protection --profile deploy --region {stage.region} "
+                        f"--stack-name {stack.stack_name} --enable-termination-protection",
+                    ],
+                    role_policy_statements=[
+                        iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[deploy_role_arn])
                     ],
                 )
             )

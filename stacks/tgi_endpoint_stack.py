@@ -87,9 +87,9 @@ class TgiEndpointStack(cdk.Stack):
 
     def _weights(self, deployment: ResolvedDeployment) -> ModelWeights:
         spec, weights = deployment.spec, deployment.spec.weights
+        if weights.source == "hub":  # without a token: the config refuses one here (it would reach the model)
+            return HubWeights(repo_id=spec.model.id, revision=spec.model.revision)
         token_secret = _secret(self, weights.hf_token_secret) if weights.hf_token_secret else None
-        if weights.source == "hub":
-            return HubWeights(repo_id=spec.model.id, revision=spec.model.revision, token_secret=token_secret)
         destroy = weights.bucket_removal_policy == "destroy"
         self.weights_bucket = ModelBucket(
             self,

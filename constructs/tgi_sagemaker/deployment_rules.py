@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from tgi_sagemaker.config_errors import ConfigProblem
+from tgi_sagemaker.credentials import looks_like_credential
 from tgi_sagemaker.instance_types import GIB, InstanceType, find_instance_type, similar_instance_types
 from tgi_sagemaker.model_catalog import CatalogModel
 from tgi_sagemaker.sizing import (
@@ -343,8 +344,34 @@ _S3_ONLY_WEIGHTS_FIELDS = (
 )
 
 
-def check_weights(spec: DeploymentSpec, problems: Problems) -> None:
+def check_weights(spec: DeploymentSpec, problems: Problems, *, production: bool = False) -> None:
     weights = spec.weights
+    if weights.source == "hub" and production:
+        problems.add(
+            "weights.source",
+            "hub",
+            "environment.production is true: a production model runs with network isolation, which 'hub' "
+            "weights cannot have (the container downloads them from the internet at every start)",
+            "use weights.source 's3' (the default: copied once at deploy, served from the stack's bucket)",
+        )
+    if weights.hf_token_secret is not None and looks_like_credential(weights.hf_token_secret):
+        problems.add(
+            "weights.hf_token_secret",
+            weights.hf_token_secret,  # shown as *** (ConfigProblem redacts it)
+            "this is a token itself, not the name or ARN of a Secrets Manager secret holding one: it would be "
+            "written into the template",
+            "revoke it on the Hub (it has been in a file), store a new one with `aws secretsmanager create-secret "
+            "--name hf/token --secret-string <token>` and set weights.hf_token_secret: hf/token",
+        )
+    elif weights.hf_token_secret is not None and weights.source == "hub":
+        problems.add(
+            "weights.hf_token_secret",
+            weights.hf_token_secret,
+            "with weights.source 'hub' CloudFormation would resolve the token into the SageMaker model's "
+            "environment, where anyone allowed sagemaker:DescribeModel (and the console) can read it",
+            "use weights.source 's3' (the default) for gated or private models: the copy reads the token at deploy "
+            "time and the model never sees it",
+        )
     if weights.source == "hub":
         for name in _S3_ONLY_WEIGHTS_FIELDS:
             if name in weights.model_fields_set:
@@ -453,6 +480,13 @@ def check_tags(tags: Mapping[str, str], problems: Problems) -> None:
         if key.lower().startswith("aws:") or not _TAG_KEY.match(key):
             problems.add(
                 f"tags.{key}", key, "not a valid tag key (1-128 characters, no 'aws:' prefix)", "rename the tag"
+            )
+        elif looks_like_credential([key, value]):
+            problems.add(
+                f"tags.{key}",
+                value,  # shown as *** (ConfigProblem redacts it)
+                "looks like a credential: tags are written into the template and readable by anyone who lists tags",
+                "remove it (and revoke it: it has been in a file)",
             )
         elif len(value) > 256:
             problems.add(f"tags.{key}", value[:40] + "...", "tag values are at most 256 characters", "shorten it")

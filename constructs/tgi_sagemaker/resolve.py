@@ -187,7 +187,7 @@ def resolve_deployment(
     scaling = resolve_scaling(spec, instance, num_gpus, problems)
     region = app.environment.region if app else None
     check_network(spec, region, problems)
-    check_weights(spec, problems)
+    check_weights(spec, problems, production=app.environment.production if app else False)
     egress = resolve_egress(spec, problems)
     check_extra_environment(spec.tgi.extra_env, problems.add)
     # Cost allocation: every taggable resource carries the deployment and model (activate the keys in Billing).

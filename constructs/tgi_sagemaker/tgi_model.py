@@ -9,6 +9,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from tgi_sagemaker.compliance import acknowledge_checkov
 from tgi_sagemaker.endpoint_network import EndpointNetwork
 from tgi_sagemaker.execution_role import TgiExecutionRole
 from tgi_sagemaker.model_weights import ModelWeights
@@ -69,6 +70,16 @@ class TgiModel(Construct):
             ),
             vpc_config=vpc_config,
         )
+        if not self.network_isolation:
+            acknowledge_checkov(
+                self.cfn_model,
+                {
+                    "CKV_AWS_370": "The weights source needs the internet: the container downloads the weights from "
+                    "the Hub at every start, which network isolation would block. Weights copied to S3 "
+                    "(S3PrefixWeights) run isolated."
+                },
+                "AWS::SageMaker::Model",
+            )
         # SageMaker checks the role's permissions (image pull, ENIs) when it creates the model.
         if isinstance(self.role, iam.Role):
             self.cfn_model.node.add_dependency(self.role)

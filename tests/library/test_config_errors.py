@@ -10,6 +10,7 @@ from helpers import config_with, default_config, problems_of
 from tgi_sagemaker import ConfigError, load_app
 
 UNKNOWN_MODEL = "acme/Frontier-9B"
+HUB_TOKEN = "hf_" + "AbCdEfGhIjKlMnOpQrStUvWxYz01234567"  # the shape of a Hub token (made up)
 
 # (case id, changes to the first deployment, top-level changes, field, value, words the fix must contain)
 CASES: list[tuple[str, dict[str, Any], dict[str, Any], str, Any, str]] = [
@@ -420,6 +421,55 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any], str, Any, str]] = [
         "oncall@example.com",
     ),
     ("bake longer than SageMaker waits", {"operations.bake_minutes": 61}, {}, "operations.bake_minutes", 61, "60"),
+    (
+        "hub weights in a production environment",
+        {"weights.source": "hub"},
+        {"environment": {"production": True}},
+        "weights.source",
+        "hub",
+        "use weights.source 's3'",
+    ),
+    (
+        "a Hub token where its secret's name belongs",
+        {"weights.hf_token_secret": HUB_TOKEN},
+        {},
+        "weights.hf_token_secret",
+        "***",
+        "aws secretsmanager create-secret",
+    ),
+    (
+        "a token secret with hub weights (it would reach the model)",
+        {"weights.source": "hub", "weights.hf_token_secret": "hf/token"},
+        {},
+        "weights.hf_token_secret",
+        "hf/token",
+        "use weights.source 's3'",
+    ),
+    (
+        "an invented weights.hf_token holding a token",
+        {"weights.hf_token": HUB_TOKEN},
+        {},
+        "weights.hf_token",
+        "***",
+        "never put a credential in the config",
+    ),
+    (
+        "a token as an extra_env value",
+        {"tgi.extra_env": {"MODEL_LOADER_OPTS": f"--auth {HUB_TOKEN}"}},
+        {},
+        "tgi.extra_env.MODEL_LOADER_OPTS",
+        "***",
+        "weights.hf_token_secret",
+    ),
+    ("a token as a tag value", {"tags": {"owner": HUB_TOKEN}}, {}, "tags.owner", "***", "revoke it"),
+    (
+        "a Hub mirror over plain HTTP",
+        {"weights.hub_endpoint": "http://hub-mirror.example.com"},
+        {},
+        "weights.hub_endpoint",
+        "http://hub-mirror.example.com",
+        "https://",
+    ),
 ]
 
 
@@ -477,6 +527,30 @@ def test_duplicate_deployment_names_are_rejected() -> None:
 def test_messages_never_echo_secret_values() -> None:
     problems = problems_of(config_with({"tgi.extra_env": {"MY_API_KEY": "sk-live-123456"}}))
     assert problems and all("sk-live-123456" not in str(p) for p in problems)
+
+
+def test_a_token_anywhere_in_the_config_is_never_echoed() -> None:
+    changes = {
+        "weights.hf_token": HUB_TOKEN,
+        "weights.hf_token_secret": HUB_TOKEN,
+        "tgi.extra_env": {"OPTS": HUB_TOKEN, HUB_TOKEN: "1"},
+        "tags": {"t": HUB_TOKEN},
+    }
+    with pytest.raises(ConfigError) as raised:
+        load_app(config_with(changes, unknown={"nested": [HUB_TOKEN]}))
+    assert len(raised.value.problems) == 6, str(raised.value)
+    assert HUB_TOKEN not in str(raised.value) and HUB_TOKEN[3:20] not in str(raised.value)
+    assert all(HUB_TOKEN not in repr(problem.value) for problem in raised.value.problems)
+
+
+def test_a_secret_name_is_not_taken_for_a_token() -> None:
+    for name in (
+        "hf/token",
+        "hf_productiontokenforllamamodels",
+        "prod/hf_token",
+        "arn:aws:secretsmanager:us-east-1:111122223333:secret:hf/token-AbCdEf",
+    ):
+        assert problems_of(config_with({"weights.hf_token_secret": name})) == [], name
 
 
 def test_hub_model_outside_the_catalog_works_when_its_size_is_given() -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk.assertions import Match, Template
 
 from tgi_sagemaker import (
@@ -41,6 +44,18 @@ def test_model_without_network_has_no_vpc_config_and_no_connections() -> None:
     )
     with pytest.raises(ValueError, match="no VPC: pass network=EndpointNetwork"):
         _ = model.connections
+
+
+def test_hub_weights_put_a_token_in_the_model_environment_only_when_told_to() -> None:
+    stack = _stack()
+    secret = secretsmanager.Secret.from_secret_name_v2(stack, "Token", "hf/token")
+    with pytest.raises(ValueError, match=r"readable by DescribeModel callers.*HubWeightsCopy"):
+        HubWeights(repo_id=MODEL_ID, token_secret=secret)
+    weights = HubWeights(repo_id=MODEL_ID, token_secret=secret, expose_token_in_model_environment=True)
+    TgiModel(stack, "Model", image=TgiImage.of("3.3.6"), weights=weights)
+    (model,) = Template.from_stack(stack).find_resources("AWS::SageMaker::Model").values()
+    token = json.dumps(model["Properties"]["PrimaryContainer"]["Environment"]["HF_TOKEN"])
+    assert "{{resolve:secretsmanager:" in token and "hf/token" in token and ":SecretString:" in token
 
 
 def test_model_refuses_weights_variables_in_its_environment() -> None:

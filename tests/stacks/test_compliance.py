@@ -36,12 +36,13 @@ def _variants() -> dict[str, dict[str, Any]]:
     }
     variants["existing-vpc-new-sg"] = {**base, "network": EXISTING_VPC}
     variants["no-vpc"] = {**base, "network": {"vpc": "none"}}
-    variants["gated-pinned"] = {
+    variants["hub-pinned"] = {
         **base,
         "model": {"id": base["model"]["id"], "revision": "ebf7e8d03db3d86a442d22d30d499abb7ec27bea"},
-        "weights": {"source": "hub", "hf_token_secret": "hf/token"},
+        "weights": {"source": "hub"},
         "scaling": {"mode": "instances", "min_instances": 2, "max_instances": 6, "invocations_per_instance": 12},
     }
+    variants["gated"] = {**base, "weights": {"hf_token_secret": "hf/token"}}
     variants["two-copies-an-instance"] = {
         "model": {"id": "deepseek-ai/DeepSeek-R1-Distill-Qwen-7B"},
         "instance_type": "ml.g5.12xlarge",
@@ -76,9 +77,36 @@ def regional_app(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 def test_checkov_is_clean_on_every_synthesized_template(
     default_app: Synthesized, variants_app: Synthesized, regional_app: Synthesized
 ) -> None:
-    result = checkov([synth.outdir for synth in (default_app, variants_app, regional_app)])
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "Failed checks: 0" in result.stdout and "Passed checks: " in result.stdout
+    scan = checkov([synth.outdir for synth in (default_app, variants_app, regional_app)])
+    assert scan.clean, str(scan)
+    assert scan.assemblies == sorted(synth.outdir for synth in (default_app, variants_app, regional_app))
+
+
+def _without_isolation(template: dict[str, Any]) -> dict[str, Any]:
+    """A template with the defect CKV_AWS_370 guards against put back: a model without network isolation."""
+    broken = copy.deepcopy(template)
+    for resource in broken["Resources"].values():
+        if resource["Type"] == "AWS::SageMaker::Model":
+            resource["Properties"]["EnableNetworkIsolation"] = False
+            resource.get("Metadata", {}).pop("checkov", None)
+    return broken
+
+
+def test_checkov_sees_a_defect_in_any_assembly_not_only_the_first(tmp_path: Path, default_app: Synthesized) -> None:
+    # Before: one checkov run with a --directory per folder scanned the first folder twice and passed this.
+    first, second, nested = tmp_path / "first", tmp_path / "second", tmp_path / "second" / "assembly-stage"
+    for folder, template in ((first, default_app.raw()), (nested, _without_isolation(default_app.raw()))):
+        folder.mkdir(parents=True)
+        (folder / "Stack.template.json").write_text(json.dumps(template))
+    (second / "Other.template.json").write_text(json.dumps(_without_isolation(default_app.raw())))
+    scan = checkov([first, second])
+    assert scan.assemblies == [first, second, nested]
+    assert scan.problems == []
+    assert sorted(failure.split(" in ")[-1] for failure in scan.failed) == [
+        str(second / "Other.template.json"),
+        str(nested / "Stack.template.json"),
+    ], str(scan)
+    assert all(failure.startswith("CKV_AWS_370 on AWS::SageMaker::Model.") for failure in scan.failed)
 
 
 def test_cfn_lint_is_clean_on_every_synthesized_template(
@@ -141,13 +169,27 @@ def test_no_vpc_variant_has_no_vpc_config_and_no_eni_permissions(variants_app: S
     assert "ec2:CreateNetworkInterface" not in json.dumps(raw)
 
 
-def test_hub_token_is_a_dynamic_reference_never_a_value(variants_app: Synthesized) -> None:
-    raw = variants_app.raw("TgiSageMaker-gated-pinned")
+def test_hub_weights_pin_the_revision_and_a_token_never_reaches_the_model(variants_app: Synthesized) -> None:
+    raw = variants_app.raw("TgiSageMaker-hub-pinned")
     (model,) = [r for r in raw["Resources"].values() if r["Type"] == "AWS::SageMaker::Model"]
     environment = model["Properties"]["PrimaryContainer"]["Environment"]
     assert environment["HF_MODEL_REVISION"] == "ebf7e8d03db3d86a442d22d30d499abb7ec27bea"
-    token = json.dumps(environment["HF_TOKEN"])
-    assert "{{resolve:secretsmanager:" in token and "hf/token" in token and ":SecretString:" in token
+    gated = variants_app.raw("TgiSageMaker-gated")
+    (model,) = [r for r in gated["Resources"].values() if r["Type"] == "AWS::SageMaker::Model"]
+    assert "HF_TOKEN" not in model["Properties"]["PrimaryContainer"]["Environment"]
+    assert "{{resolve:" not in json.dumps(gated)  # the copy reads the secret at run time, by name
+
+
+def test_only_a_model_that_needs_the_internet_skips_the_network_isolation_check(variants_app: Synthesized) -> None:
+    for name, raw in variants_app.templates.items():
+        (model,) = [r for r in raw["Resources"].values() if r["Type"] == "AWS::SageMaker::Model"]
+        skips = {skip["id"]: skip["comment"] for skip in model.get("Metadata", {}).get("checkov", {}).get("skip", [])}
+        if name == "TgiSageMaker-hub-pinned":
+            assert model["Properties"]["EnableNetworkIsolation"] is False
+            assert "downloads the weights from the Hub at every start" in skips["CKV_AWS_370"]
+        else:
+            assert model["Properties"]["EnableNetworkIsolation"] is True, name
+            assert "CKV_AWS_370" not in skips, name
 
 
 def test_two_copies_share_an_instance_with_half_its_gpus_and_memory(variants_app: Synthesized) -> None:

@@ -18,6 +18,7 @@ from tgi_sagemaker.config_source import CONTEXT_KEY, read_config_file
 from tgi_sagemaker.pipeline_spec import load_pipeline
 
 PIPELINE_FILE = "config/pipeline.yaml"
+PROD_DEPLOY_ROLE = "cdk-hnb659fds-deploy-role-444455556666-us-east-1"  # the CDK bootstrap's, default qualifier
 
 
 @pytest.fixture(scope="module")
@@ -123,8 +124,58 @@ def test_every_template_passes_cfn_lint_and_nag_looked_at_the_stage_stacks(outdi
     result = cfn_lint(templates)
     assert result.returncode == 0 and result.stdout.strip() == "", result.stdout + result.stderr
     scanned = checkov([outdir])
-    assert scanned.returncode == 0 and "Failed checks: 0" in scanned.stdout, scanned.stdout + scanned.stderr
+    assert scanned.clean and len(scanned.assemblies) == 3, str(scanned)  # the pipeline and each stage on its own
     report = outdir / "validation-report.json"
     assert unacknowledged_findings(report) == []
     suppressed = json.dumps(json.loads(report.read_text())["pluginReports"])
     assert "/dev/TgiSageMaker-dev-r1-llama-8b/" in suppressed and "/prod/TgiSageMaker-prod-r1-llama-8b/" in suppressed
+
+
+def test_jobs_that_assume_deploy_roles_install_the_cli_versions_package_lock_pins(template: dict[str, Any]) -> None:
+    lock = json.loads((ROOT / "package-lock.json").read_text())["packages"]
+    pinned = {f"{name}@{lock[f'node_modules/{name}']['version']}" for name in ("aws-cdk", "cdk-assets")}
+    installs = {
+        command.removeprefix("npm install -g ")
+        for project in _of_type(template, "AWS::CodeBuild::Project").values()
+        for command in json.loads(project["Properties"]["Source"]["BuildSpec"])["phases"]
+        .get("install", {})
+        .get("commands", [])
+        if command.startswith("npm install -g ")
+    }
+    assert installs == pinned  # self-mutation (aws-cdk) and every asset job (cdk-assets), nothing unpinned
+
+
+def test_production_stacks_get_termination_protection_which_the_pipeline_turns_on(
+    template: dict[str, Any], outdir: Path
+) -> None:
+    protection = {}
+    for stage in ("dev", "prod"):
+        manifest = json.loads((outdir / f"assembly-tgi-sagemaker-pipeline-{stage}" / "manifest.json").read_text())
+        (stack,) = [a for a in manifest["artifacts"].values() if a["type"] == "aws:cloudformation:stack"]
+        protection[stage] = stack["properties"].get("terminationProtection", False)
+    assert protection == {"dev": False, "prod": True}
+    # CloudFormation change sets (how CDK Pipelines deploys) ignore it: a step after the deploy turns it on.
+    (pipeline,) = _of_type(template, "AWS::CodePipeline::Pipeline").values()
+    stages = {stage["Name"]: stage["Actions"] for stage in pipeline["Properties"]["Stages"]}
+    order = {action["Name"]: action["RunOrder"] for action in stages["prod"]}
+    step = "TerminationProtection-TgiSageMaker-prod-r1-llama-8b"
+    assert order[step] > order["TgiSageMaker-prod-r1-llama-8b.Deploy"]
+    assert not any(name.startswith("TerminationProtection") for name in (a["Name"] for a in stages["dev"]))
+    project = _project(template, step)
+    commands = json.loads(project["Source"]["BuildSpec"])["phases"]["build"]["commands"]
+    assert commands[-1] == (
+        "aws cloudformation update-termination-protection --profile deploy --region us-east-1 "
+        "--stack-name TgiSageMaker-prod-r1-llama-8b --enable-termination-protection"
+    )
+    role = project["ServiceRole"]["Fn::GetAtt"][0]
+    policies = [p for p in _of_type(template, "AWS::IAM::Policy").values() if {"Ref": role} in p["Properties"]["Roles"]]
+    assume = [
+        s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"] if s["Action"] == "sts:AssumeRole"
+    ]
+    assert assume == [
+        {
+            "Action": "sts:AssumeRole",
+            "Effect": "Allow",
+            "Resource": {"Fn::Sub": f"arn:${{AWS::Partition}}:iam::444455556666:role/{PROD_DEPLOY_ROLE}"},
+        }
+    ]
