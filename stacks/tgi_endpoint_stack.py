@@ -123,6 +123,7 @@ class TgiEndpointStack(cdk.Stack):
             self,
             "Endpoint",
             model_name=self.model.model_name,
+            role=self.model.role,
             instance_type=deployment.instance.name,
             min_instances=plan.min_instances,
             max_instances=plan.max_instances,
@@ -148,6 +149,7 @@ class TgiEndpointStack(cdk.Stack):
             min_instances=plan.min_instances,
             max_instances=plan.max_instances,
             network=network,
+            network_isolation=self.model.network_isolation,
         )
         self.component = ScalableInferenceComponent(
             self,
@@ -229,11 +231,13 @@ class TgiEndpointStack(cdk.Stack):
                 subnet_ids=network.subnet_ids,
                 security_group_ids=network.security_group_ids,
                 allow_internet_egress=deployment.network_egress,
+                s3_prefix_list_id=network.s3_prefix_list_id,
             )
         return EndpointNetwork(
             self,
             "Network",
             allow_internet_egress=deployment.network_egress,
+            s3_prefix_list_id=network.s3_prefix_list_id,
             max_azs=network.max_azs,
             availability_zones=network.availability_zones or None,
             flow_log_retention=self.log_retention,

@@ -62,6 +62,8 @@ _PATTERN_FIXES = {
     "vpc_id": "use the id as 'vpc-' followed by hex digits",
     "subnet_ids": "use ids as 'subnet-' followed by hex digits",
     "security_group_ids": "use ids as 'sg-' followed by hex digits",
+    "s3_prefix_list_id": "use the id as 'pl-' followed by hex digits (aws ec2 describe-managed-prefix-lists "
+    "--filters Name=prefix-list-name,Values=com.amazonaws.<region>.s3)",
     "account": "use the 12-digit AWS account id",
     "region": "use a region name such as 'us-east-1'",
     "stack_name_prefix": "start with a letter; use letters, digits and '-' only, up to 64 characters",

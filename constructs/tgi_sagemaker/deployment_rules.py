@@ -396,6 +396,23 @@ def resolve_egress(spec: DeploymentSpec, problems: Problems) -> bool:
     """Internet egress of the container: needed by hub weights, useless (and billed) with s3 weights."""
     hub = spec.weights.source == "hub"
     egress = spec.network.egress if spec.network.egress is not None else hub
+    prefix_list = spec.network.s3_prefix_list_id
+    if prefix_list is not None and egress:
+        problems.add(
+            "network.s3_prefix_list_id",
+            prefix_list,
+            "limits the endpoint's egress to S3, but this deployment has internet egress (weights.source 'hub' or "
+            "network.egress)",
+            "remove network.s3_prefix_list_id, or use weights.source 's3' without network.egress",
+        )
+    elif prefix_list is not None and (spec.network.vpc == "none" or spec.network.security_group_ids):
+        problems.add(
+            "network.s3_prefix_list_id",
+            prefix_list,
+            "only used for the security group the stack creates (there is none with network.vpc 'none' or "
+            "network.security_group_ids)",
+            "remove network.s3_prefix_list_id, or let the stack create the security group",
+        )
     if hub and not egress:
         problems.add(
             "network.egress",

@@ -25,6 +25,8 @@ class WeightsBinding:
     environment: dict[str, str]
     needs_internet: bool
     model_data_source: sagemaker.CfnModel.ModelDataSourceProperty | None = None
+    s3_read: tuple[s3.IBucket, str] | None = None
+    """The bucket and key pattern SageMaker reads the weights from (through the model's VPC, if it has one)."""
 
 
 class ModelWeights(ABC):
@@ -113,5 +115,8 @@ class S3PrefixWeights(ModelWeights):
             )
         )
         return WeightsBinding(
-            environment={"HF_MODEL_ID": MODEL_DIRECTORY}, needs_internet=False, model_data_source=source
+            environment={"HF_MODEL_ID": MODEL_DIRECTORY},
+            needs_internet=False,
+            model_data_source=source,
+            s3_read=(self.bucket, f"{self.read_prefix}*"),
         )

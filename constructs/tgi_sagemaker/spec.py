@@ -157,6 +157,10 @@ class NetworkSpec(_Spec):
         default_factory=list
     )
     """Existing security groups for the endpoint. Default: a new one with egress only."""
+    s3_prefix_list_id: Annotated[str, StringConstraints(pattern=r"^pl-([0-9a-f]{8}|[0-9a-f]{17})$")] | None = None
+    """The region's S3 managed prefix list (``com.amazonaws.<region>.s3``): the new security group's HTTPS egress
+    then reaches S3 alone. Without internet egress only. Default: none, HTTPS to any address, which the subnets of
+    a new VPC without egress route to S3's gateway endpoint only."""
 
 
 LOG_RETENTION_DAYS = (

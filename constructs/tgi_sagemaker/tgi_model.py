@@ -47,8 +47,10 @@ class TgiModel(Construct):
         clashes = sorted(_WEIGHTS_VARIABLES.intersection(environment))
         if clashes:
             raise ValueError(f"TgiModel environment sets {clashes}: the weights source sets them; remove them")
-        self.role: iam.IRole = role or TgiExecutionRole(self, "ExecutionRole", vpc_access=network is not None).role
+        self.role: iam.IRole = role or TgiExecutionRole(self, "ExecutionRole", network=network).role
         binding = weights.bind(self, self.role)
+        if network is not None and binding.s3_read is not None:
+            network.allow_s3_read(*binding.s3_read)  # SageMaker downloads the weights through the model's subnets
         self.image_uri = image.bind(self, self.role)
         self.network = network
         self.environment = {**environment, **binding.environment}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
@@ -19,7 +20,9 @@ from tgi_sagemaker import (
     ScalableInferenceComponent,
     TgiImage,
     TgiModel,
+    add_compliance_checks,
 )
+from tgi_sagemaker.compliance import acknowledge, acknowledge_wildcards, unacknowledged_findings
 
 MODEL_ID = "deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B"
 
@@ -97,6 +100,51 @@ def test_isolated_network_has_no_nat_and_no_internet_egress() -> None:
     )
     template.has_resource_properties("AWS::EC2::VPCEndpoint", {"VpcEndpointType": "Gateway"})
     assert model.connections.security_groups == network.security_groups
+
+
+def test_the_s3_endpoint_of_a_network_nobody_reads_through_allows_this_accounts_buckets_only() -> None:
+    stack = _stack()
+    _model(stack, network=EndpointNetwork(stack, "Network"))  # Hub weights: nothing granted through the endpoint
+    (endpoint,) = Template.from_stack(stack).find_resources("AWS::EC2::VPCEndpoint").values()
+    (statement,) = endpoint["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Condition"] == {"StringEquals": {"aws:ResourceAccount": {"Ref": "AWS::AccountId"}}}
+    assert statement["Action"] == ["s3:GetObject", "s3:ListBucket"]
+
+
+def test_an_instance_endpoint_lets_the_role_it_is_given_write_its_log_group_only() -> None:
+    stack = _stack()
+    model = _model(stack)
+    endpoint = InstanceEndpoint(
+        stack, "Endpoint", model_name=model.model_name, instance_type="ml.g5.xlarge", role=model.role
+    )
+    statements = [
+        s
+        for p in Template.from_stack(stack).find_resources("AWS::IAM::Policy").values()
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        if "logs:PutLogEvents" in s["Action"]
+    ]
+    (logs,) = statements
+    rendered = json.dumps(stack.resolve(logs["Resource"]))
+    for name in (endpoint.endpoint_name, endpoint.endpoint_name.lower()):
+        assert f':log-group:/aws/sagemaker/Endpoints/{name}"' in rendered
+        assert f':log-group:/aws/sagemaker/Endpoints/{name}:log-stream:*"' in rendered
+    assert rendered.count(":log-group:") == 4
+
+
+def test_a_wildcard_no_reason_describes_stays_a_finding(tmp_path: Path) -> None:
+    app = cdk.App(outdir=str(tmp_path))
+    stack = cdk.Stack(app, "Wildcards")
+    role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    role.add_to_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=["arn:aws:s3:::weights/models/*"]))
+    role.add_to_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=["arn:aws:s3:::other/*"]))
+    acknowledge(role, {"HIPAA.Security::HIPAA.Security-IAMNoInlinePolicy": "one role's own grant, for this test"})
+    acknowledge_wildcards(role, reasons={r"/models/\*$": "the model's own prefix"})
+    add_compliance_checks(app)
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        app.synth()
+    findings = unacknowledged_findings(tmp_path / "validation-report.json")
+    unexplained = "AwsSolutions-IAM5[Resource::arn:aws:s3:::other/*]"
+    assert findings == [f"AwsSolutions: {unexplained} (error) at Wildcards/Role/DefaultPolicy/Resource"]
 
 
 def test_existing_network_needs_a_vpc_id_or_security_groups() -> None:

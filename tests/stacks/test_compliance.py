@@ -36,6 +36,7 @@ def _variants() -> dict[str, dict[str, Any]]:
     }
     variants["existing-vpc-new-sg"] = {**base, "network": EXISTING_VPC}
     variants["no-vpc"] = {**base, "network": {"vpc": "none"}}
+    variants["s3-prefix-list"] = {**base, "network": {"s3_prefix_list_id": "pl-63a5400a"}}
     variants["hub-pinned"] = {
         **base,
         "model": {"id": base["model"]["id"], "revision": "ebf7e8d03db3d86a442d22d30d499abb7ec27bea"},
@@ -158,6 +159,34 @@ def test_existing_vpc_uses_the_given_ids_without_creating_a_vpc(variants_app: Sy
     new_group = variants_app.template("TgiSageMaker-existing-vpc-new-sg")
     new_group.resource_count_is("AWS::EC2::VPC", 0)
     new_group.has_resource_properties("AWS::EC2::SecurityGroup", {"VpcId": EXISTING_VPC["vpc_id"]})
+
+
+def test_with_the_s3_prefix_list_https_egress_reaches_s3_alone(variants_app: Synthesized) -> None:
+    raw = variants_app.raw("TgiSageMaker-s3-prefix-list")
+    ((group_id, group),) = [(k, r) for k, r in raw["Resources"].items() if r["Type"] == "AWS::EC2::SecurityGroup"]
+    assert "SecurityGroupEgress" not in group["Properties"]  # a separate rule (CloudFormation drops the default)
+    (egress,) = [r["Properties"] for r in raw["Resources"].values() if r["Type"] == "AWS::EC2::SecurityGroupEgress"]
+    assert egress == {
+        "Description": "S3 (prefix list)",
+        "DestinationPrefixListId": "pl-63a5400a",
+        "FromPort": 443,
+        "GroupId": {"Fn::GetAtt": [group_id, "GroupId"]},
+        "IpProtocol": "tcp",
+        "ToPort": 443,
+    }
+
+
+def test_subnets_given_by_id_are_named_in_any_account_with_a_reason(variants_app: Synthesized) -> None:
+    raw = variants_app.raw("TgiSageMaker-existing-vpc-own-sg")
+    (policy,) = [
+        p
+        for p in raw["Resources"].values()
+        if p["Type"] == "AWS::IAM::Policy" and "ec2:CreateNetworkInterface" in json.dumps(p)
+    ]
+    text = json.dumps(policy["Properties"]["PolicyDocument"])
+    for subnet in EXISTING_VPC["subnet_ids"]:
+        assert f':*:subnet/{subnet}"' in text  # a shared VPC's subnets belong to the account that shares it
+    assert ':*:security-group/sg-0a1b2c3d4e5f60719"' in text
 
 
 def test_no_vpc_variant_has_no_vpc_config_and_no_eni_permissions(variants_app: Synthesized) -> None:
