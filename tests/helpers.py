@@ -13,6 +13,7 @@ from typing import Any
 import aws_cdk as cdk
 from aws_cdk.assertions import Template
 
+from app import new_app
 from stacks import add_deployment_stacks
 from tgi_sagemaker import ConfigError, ConfigProblem, add_compliance_checks, load_app
 from tgi_sagemaker.compliance import unacknowledged_findings
@@ -76,7 +77,7 @@ def synthesize(config: dict[str, Any], outdir: Path) -> Synthesized:
     # The same context as `cdk synth` passes: cdk.json's feature flags, and path metadata (cfn-lint reads it to
     # recognise CDK templates).
     context = {key: value for key, value in cdk_json_context().items() if key != CONTEXT_KEY}
-    app = cdk.App(outdir=str(outdir), context={**context, "aws:cdk:enable-path-metadata": True})
+    app = new_app(outdir=str(outdir), context={**context, "aws:cdk:enable-path-metadata": True})
     stacks = add_deployment_stacks(app, load_app(config))
     add_compliance_checks(app)
     assembly = app.synth()

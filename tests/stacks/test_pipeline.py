@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-import aws_cdk as cdk
 import pytest
 
+from app import new_app
 from helpers import ROOT, cdk_json_context, cfn_lint, checkov
 from stacks.pipeline_stack import PipelineStack
 from tgi_sagemaker import add_compliance_checks
@@ -25,7 +25,7 @@ PROD_DEPLOY_ROLE = "cdk-hnb659fds-deploy-role-444455556666-us-east-1"  # the CDK
 def outdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = Path(tmp_path_factory.mktemp("pipeline"))
     context = {key: value for key, value in cdk_json_context().items() if key != CONTEXT_KEY}
-    app = cdk.App(outdir=str(folder), context={**context, "aws:cdk:enable-path-metadata": True})
+    app = new_app(outdir=str(folder), context={**context, "aws:cdk:enable-path-metadata": True})
     pipeline = load_pipeline(read_config_file(ROOT / PIPELINE_FILE), PIPELINE_FILE, ROOT)
     PipelineStack(app, "tgi-sagemaker-pipeline", pipeline=pipeline, pipeline_file=PIPELINE_FILE)
     add_compliance_checks(app)
