@@ -75,9 +75,13 @@ def resolve_image(spec: DeploymentSpec, problems: Problems) -> TgiImage | None:
         return None
 
 
+# Quantizations TGI's server lets DTYPE go with (server cli.py): bitsandbytes keeps the other layers in DTYPE.
+_QUANTIZE_WITH_DTYPE = ("bitsandbytes", "bitsandbytes-nf4", "bitsandbytes-fp4")
+
+
 def check_precision(spec: DeploymentSpec, problems: Problems) -> None:
     tgi = spec.tgi
-    if tgi.dtype is not None and tgi.quantize is not None:
+    if tgi.dtype is not None and tgi.quantize is not None and tgi.quantize not in _QUANTIZE_WITH_DTYPE:
         problems.add(
             "tgi.dtype",
             tgi.dtype,
@@ -140,6 +144,29 @@ def resolve_num_gpus(
             _add_does_not_fit(spec, model, instance, spec.num_gpus, weights_bytes, problems, "num_gpus")
             return None
         return spec.num_gpus
+    one_gpu_only = model is None or spec.tgi.quantize == "exl2"
+    if one_gpu_only and instance.gpu_count > 1 and weights_bytes is not None:
+        # Outside the catalog the attention heads are unknown (TGI needs them to divide by the GPU count), and exl2
+        # weights cannot be sharded: one GPU if the weights fit there, else ask rather than guess.
+        if weights_fit(weights_bytes, instance, 1):
+            return 1
+        if weights_fit(weights_bytes, instance, instance.gpu_count):
+            problems.add(
+                "num_gpus",
+                None,
+                f"~{weights_bytes / GB:.1f} GB of weights need more than one {instance.gpu} of {instance.name}, and "
+                + (
+                    "TGI cannot shard exl2 weights"
+                    if model is not None
+                    else f"model '{spec.model.id}' is not in the catalog: whether its attention heads split evenly "
+                    "over several GPUs is unknown"
+                ),
+                f"set num_gpus to a count that divides num_attention_heads and num_key_value_heads in its "
+                f"config.json (one of {gpu_counts(instance, None)[1:]})"
+                if model is None
+                else "use an instance type with a bigger GPU, or another quantization",
+            )
+            return None
     chosen = default_num_gpus(weights_bytes, instance, attention)
     if chosen is None and weights_bytes is not None:
         _add_does_not_fit(spec, model, instance, shardable[-1] if shardable else 1, weights_bytes, problems)

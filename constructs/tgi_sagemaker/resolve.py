@@ -40,6 +40,7 @@ from tgi_sagemaker.sizing import (
 from tgi_sagemaker.spec import AppSpec, DeploymentSpec
 from tgi_sagemaker.tgi_environment import check_environment_size, check_extra_environment, tgi_settings_environment
 from tgi_sagemaker.tgi_image import TgiImage, supported_regions
+from tgi_sagemaker.tgi_rules import check_launcher_environment, check_startup
 
 COST_TAG_DEPLOYMENT = "tgi-sagemaker:deployment"
 COST_TAG_MODEL = "tgi-sagemaker:model"
@@ -184,6 +185,8 @@ def resolve_deployment(
     if instance and num_gpus and weights_bytes is not None and attention is not None:
         capacity = kv_cache_token_capacity(weights_bytes, instance, num_gpus, attention, spec.tgi.kv_cache_dtype)
     limits = resolve_token_limits(spec, context, capacity, num_gpus, instance, weights_bytes, problems)
+    check_startup(spec, model, limits, problems.add, image.version if image else None)
+    check_launcher_environment(spec.tgi.extra_env, num_gpus, problems.add)
     scaling = resolve_scaling(spec, instance, num_gpus, problems)
     region = app.environment.region if app else None
     check_network(spec, region, problems)

@@ -51,10 +51,11 @@ def test_make_synth_of_a_bad_config_fails_and_writes_no_templates(workdir: Path)
     )
     result = _make_synth(workdir, bad)
     assert result.returncode != 0
-    assert "has 3 problems" in result.stderr
+    assert "has 4 problems" in result.stderr
     assert "deployments[too-big].instance_type = 'ml.g5.2xlarge'" in result.stderr
     assert "deployments[too-big].tgi.max_input_tokens = 9000" in result.stderr
     assert "deployments[too-big].tgi.dtype = 'bfloat16'" in result.stderr
+    assert "deployments[too-big].tgi.quantize = 'awq'" in result.stderr  # the 70B distill is not an AWQ repo
     assert list((workdir / "cdk.out").glob("*.template.json")) == []
 
 
