@@ -32,13 +32,14 @@ GB = 1e9
 
 @dataclass
 class Problems:
-    """Problems of one deployment; ``base`` is its field path, e.g. ``deployments[llama]``."""
+    """Problems of one deployment; ``base`` is its field path, e.g. ``deployments[llama]`` (empty: the app's)."""
 
     base: str
     items: list[ConfigProblem] = field(default_factory=list)
 
     def add(self, path: str, value: Any, problem: str, fix: str) -> None:
-        self.items.append(ConfigProblem(f"{self.base}.{path}" if path else self.base, value, problem, fix))
+        field = f"{self.base}.{path}" if self.base and path else path or self.base
+        self.items.append(ConfigProblem(field, value, problem, fix))
 
 
 def resolve_instance(spec: DeploymentSpec, model: CatalogModel | None, problems: Problems) -> InstanceType | None:

@@ -86,6 +86,7 @@ def load_app(raw: Any, source: str = "config") -> ResolvedApp:
         spec = AppSpec.model_validate(raw)
     except ValidationError as error:
         problems = problems_from_validation_error(error, raw, AppSpec)
+        problems += _problems_of_app_tags(raw)
         problems += _problems_of_parseable_deployments(raw)
         raise ConfigError(problems, source) from None
     return resolve_app(spec, raw, source)
@@ -103,6 +104,7 @@ def resolve_app(spec: AppSpec, raw: Any = None, source: str = "config") -> Resol
                 f"use one of {', '.join(supported_regions())}",
             )
         )
+    problems += _problems_of_app_tags({"tags": spec.tags})
     seen: dict[str, int] = {}
     resolved = []
     for index, deployment in enumerate(spec.deployments):
@@ -125,6 +127,16 @@ def resolve_app(spec: AppSpec, raw: Any = None, source: str = "config") -> Resol
     if problems:
         raise ConfigError(problems, source)
     return ResolvedApp(spec, tuple(resolved))
+
+
+def _problems_of_app_tags(raw: Any) -> list[ConfigProblem]:
+    """The app's tags checked once (they are not under any deployment), even when other keys failed to parse."""
+    tags = raw.get("tags") if isinstance(raw, dict) else None
+    if not isinstance(tags, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in tags.items()):
+        return []  # a shape error, already reported
+    problems = Problems("")
+    check_tags(tags, problems)
+    return problems.items
 
 
 def _problems_of_parseable_deployments(raw: Any) -> list[ConfigProblem]:
@@ -195,7 +207,7 @@ def resolve_deployment(
     check_extra_environment(spec.tgi.extra_env, problems.add)
     # Cost allocation: every taggable resource carries the deployment and model (activate the keys in Billing).
     tags = {COST_TAG_DEPLOYMENT: spec.name, COST_TAG_MODEL: spec.model.id, **(app.tags if app else {}), **spec.tags}
-    check_tags(tags, problems)
+    check_tags(spec.tags, problems)  # the app's own tags are checked once, by resolve_app
     check_operations(spec, problems)
     if problems.items or instance is None or image is None or num_gpus is None or scaling is None:
         return problems.items

@@ -712,6 +712,18 @@ def test_every_problem_is_reported_at_once_across_fields_and_deployments() -> No
     assert message.startswith("config has 6 problems:")
 
 
+def test_an_app_tag_problem_is_reported_once_not_under_each_deployment() -> None:
+    config = default_config()
+    config["deployments"].append({**config["deployments"][0], "name": "second"})
+    config["tags"] = {"aws:team": "ml"}
+    problems = problems_of(config)
+    assert [(p.field, p.value) for p in problems] == [("tags.aws:team", "aws:team")]
+    config["deployments"][1]["tags"] = {"aws:cost": "x"}  # a deployment's own tag stays under the deployment
+    config["stack_name_prefix"] = "1-bad"  # and the app's tags are still checked when another key fails to parse
+    fields = sorted(p.field for p in problems_of(config))
+    assert fields == ["deployments[second].tags.aws:cost", "stack_name_prefix", "tags.aws:team"]
+
+
 def test_duplicate_deployment_names_are_rejected() -> None:
     config = default_config()
     config["deployments"].append(dict(config["deployments"][0]))
