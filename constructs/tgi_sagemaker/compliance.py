@@ -69,8 +69,11 @@ class _CheckovAcknowledger:
         node.add_metadata("checkov", {"skip": [skips[check] for check in sorted(skips)]})
 
 
-def acknowledge_local_nvme_encryption(endpoint_config: IConstruct) -> None:
-    """Endpoint configs for GPU instance types carry no KMS key: the platform refuses one for local NVMe."""
+def acknowledge_local_nvme_encryption(endpoint_config: IConstruct, instance_type: str | None = None) -> None:
+    """Endpoint configs for GPU instance types carry no KMS key: the platform refuses one for local NVMe. With an
+    ``instance_type`` that is unresolved at synth (a parameter), nothing is acknowledged: the reason is unknown."""
+    if instance_type is not None and cdk.Token.is_unresolved(instance_type):
+        return
     acknowledge(
         endpoint_config,
         {

@@ -205,8 +205,8 @@ class EndpointNetwork(Construct):
             acknowledge(
                 vpc,
                 {
-                    "CloudFormation-Validate::W3010": "The zones are pinned in the config on purpose: synthesis looks "
-                    "nothing up, and every run renders the same subnets in the same zones.",
+                    "CloudFormation-Validate::W3010": "The zones are pinned on purpose (availability_zones): "
+                    "synthesis looks nothing up, and every run renders the same subnets in the same zones.",
                 },
             )
         flow_logs = logs.LogGroup(self, "FlowLogs", retention=retention, removal_policy=cdk.RemovalPolicy.RETAIN)
@@ -231,7 +231,8 @@ class EndpointNetwork(Construct):
                 {
                     "HIPAA.Security::HIPAA.Security-VPCNoUnrestrictedRouteToIGW": "Only the NAT gateway lives in "
                     "the public subnets; the endpoint's subnets reach the internet through it, outbound only, "
-                    "because the deployment has network.egress on (Hub-direct weights).",
+                    "because internet egress was asked for (allow_internet_egress; network.egress in the config), "
+                    "as Hub-direct weights need.",
                 },
             )
         return vpc

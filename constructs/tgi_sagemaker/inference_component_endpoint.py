@@ -89,7 +89,7 @@ class InferenceComponentEndpoint(Construct):
         grant_sagemaker_log_group(self, role, "Endpoints", self.endpoint_name)
         # SageMaker checks the role when it creates the endpoint: its policy must exist by then.
         self.endpoint_config.node.add_dependency(role)
-        acknowledge_local_nvme_encryption(self.endpoint_config)
+        acknowledge_local_nvme_encryption(self.endpoint_config, instance_type)
         self.endpoint = sagemaker.CfnEndpoint(
             self,
             "Endpoint",

@@ -93,7 +93,7 @@ class InstanceEndpoint(InvocationMetrics, Construct):
                 )
             ],
         )
-        acknowledge_local_nvme_encryption(self.endpoint_config)
+        acknowledge_local_nvme_encryption(self.endpoint_config, instance_type)
         if role is not None:
             self.grant_write_logs(role)
         self.endpoint = sagemaker.CfnEndpoint(

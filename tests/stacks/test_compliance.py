@@ -282,6 +282,17 @@ def test_every_acknowledgement_gives_a_specific_reason(default_app: Synthesized)
     assert "HIPAA.Security::HIPAA.Security-SageMakerEndpointConfigurationKMSKeyConfigured" in rules
 
 
+def test_no_reason_outside_the_copy_calls_the_weights_public(variants_app: Synthesized) -> None:
+    # The gated variant holds a token secret: its bucket holds weights that are not public.
+    gated = variants_app.app.node.find_child("TgiSageMaker-gated")
+    for node in gated.node.find_all():
+        if node.node.path.startswith("TgiSageMaker-gated/WeightsCopy"):
+            continue  # the copy's own reasons are reviewed with the copy
+        for entry in node.node.metadata:
+            if entry.type == cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY:
+                assert all("public" not in reason for reason in entry.data.values()), (node.node.path, entry.data)
+
+
 def _acknowledgements(app: cdk.App) -> list[tuple[str, str]]:
     found = []
     for node in app.node.find_all():
