@@ -40,6 +40,24 @@ def test_make_synth_of_a_config_file_synthesizes_each_deployment(workdir: Path) 
     ]
 
 
+def test_make_synth_of_hub_weights_passes_checkov_on_its_reasons(workdir: Path) -> None:
+    hub = workdir / "hub.yaml"
+    hub.write_text(
+        "deployments:\n"
+        "  - name: hub\n"
+        "    model: {id: deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B}\n"
+        "    weights: {source: hub}\n"
+    )
+    result = _make_synth(workdir, hub)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Passed checks: " in result.stdout and "Failed checks: 0" in result.stdout
+    (template,) = (workdir / "cdk.out").glob("*.template.json")
+    (model,) = [
+        r for r in json.loads(template.read_text())["Resources"].values() if r["Type"] == "AWS::SageMaker::Model"
+    ]
+    assert [skip["id"] for skip in model["Metadata"]["checkov"]["skip"]] == ["CKV_AWS_370"]
+
+
 def test_make_synth_of_a_bad_config_fails_and_writes_no_templates(workdir: Path) -> None:
     bad = workdir / "bad.yaml"
     bad.write_text(
