@@ -18,7 +18,7 @@ PLAN_CONFIG := $(if $(PIPELINE),--pipeline $(PIPELINE),$(if $(CONFIG),--config $
 # shadow the package (constructs/tgi_sagemaker), which is how this repository is laid out on purpose.
 PIP_NOISE := ^WARNING: Location '.*' is ignored
 
-.PHONY: install synth lint-templates plan test lint typecheck unit deploy destroy clean
+.PHONY: install synth lint-templates checkov-templates plan test lint typecheck unit deploy destroy clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constructs/pyproject.toml
 	python3 -m venv $(VENV)
@@ -57,7 +57,20 @@ synth: install
 lint-templates:
 	tgi-sagemaker check-findings cdk.out
 	find cdk.out -name '*.template.json' -print0 | xargs -0 cfn-lint --ignore-checks W3005 --
-	.venv-checkov/bin/checkov --directory cdk.out --framework cloudformation --skip-download --compact --quiet
+	$(MAKE) --no-print-directory checkov-templates
+
+checkov-templates:
+	@# One checkov run per assembly folder, on exactly its templates: given several --directory options, checkov
+	@# 3.3.30 scans the first folder once per option and never looks at the others.
+	@assemblies=$$(find cdk.out -name '*.template.json' -printf '%h\n' | sort -u); \
+	[ -n "$$assemblies" ] || { echo "lint-templates: no templates under cdk.out" >&2; exit 1; }; \
+	status=0; \
+	for assembly in $$assemblies; do \
+	  echo "checkov: $$assembly"; \
+	  .venv-checkov/bin/checkov $$(printf -- '--file %s ' "$$assembly"/*.template.json) \
+	    --framework cloudformation --skip-download --compact --quiet || status=1; \
+	done; \
+	exit $$status
 
 plan: install
 	tgi-sagemaker plan $(PLAN_CONFIG)

@@ -4,6 +4,7 @@ them (``-c pipeline=PATH``). Nothing else."""
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import aws_cdk as cdk
 
@@ -19,9 +20,24 @@ from tgi_sagemaker.config_source import (
 )
 from tgi_sagemaker.pipeline_spec import load_pipeline
 
+DISABLE_CREATION_STACK_TRACES = "aws:cdk:disable-creation-stack-traces"
+
+
+def new_app(*, outdir: str | None = None, context: dict[str, Any] | None = None) -> cdk.App:
+    """The app as every synthesis of this repository makes it: its output is the same bytes on every run. No
+    performance-counters.json (wall-clock timings CDK writes when the CLI asks and synthesis takes over 10 s a
+    stack, as on a busy machine), no creation stack traces (they carry jsii's temporary paths). Set here rather
+    than in cdk.json, whose ``aws:`` keys the CLI reserves (and warns about on every command)."""
+    return cdk.App(
+        outdir=outdir,
+        context=context,
+        performance_reporting=False,
+        post_cli_context={DISABLE_CREATION_STACK_TRACES: True},
+    )
+
 
 def main() -> None:
-    app = cdk.App()
+    app = new_app()
     pipeline_file = app.node.try_get_context(PIPELINE_FILE_CONTEXT_KEY)
     try:
         if pipeline_file:

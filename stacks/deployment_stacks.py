@@ -9,11 +9,18 @@ from tgi_sagemaker import ResolvedApp
 
 
 def add_deployment_stacks(scope: cdk.Stage, resolved: ResolvedApp) -> list[TgiEndpointStack]:
-    """``scope``: the app, or a pipeline's stage (the stack names stay as configured, without a stage prefix)."""
-    environment = cdk.Environment(account=resolved.spec.environment.account, region=resolved.spec.environment.region)
+    """``scope``: the app, or a pipeline's stage (the stack names stay as configured, without a stage prefix).
+    Stacks of a production environment get termination protection."""
+    spec = resolved.spec.environment
+    environment = cdk.Environment(account=spec.account, region=spec.region)
     return [
         TgiEndpointStack(
-            scope, deployment.stack_name, deployment=deployment, env=environment, stack_name=deployment.stack_name
+            scope,
+            deployment.stack_name,
+            deployment=deployment,
+            env=environment,
+            stack_name=deployment.stack_name,
+            termination_protection=spec.production,
         )
         for deployment in resolved.deployments
     ]

@@ -3,6 +3,8 @@ environment in order, a manual approval where asked, and a smoke test that invok
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -20,6 +22,14 @@ from tgi_sagemaker.pipeline_spec import ResolvedPipeline, ResolvedStage
 BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0
 RUNTIMES = {"phases": {"install": {"runtime-versions": {"python": "3.11", "nodejs": "20"}}}}
 SMOKE_PROMPT = "Reply with the single word OK."
+PACKAGE_LOCK = Path(__file__).resolve().parents[1] / "package-lock.json"
+
+
+def locked_npm_version(package: str, lock_file: Path = PACKAGE_LOCK) -> str:
+    """The exact version of an npm package that package-lock.json pins (what ``npm ci`` installs)."""
+    return str(json.loads(lock_file.read_text())["packages"][f"node_modules/{package}"]["version"])
+
+
 _ARTIFACTS = (
     "The artifact bucket holds what each run rebuilds from Git (templates, assets, build outputs), private and "
     "encrypted, written only by the pipeline's roles"
@@ -29,10 +39,29 @@ PIPELINE_ACKNOWLEDGEMENTS = {
     "HIPAA.Security::HIPAA.Security-S3BucketLoggingEnabled": f"{_ARTIFACTS}; CloudTrail records its API use.",
     "HIPAA.Security::HIPAA.Security-S3BucketVersioningEnabled": f"{_ARTIFACTS}: Git is the version history.",
     "HIPAA.Security::HIPAA.Security-S3BucketReplicationEnabled": f"{_ARTIFACTS}: a lost copy is rebuilt by a run.",
-    "HIPAA.Security::HIPAA.Security-IAMNoInlinePolicy": "Each CDK Pipelines role carries its own policy, scoped to "
-    "that action's resources; no other principal uses it.",
+    "HIPAA.Security::HIPAA.Security-IAMNoInlinePolicy": "Each CDK Pipelines role carries its own inline policy, "
+    "created and deleted with it; no other principal uses it.",
     "HIPAA.Security::HIPAA.Security-CodeBuildProjectSourceRepoUrl": "No CodeBuild project has a repository source "
     "or credentials: the source arrives from the CodeConnections connection as a CodePipeline artifact.",
+}
+
+
+_ASSET_ROLE = (
+    "CDK Pipelines' one role for its asset-publishing projects, made before them: CDK grants it CodeBuild builds, "
+    "log groups and report groups account-wide rather than per project (not configurable)"
+)
+# Every wildcard CDK Pipelines puts in its roles here, each with what it covers; another one stays a finding.
+PIPELINE_WILDCARD_REASONS = {
+    r"^(s3|kms):[A-Za-z]+\*$": "S3 and KMS action groups of CDK's grants on the pipeline's own artifact bucket and "
+    "its key, the only resources of those statements.",
+    r"^<PipelineArtifactsBucket[A-Za-z0-9]*\.Arn>/\*$": "The objects of the pipeline's own artifact bucket.",
+    r":log-group:/aws/codebuild/<[A-Za-z0-9]+>:\*$": "The log streams of that CodeBuild project's own log group.",
+    r":report-group/<[A-Za-z0-9]+>-\*$": "The report groups CodeBuild names after that project.",
+    r":log-group:/aws/codebuild/\*$|:report-group/\*$": f"{_ASSET_ROLE}.",
+    r"^\*$": "Resource '*' of CDK Pipelines' own roles: the self-mutation job's cloudformation:DescribeStacks and "
+    f"s3:ListBucket (the CDK CLI finds stacks and buckets by name), and the asset role's builds ({_ASSET_ROLE}).",
+    r"^arn:\*:iam::\d{12}:role/\*$": "The CDK bootstrap roles of this account, assumed only with the tag condition "
+    "aws-cdk:bootstrap-role (image-publishing, file-publishing, deploy).",
 }
 
 
@@ -67,6 +96,9 @@ class PipelineStack(cdk.Stack):
                 ),
             ),
             docker_enabled_for_synth=False,
+            # The self-mutation and asset jobs assume deploy roles: they install exactly the tools the lock pins.
+            cli_version=locked_npm_version("aws-cdk"),
+            cdk_assets_cli_version=locked_npm_version("cdk-assets"),
         )
         self.stages: list[DeploymentStage] = []
         for stage in pipeline.stages:
@@ -76,7 +108,10 @@ class PipelineStack(cdk.Stack):
             self.pipeline.add_stage(
                 deployment_stage,
                 pre=[pipelines.ManualApprovalStep(f"Approve-{stage.name}")] if stage.spec.approval else [],
-                post=self._smoke_tests(stage, deployment_stage) if stage.spec.smoke_test else [],
+                post=[
+                    *(self._smoke_tests(stage, deployment_stage) if stage.spec.smoke_test else []),
+                    *(self._termination_protection(stage, deployment_stage) if stage.production else []),
+                ],
             )
             self.stages.append(deployment_stage)
         self.pipeline.build_pipeline()
@@ -98,22 +133,12 @@ class PipelineStack(cdk.Stack):
 
     def _acknowledge(self) -> None:
         """On the pipeline construct only: the deployment stacks in the stages keep their own checks."""
-        acknowledge_wildcards(
-            self.pipeline,
-            "CDK Pipelines scopes its roles to what it owns: objects of its artifact bucket, its CodeBuild log "
-            "streams and report groups, and the CDK bootstrap roles it assumes; the wildcards are the suffixes IAM "
-            "needs for those.",
-        )
+        acknowledge_wildcards(self.pipeline, reasons=PIPELINE_WILDCARD_REASONS)
         acknowledge(self.pipeline, PIPELINE_ACKNOWLEDGEMENTS)
-        acknowledge_checkov(
-            self.pipeline,
-            {
-                "CKV_AWS_111": "CDK Pipelines' roles write only what the pipeline owns (its artifact bucket, build "
-                "logs and reports) and assume the CDK bootstrap roles of the target accounts (sts:AssumeRole on "
-                "their role/* paths): the wildcard is the account's role namespace the bootstrap defines."
-            },
-            "AWS::IAM::Policy",
-        )
+        assets = self.pipeline.node.try_find_child("Assets")
+        asset_role = assets.node.try_find_child("FileRole") if assets is not None else None
+        if asset_role is not None:
+            acknowledge_checkov(asset_role, {"CKV_AWS_111": f"{_ASSET_ROLE}."}, "AWS::IAM::Policy")
 
     def _smoke_tests(self, stage: ResolvedStage, deployment_stage: DeploymentStage) -> list[pipelines.Step]:
         """One request per endpoint through the project's own CLI: waits out a scale-from-zero wake-up."""
@@ -137,6 +162,32 @@ class PipelineStack(cdk.Stack):
                         iam.PolicyStatement(
                             actions=["sagemaker:InvokeEndpointWithResponseStream"], resources=[endpoint_arn]
                         )
+                    ],
+                )
+            )
+        return steps
+
+    def _termination_protection(self, stage: ResolvedStage, deployment_stage: DeploymentStage) -> list[pipelines.Step]:
+        """CDK Pipelines deploys through CloudFormation change sets, which ignore a stack's termination protection
+        (aws/aws-cdk#17871): after each deploy, turn it on with the stage's CDK deploy role, which may do exactly
+        that (``cloudformation:UpdateTerminationProtection`` is in its bootstrap policy)."""
+        steps: list[pipelines.Step] = []
+        for stack in deployment_stage.deployment_stacks:
+            synthesizer = stack.synthesizer
+            assert isinstance(synthesizer, cdk.DefaultStackSynthesizer)  # what the stage stacks use
+            deploy_role_arn = cdk.Fn.sub(synthesizer.deploy_role_arn)
+            steps.append(
+                pipelines.CodeBuildStep(
+                    f"TerminationProtection-{stack.stack_name}",
+                    env={"DEPLOY_ROLE_ARN": deploy_role_arn},
+                    commands=[
+                        'aws configure set profile.deploy.role_arn "$DEPLOY_ROLE_ARN"',
+                        "aws configure set profile.deploy.credential_source EcsContainer",
+                        f"aws cloudformation update-termination-protection --profile deploy --region {stage.region} "
+                        f"--stack-name {stack.stack_name} --enable-termination-protection",
+                    ],
+                    role_policy_statements=[
+                        iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[deploy_role_arn])
                     ],
                 )
             )

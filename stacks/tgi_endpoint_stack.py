@@ -87,9 +87,9 @@ class TgiEndpointStack(cdk.Stack):
 
     def _weights(self, deployment: ResolvedDeployment) -> ModelWeights:
         spec, weights = deployment.spec, deployment.spec.weights
+        if weights.source == "hub":  # without a token: the config refuses one here (it would reach the model)
+            return HubWeights(repo_id=spec.model.id, revision=spec.model.revision)
         token_secret = _secret(self, weights.hf_token_secret) if weights.hf_token_secret else None
-        if weights.source == "hub":
-            return HubWeights(repo_id=spec.model.id, revision=spec.model.revision, token_secret=token_secret)
         destroy = weights.bucket_removal_policy == "destroy"
         self.weights_bucket = ModelBucket(
             self,
@@ -125,6 +125,7 @@ class TgiEndpointStack(cdk.Stack):
             self,
             "Endpoint",
             model_name=self.model.model_name,
+            role=self.model.role,
             instance_type=deployment.instance.name,
             min_instances=plan.min_instances,
             max_instances=plan.max_instances,
@@ -150,6 +151,7 @@ class TgiEndpointStack(cdk.Stack):
             min_instances=plan.min_instances,
             max_instances=plan.max_instances,
             network=network,
+            network_isolation=self.model.network_isolation,
         )
         self.component = ScalableInferenceComponent(
             self,
@@ -231,11 +233,13 @@ class TgiEndpointStack(cdk.Stack):
                 subnet_ids=network.subnet_ids,
                 security_group_ids=network.security_group_ids,
                 allow_internet_egress=deployment.network_egress,
+                s3_prefix_list_id=network.s3_prefix_list_id,
             )
         return EndpointNetwork(
             self,
             "Network",
             allow_internet_egress=deployment.network_egress,
+            s3_prefix_list_id=network.s3_prefix_list_id,
             max_azs=network.max_azs,
             availability_zones=network.availability_zones or None,
             flow_log_retention=self.log_retention,

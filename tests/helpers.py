@@ -13,6 +13,7 @@ from typing import Any
 import aws_cdk as cdk
 from aws_cdk.assertions import Template
 
+from app import new_app
 from stacks import add_deployment_stacks
 from tgi_sagemaker import ConfigError, ConfigProblem, add_compliance_checks, load_app
 from tgi_sagemaker.compliance import unacknowledged_findings
@@ -76,7 +77,7 @@ def synthesize(config: dict[str, Any], outdir: Path) -> Synthesized:
     # The same context as `cdk synth` passes: cdk.json's feature flags, and path metadata (cfn-lint reads it to
     # recognise CDK templates).
     context = {key: value for key, value in cdk_json_context().items() if key != CONTEXT_KEY}
-    app = cdk.App(outdir=str(outdir), context={**context, "aws:cdk:enable-path-metadata": True})
+    app = new_app(outdir=str(outdir), context={**context, "aws:cdk:enable-path-metadata": True})
     stacks = add_deployment_stacks(app, load_app(config))
     add_compliance_checks(app)
     assembly = app.synth()
@@ -101,9 +102,50 @@ def cfn_lint(paths: list[Path]) -> subprocess.CompletedProcess[str]:
     )
 
 
-def checkov(folders: list[Path]) -> subprocess.CompletedProcess[str]:
-    """checkov from its own venv (``make install`` builds it), as ``make synth`` runs it: any failed check fails."""
-    args = [str(ROOT / ".venv-checkov" / "bin" / "checkov"), "--framework", "cloudformation", "--skip-download"]
-    for folder in folders:
-        args += ["--directory", str(folder)]
-    return subprocess.run([*args, "--compact", "--quiet"], capture_output=True, text=True)
+@dataclass
+class CheckovScan:
+    """checkov's verdict over some folders, one run per assembly (a folder holding templates)."""
+
+    assemblies: list[Path]
+    failed: list[str]  # "CKV_AWS_370 on AWS::SageMaker::Model.TgiModel... in <template>"
+    problems: list[str]  # a run that did not scan what it was given, or did not run at all
+
+    @property
+    def clean(self) -> bool:
+        return bool(self.assemblies) and not self.failed and not self.problems
+
+    def __str__(self) -> str:
+        return "\n".join([f"{len(self.assemblies)} assemblies scanned", *self.failed, *self.problems])
+
+
+def checkov(folders: list[Path]) -> CheckovScan:
+    """checkov from its own venv (``make install`` builds it), as ``make synth`` runs it: each assembly under
+    ``folders`` in its own run (checkov 3.3.30 given several ``--directory`` options scans the first one once per
+    option), and each run must have scanned every resource of its templates."""
+    assemblies = sorted({template.parent for folder in folders for template in folder.rglob("*.template.json")})
+    scan = CheckovScan(assemblies, [], [] if assemblies else [f"no templates under {folders}"])
+    for assembly in assemblies:
+        templates = sorted(assembly.glob("*.template.json"))
+        args = [str(ROOT / ".venv-checkov" / "bin" / "checkov"), "--framework", "cloudformation", "--skip-download"]
+        for template in templates:
+            args += ["--file", str(template)]
+        run = subprocess.run([*args, "--compact", "--quiet", "--output", "json"], capture_output=True, text=True)
+        try:
+            report = json.loads(run.stdout)
+        except json.JSONDecodeError:
+            scan.problems.append(
+                f"{assembly}: checkov exited {run.returncode}: {run.stdout[-2000:]} {run.stderr[-2000:]}"
+            )
+            continue
+        expected = sum(len(json.loads(template.read_text())["Resources"]) for template in templates)
+        if report["summary"]["resource_count"] != expected:
+            scan.problems.append(
+                f"{assembly}: checkov scanned {report['summary']['resource_count']} resources of {expected}"
+            )
+        scan.failed += [
+            f"{check['check_id']} on {check['resource']} in {check['file_abs_path']}"
+            for check in report["results"]["failed_checks"]
+        ]
+        if run.returncode != 0 and not report["results"]["failed_checks"]:
+            scan.problems.append(f"{assembly}: checkov exited {run.returncode}: {run.stderr[-2000:]}")
+    return scan

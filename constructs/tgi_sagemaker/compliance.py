@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +69,11 @@ class _CheckovAcknowledger:
         node.add_metadata("checkov", {"skip": [skips[check] for check in sorted(skips)]})
 
 
-def acknowledge_local_nvme_encryption(endpoint_config: IConstruct) -> None:
-    """Endpoint configs for GPU instance types carry no KMS key: the platform refuses one for local NVMe."""
+def acknowledge_local_nvme_encryption(endpoint_config: IConstruct, instance_type: str | None = None) -> None:
+    """Endpoint configs for GPU instance types carry no KMS key: the platform refuses one for local NVMe. With an
+    ``instance_type`` that is unresolved at synth (a parameter), nothing is acknowledged: the reason is unknown."""
+    if instance_type is not None and cdk.Token.is_unresolved(instance_type):
+        return
     acknowledge(
         endpoint_config,
         {
@@ -110,30 +115,37 @@ def nag_text(stack: cdk.Stack, value: Any) -> str:
 
 @jsii.implements(cdk.IAspect)
 class _WildcardAcknowledger:
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
+    def __init__(self, reason: str | None, reasons: Mapping[str, str]) -> None:
+        self.reason, self.reasons = reason, reasons
 
     def visit(self, node: IConstruct) -> None:
         if not isinstance(node, iam.CfnPolicy):
             return
         stack = cdk.Stack.of(node)
         document = stack.resolve(node.policy_document)
-        findings = set()
+        findings: dict[str, str] = {}
         for statement in document.get("Statement", []):
-            for action in _as_list(statement.get("Action", [])):
-                if "*" in action:
-                    findings.add(f"AwsSolutions::AwsSolutions-IAM5[Action::{action}]")
-            for resource in _as_list(statement.get("Resource", [])):
-                text = nag_text(stack, resource)
-                if "*" in text:
-                    findings.add(f"AwsSolutions::AwsSolutions-IAM5[Resource::{text}]")
-        acknowledge(node, dict.fromkeys(sorted(findings), self.reason))
+            wildcards = [f"Action::{action}" for action in _as_list(statement.get("Action", [])) if "*" in action]
+            texts = (nag_text(stack, resource) for resource in _as_list(statement.get("Resource", [])))
+            wildcards += [f"Resource::{text}" for text in texts if "*" in text]
+            for wildcard in wildcards:
+                reason = self._reason_for(wildcard.split("::", 1)[1])
+                if reason is not None:
+                    findings[f"AwsSolutions::AwsSolutions-IAM5[{wildcard}]"] = reason
+        acknowledge(node, dict(sorted(findings.items())))
+
+    def _reason_for(self, wildcard: str) -> str | None:
+        return next((r for pattern, r in self.reasons.items() if re.search(pattern, wildcard)), self.reason)
 
 
-def acknowledge_wildcards(scope: IConstruct, reason: str) -> None:
-    """Acknowledge, with ``reason``, exactly the IAM5 wildcards that the policies under ``scope`` hold at synth,
-    so a wildcard added later by someone else is still reported."""
-    cdk.Aspects.of(scope).add(_WildcardAcknowledger(reason))
+def acknowledge_wildcards(
+    scope: IConstruct, reason: str | None = None, *, reasons: Mapping[str, str] | None = None
+) -> None:
+    """Acknowledge exactly the IAM5 wildcards that the policies under ``scope`` hold at synth, so a wildcard added
+    later by someone else is still reported. Each wildcard (``s3:Get*``, ``arn:...:log-group:x:*``) gets the reason
+    of the first ``reasons`` pattern (a regular expression) found in it, else ``reason``; with neither, it stays a
+    finding."""
+    cdk.Aspects.of(scope).add(_WildcardAcknowledger(reason, reasons or {}))
 
 
 def _as_list(value: Any) -> list[Any]:

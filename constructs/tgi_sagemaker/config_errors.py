@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 import typing
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -11,13 +12,22 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from tgi_sagemaker.credentials import looks_like_credential, redact, redact_text
+
 
 @dataclass(frozen=True)
 class ConfigProblem:
+    """One problem; anything in ``field`` or ``value`` that looks like a credential is kept as ``***``, so that no
+    message ever echoes one."""
+
     field: str
     value: Any
     problem: str
     fix: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "field", redact_text(self.field))
+        object.__setattr__(self, "value", redact(self.value))
 
     def __str__(self) -> str:
         return f"{self.field} = {self.value!r}: {self.problem}. Fix: {self.fix}."
@@ -34,16 +44,26 @@ class ConfigError(ValueError):
         super().__init__(f"{source} has {count} problem{'s' if count != 1 else ''}:\n{lines}")
 
 
+# Unknown keys that name a credential: no "did you mean" towards a field that would then hold it.
+_CREDENTIAL_KEY = re.compile(
+    r"^(hf_|hub_|huggingface_|hugging_face_hub_|api_|access_|auth_)?(token|api_?key|password|secret)$"
+    r"|passw|credential|private_?key",
+    re.IGNORECASE,
+)
+
 # Hints for pattern errors, by the name of the field that failed.
 _PATTERN_FIXES = {
     "id": "use the Hub repo id as 'owner/name', e.g. 'deepseek-ai/DeepSeek-R1-Distill-Llama-8B'",
     "name": "use 2-40 lower-case letters, digits and '-', starting with a letter and ending with a letter or digit",
     "revision": "use a branch, a tag or a 40-hex commit id as shown on the Hub",
     "hf_token_secret": "use the Secrets Manager secret name or its full ARN",
+    "hub_endpoint": "use an https:// URL, e.g. 'https://huggingface.co' (a token is sent to it: never over plain HTTP)",
     "availability_zones": "use zone names such as 'us-east-1a'",
     "vpc_id": "use the id as 'vpc-' followed by hex digits",
     "subnet_ids": "use ids as 'subnet-' followed by hex digits",
     "security_group_ids": "use ids as 'sg-' followed by hex digits",
+    "s3_prefix_list_id": "use the id as 'pl-' followed by hex digits (aws ec2 describe-managed-prefix-lists "
+    "--filters Name=prefix-list-name,Values=com.amazonaws.<region>.s3)",
     "account": "use the 12-digit AWS account id",
     "region": "use a region name such as 'us-east-1'",
     "stack_name_prefix": "start with a letter; use letters, digits and '-' only, up to 64 characters",
@@ -96,6 +116,12 @@ def _fix_for(item: ErrorDetails, root: type[BaseModel]) -> str:
     name = str(loc[-1]) if loc else ""
     if kind == "extra_forbidden":
         allowed = _fields_at(root, item["loc"][:-1])
+        if _CREDENTIAL_KEY.search(name) or looks_like_credential(item.get("input")):
+            return (
+                "never put a credential in the config (it would be written into the template): store it in AWS "
+                "Secrets Manager and give the secret's name or ARN (weights.hf_token_secret for a Hub token); "
+                f"allowed keys here: {', '.join(allowed)}"
+            )
         close = difflib.get_close_matches(name, allowed, n=1)
         hint = f"did you mean '{close[0]}'? " if close else ""
         return f"{hint}remove or rename it; allowed keys here: {', '.join(allowed)}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
@@ -15,8 +16,8 @@ from tgi_sagemaker.serving_metrics import MICROSECONDS, ServingMetrics, error_ra
 
 HIPAA_ALARM_ACTION = "HIPAA.Security::HIPAA.Security-CloudWatchAlarmAction"
 NO_TOPIC_REASON = (
-    "Notifications are opt-in (a topic or email addresses); without them the alarms still roll updates back "
-    "and show on the dashboard."
+    "Notifications are opt-in (a topic or email addresses); without them the alarm still records its state in "
+    "CloudWatch, where consoles, dashboards and an update's rollback configuration can read it."
 )
 
 
@@ -29,7 +30,9 @@ class DeploymentAlarms(Construct):
     :param gpu_memory_percent: GPU memory use for 15 minutes in a row. Default: 98 (TGI reserves most GPU memory
         for its KV cache at start: ~90 % is normal, the alarm is for a leak or an oversized batch).
     :param weights_copy: alarm when a copy execution fails or times out. Default: none.
-    :param topic: notified on ALARM and back to OK. Default: none.
+    :param topic: notified on ALARM and back to OK. Default: none. A topic of this app gets a policy statement
+        that lets CloudWatch publish for exactly these alarms (a topic whose policy holds only a Deny, such as a
+        TLS-only one, would otherwise refuse them); an imported topic's policy is its owner's to extend.
 
     ``rollback_alarms`` (5xx rate and latency) are the ones to hand to ``configure_updates``. None of these
     treats missing data as breaching: an endpoint scaled to zero sends none and is healthy.
@@ -88,6 +91,17 @@ class DeploymentAlarms(Construct):
             for alarm in self.alarms:
                 alarm.add_alarm_action(action)
                 alarm.add_ok_action(action)
+            topic.add_to_resource_policy(
+                iam.PolicyStatement(
+                    principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                    actions=["sns:Publish"],
+                    resources=[topic.topic_arn],
+                    conditions={
+                        "StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account},
+                        "ArnLike": {"aws:SourceArn": [alarm.alarm_arn for alarm in self.alarms]},
+                    },
+                )
+            )
         else:
             for alarm in self.alarms:
                 acknowledge(alarm, {HIPAA_ALARM_ACTION: NO_TOPIC_REASON})

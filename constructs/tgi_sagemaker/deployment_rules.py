@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from tgi_sagemaker.config_errors import ConfigProblem
+from tgi_sagemaker.credentials import looks_like_credential
 from tgi_sagemaker.instance_types import GIB, InstanceType, find_instance_type, similar_instance_types
 from tgi_sagemaker.model_catalog import CatalogModel
 from tgi_sagemaker.sizing import (
@@ -31,13 +32,14 @@ GB = 1e9
 
 @dataclass
 class Problems:
-    """Problems of one deployment; ``base`` is its field path, e.g. ``deployments[llama]``."""
+    """Problems of one deployment; ``base`` is its field path, e.g. ``deployments[llama]`` (empty: the app's)."""
 
     base: str
     items: list[ConfigProblem] = field(default_factory=list)
 
     def add(self, path: str, value: Any, problem: str, fix: str) -> None:
-        self.items.append(ConfigProblem(f"{self.base}.{path}" if path else self.base, value, problem, fix))
+        field = f"{self.base}.{path}" if self.base and path else path or self.base
+        self.items.append(ConfigProblem(field, value, problem, fix))
 
 
 def resolve_instance(spec: DeploymentSpec, model: CatalogModel | None, problems: Problems) -> InstanceType | None:
@@ -74,9 +76,13 @@ def resolve_image(spec: DeploymentSpec, problems: Problems) -> TgiImage | None:
         return None
 
 
+# Quantizations TGI's server lets DTYPE go with (server cli.py): bitsandbytes keeps the other layers in DTYPE.
+_QUANTIZE_WITH_DTYPE = ("bitsandbytes", "bitsandbytes-nf4", "bitsandbytes-fp4")
+
+
 def check_precision(spec: DeploymentSpec, problems: Problems) -> None:
     tgi = spec.tgi
-    if tgi.dtype is not None and tgi.quantize is not None:
+    if tgi.dtype is not None and tgi.quantize is not None and tgi.quantize not in _QUANTIZE_WITH_DTYPE:
         problems.add(
             "tgi.dtype",
             tgi.dtype,
@@ -139,6 +145,29 @@ def resolve_num_gpus(
             _add_does_not_fit(spec, model, instance, spec.num_gpus, weights_bytes, problems, "num_gpus")
             return None
         return spec.num_gpus
+    one_gpu_only = model is None or spec.tgi.quantize == "exl2"
+    if one_gpu_only and instance.gpu_count > 1 and weights_bytes is not None:
+        # Outside the catalog the attention heads are unknown (TGI needs them to divide by the GPU count), and exl2
+        # weights cannot be sharded: one GPU if the weights fit there, else ask rather than guess.
+        if weights_fit(weights_bytes, instance, 1):
+            return 1
+        if weights_fit(weights_bytes, instance, instance.gpu_count):
+            problems.add(
+                "num_gpus",
+                None,
+                f"~{weights_bytes / GB:.1f} GB of weights need more than one {instance.gpu} of {instance.name}, and "
+                + (
+                    "TGI cannot shard exl2 weights"
+                    if model is not None
+                    else f"model '{spec.model.id}' is not in the catalog: whether its attention heads split evenly "
+                    "over several GPUs is unknown"
+                ),
+                f"set num_gpus to a count that divides num_attention_heads and num_key_value_heads in its "
+                f"config.json (one of {gpu_counts(instance, None)[1:]})"
+                if model is None
+                else "use an instance type with a bigger GPU, or another quantization",
+            )
+            return None
     chosen = default_num_gpus(weights_bytes, instance, attention)
     if chosen is None and weights_bytes is not None:
         _add_does_not_fit(spec, model, instance, shardable[-1] if shardable else 1, weights_bytes, problems)
@@ -345,8 +374,34 @@ _S3_ONLY_WEIGHTS_FIELDS = (
 )
 
 
-def check_weights(spec: DeploymentSpec, problems: Problems) -> None:
+def check_weights(spec: DeploymentSpec, problems: Problems, *, production: bool = False) -> None:
     weights = spec.weights
+    if weights.source == "hub" and production:
+        problems.add(
+            "weights.source",
+            "hub",
+            "environment.production is true: a production model runs with network isolation, which 'hub' "
+            "weights cannot have (the container downloads them from the internet at every start)",
+            "use weights.source 's3' (the default: copied once at deploy, served from the stack's bucket)",
+        )
+    if weights.hf_token_secret is not None and looks_like_credential(weights.hf_token_secret):
+        problems.add(
+            "weights.hf_token_secret",
+            weights.hf_token_secret,  # shown as *** (ConfigProblem redacts it)
+            "this is a token itself, not the name or ARN of a Secrets Manager secret holding one: it would be "
+            "written into the template",
+            "revoke it on the Hub (it has been in a file), store a new one with `aws secretsmanager create-secret "
+            "--name hf/token --secret-string <token>` and set weights.hf_token_secret: hf/token",
+        )
+    elif weights.hf_token_secret is not None and weights.source == "hub":
+        problems.add(
+            "weights.hf_token_secret",
+            weights.hf_token_secret,
+            "with weights.source 'hub' CloudFormation would resolve the token into the SageMaker model's "
+            "environment, where anyone allowed sagemaker:DescribeModel (and the console) can read it",
+            "use weights.source 's3' (the default) for gated or private models: the copy reads the token at deploy "
+            "time and the model never sees it",
+        )
     if weights.source == "hub":
         for name in _S3_ONLY_WEIGHTS_FIELDS:
             if name in weights.model_fields_set:
@@ -371,6 +426,23 @@ def resolve_egress(spec: DeploymentSpec, problems: Problems) -> bool:
     """Internet egress of the container: needed by hub weights, useless (and billed) with s3 weights."""
     hub = spec.weights.source == "hub"
     egress = spec.network.egress if spec.network.egress is not None else hub
+    prefix_list = spec.network.s3_prefix_list_id
+    if prefix_list is not None and egress:
+        problems.add(
+            "network.s3_prefix_list_id",
+            prefix_list,
+            "limits the endpoint's egress to S3, but this deployment has internet egress (weights.source 'hub' or "
+            "network.egress)",
+            "remove network.s3_prefix_list_id, or use weights.source 's3' without network.egress",
+        )
+    elif prefix_list is not None and (spec.network.vpc == "none" or spec.network.security_group_ids):
+        problems.add(
+            "network.s3_prefix_list_id",
+            prefix_list,
+            "only used for the security group the stack creates (there is none with network.vpc 'none' or "
+            "network.security_group_ids)",
+            "remove network.s3_prefix_list_id, or let the stack create the security group",
+        )
     if hub and not egress:
         problems.add(
             "network.egress",
@@ -455,6 +527,13 @@ def check_tags(tags: Mapping[str, str], problems: Problems) -> None:
         if key.lower().startswith("aws:") or not _TAG_KEY.match(key):
             problems.add(
                 f"tags.{key}", key, "not a valid tag key (1-128 characters, no 'aws:' prefix)", "rename the tag"
+            )
+        elif looks_like_credential([key, value]):
+            problems.add(
+                f"tags.{key}",
+                value,  # shown as *** (ConfigProblem redacts it)
+                "looks like a credential: tags are written into the template and readable by anyone who lists tags",
+                "remove it (and revoke it: it has been in a file)",
             )
         elif len(value) > 256:
             problems.add(f"tags.{key}", value[:40] + "...", "tag values are at most 256 characters", "shorten it")

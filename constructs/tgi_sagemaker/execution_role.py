@@ -1,8 +1,9 @@
 """Least-privilege execution role for SageMaker models that serve TGI.
 
-No managed policy: logs of SageMaker endpoints, container metrics, and (with ``vpc_access``) the network
-interfaces SageMaker creates in the VPC. Image pull and model data are granted by whoever binds them
-(``TgiImage.bind``, weights sources).
+No managed policy: container metrics, and (with a ``network``) the network interfaces SageMaker creates in the
+model's subnets. The rest is granted by whoever knows the resource: image pull (``TgiImage.bind``), model data
+(weights sources), and the log group of each endpoint or inference component (``grant_sagemaker_log_group``,
+which the endpoint constructs call: SageMaker names the group after them).
 """
 
 from __future__ import annotations
@@ -11,49 +12,61 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from tgi_sagemaker.compliance import acknowledge, acknowledge_checkov, acknowledge_wildcards
+from tgi_sagemaker.compliance import acknowledge, acknowledge_wildcards
+from tgi_sagemaker.endpoint_network import EndpointNetwork
 
-# The ENI actions SageMaker calls with the execution role when a model has a VpcConfig.
-_VPC_ACCESS_ACTIONS = [
-    "ec2:CreateNetworkInterface",
+# What SageMaker calls with the execution role for a model or endpoint config with a VpcConfig.
+_ENI_ACTIONS_ON_ITS_OWN_INTERFACES = [
     "ec2:CreateNetworkInterfacePermission",
     "ec2:DeleteNetworkInterface",
     "ec2:DeleteNetworkInterfacePermission",
+]
+_DESCRIBE_ACTIONS = [
     "ec2:DescribeDhcpOptions",
     "ec2:DescribeNetworkInterfaces",
     "ec2:DescribeSecurityGroups",
     "ec2:DescribeSubnets",
     "ec2:DescribeVpcs",
 ]
+_LOG_ACTIONS = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"]
+
+# Every wildcard this role may hold, each with why (acknowledged one by one: a wildcard added by someone else, that
+# none of these describes, is still reported).
+WILDCARD_REASONS = {
+    r"^\*$": "Resource '*' is only on calls IAM offers no resource for: ecr:GetAuthorizationToken, "
+    "cloudwatch:PutMetricData (conditioned to /aws/sagemaker/* namespaces) and, with a VPC, SageMaker's ec2:Describe* "
+    "calls.",
+    r":network-interface/\*$": "A network interface gets its id when SageMaker creates it: creating one is allowed "
+    "only in the endpoint's subnets with its security groups, and sharing or deleting one only where ec2:Subnet is "
+    "one of those subnets.",
+    r":\*:(subnet|security-group)/": "Subnets and security groups given by id may belong to the account that shares "
+    "the VPC; the ids are unique across accounts, so the account is left open and the id names the one resource.",
+    r":log-stream:\*$": "Log streams of the one log group SageMaker names after this endpoint or inference "
+    "component; SageMaker names a stream after each instance and container it starts.",
+    r"/models/.+\*$": "The objects under the model's own weights prefix (models/<repo>/), which SageMaker copies to "
+    "/opt/ml/model.",
+}
 
 
 class TgiExecutionRole(Construct):
     """An IAM role SageMaker assumes to run a TGI model.
 
-    :param vpc_access: allow SageMaker to manage network interfaces in the model's VPC. Default: False.
+    Trusted by SageMaker for this account only (``aws:SourceAccount``).
+
+    :param network: the model's subnets and security groups: SageMaker may create network interfaces in exactly
+        those, and share or delete interfaces in those subnets. Default: none (no VPC access).
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, vpc_access: bool = False) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, network: EndpointNetwork | None = None) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
         self.role = iam.Role(
             self,
             "Role",
-            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            assumed_by=iam.ServicePrincipal(
+                "sagemaker.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}
+            ),
             description="Runs the TGI container of a SageMaker model",
-        )
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
-                resources=[
-                    stack.format_arn(
-                        service="logs",
-                        resource="log-group",
-                        resource_name="/aws/sagemaker/Endpoints/*",
-                        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-                    )
-                ],
-            )
         )
         self.role.add_to_policy(
             iam.PolicyStatement(
@@ -62,22 +75,9 @@ class TgiExecutionRole(Construct):
                 conditions={"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}},
             )
         )
-        if vpc_access:
-            self.role.add_to_policy(iam.PolicyStatement(actions=_VPC_ACCESS_ACTIONS, resources=["*"]))
-        acknowledge_wildcards(
-            self.role,
-            "Wildcards the APIs force: SageMaker names an endpoint's log group after the endpoint, which "
-            "CloudFormation names only after the model that needs this role exists (the grant is limited to endpoint "
-            "log groups of this account and region); ecr:GetAuthorizationToken, cloudwatch:PutMetricData (limited "
-            "to /aws/sagemaker/* namespaces) and the EC2 network-interface calls have no resource scope; the weights "
-            "grant covers the objects under the model's own prefix.",
-        )
-        unscoped = (
-            "Only the calls IAM offers no resource for are unscoped: the EC2 network-interface calls SageMaker makes "
-            "for the VPC (incl. CreateNetworkInterfacePermission), ecr:GetAuthorizationToken and "
-            "cloudwatch:PutMetricData (conditioned to /aws/sagemaker/* namespaces)."
-        )
-        acknowledge_checkov(self, {"CKV_AWS_109": unscoped, "CKV_AWS_111": unscoped}, "AWS::IAM::Policy")
+        if network is not None:
+            self._allow_network_interfaces(network)
+        acknowledge_wildcards(self.role, reasons=WILDCARD_REASONS)
         acknowledge(
             self.role,
             {
@@ -85,3 +85,44 @@ class TgiExecutionRole(Construct):
                 "role alone; it is never shared, and it is created and deleted with the role.",
             },
         )
+
+    def _allow_network_interfaces(self, network: EndpointNetwork) -> None:
+        stack = cdk.Stack.of(self)
+        own_interfaces = stack.format_arn(service="ec2", resource="network-interface", resource_name="*")
+        # CreateNetworkInterface authorizes the new interface (no id yet), its subnet and its security groups.
+        self.role.add_to_policy(iam.PolicyStatement(actions=["ec2:CreateNetworkInterface"], resources=[own_interfaces]))
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["ec2:CreateNetworkInterface"],
+                resources=[*network.subnet_arns, *network.security_group_arns],
+            )
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=_ENI_ACTIONS_ON_ITS_OWN_INTERFACES,
+                resources=[own_interfaces],
+                conditions={"ArnLike": {"ec2:Subnet": network.subnet_arns}},
+            )
+        )
+        self.role.add_to_policy(iam.PolicyStatement(actions=_DESCRIBE_ACTIONS, resources=["*"]))
+
+
+def grant_sagemaker_log_group(scope: Construct, grantee: iam.IGrantable, kind: str, name: str) -> iam.Grant:
+    """Let SageMaker, acting with ``grantee``, create and write the log group it names after an endpoint or an
+    inference component: ``/aws/sagemaker/<kind>/<name>`` (kind ``Endpoints`` or ``InferenceComponents``).
+
+    SageMaker's ARNs spell endpoint and component names in lower case, while log group names are case-sensitive
+    and documented with the name as given: both spellings of this one name are granted, so that the container's
+    logs cannot be lost to the difference.
+    """
+    stack = cdk.Stack.of(scope)
+    resources = []
+    for spelling in dict.fromkeys([name, name.lower()]):
+        group = stack.format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=f"/aws/sagemaker/{kind}/{spelling}",
+            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+        )
+        resources += [group, f"{group}:log-stream:*"]
+    return iam.Grant.add_to_principal(grantee=grantee, actions=_LOG_ACTIONS, resource_arns=resources)

@@ -1,5 +1,5 @@
 """Log groups with retention for the Lambda functions CDK adds on its own (e.g. the VPC default-SG restrictor),
-and checkov's function checks acknowledged on them with the reasons that hold for every such helper.
+and checkov's function checks acknowledged on them with the reasons that hold for every such handler.
 
 Their handlers otherwise log to ``/aws/lambda/<name>``, a group Lambda creates at first run that never expires
 and that no stack deletes. ``manage_function_log_groups`` gives each function in ``scope`` without a log group
@@ -14,9 +14,20 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct, IConstruct
 
-from tgi_sagemaker.compliance import FUNCTION_CHECKOV_REASONS, acknowledge, acknowledge_checkov
+from tgi_sagemaker.compliance import acknowledge, acknowledge_checkov
 
 FUNCTION_TYPE = "AWS::Lambda::Function"
+# What checkov asks of every function, and why it does not apply to CDK's own custom-resource handlers (the VPC's
+# default-security-group restrictor, the bucket emptier): true of each of them, whatever the deployment.
+CDK_HANDLER_CHECKOV_REASONS = {
+    "CKV_AWS_115": "A CDK custom-resource handler: CloudFormation invokes it once per event of the resource it "
+    "manages, during deployments only; reserved concurrency would take capacity from the account for nothing.",
+    "CKV_AWS_116": "A CDK custom-resource handler: CloudFormation invokes it asynchronously and waits for its "
+    "answer; an event that fails (or is never answered) fails the stack operation, where it shows and is retried. "
+    "CDK offers no dead-letter queue for these handlers.",
+    "CKV_AWS_117": "A CDK custom-resource handler that calls only the AWS APIs of the resource it manages and holds "
+    "no data: it needs nothing inside a VPC.",
+}
 
 
 def manage_function_log_groups(scope: IConstruct, retention: logs.RetentionDays) -> list[logs.LogGroup]:
@@ -46,7 +57,7 @@ def manage_function_log_groups(scope: IConstruct, retention: logs.RetentionDays)
                 "ids and errors, no payloads; CloudWatch Logs encrypts it at rest with AWS-owned keys.",
             },
         )
-        acknowledge_checkov(node, FUNCTION_CHECKOV_REASONS, FUNCTION_TYPE)
+        acknowledge_checkov(node, CDK_HANDLER_CHECKOV_REASONS, FUNCTION_TYPE)
         created.append(log_group)
     return created
 

@@ -10,6 +10,7 @@ from constructs import Construct
 
 from tgi_sagemaker.compliance import acknowledge_local_nvme_encryption
 from tgi_sagemaker.endpoint_network import EndpointNetwork
+from tgi_sagemaker.execution_role import grant_sagemaker_log_group
 from tgi_sagemaker.prop_checks import known_instance_type, raise_problems
 from tgi_sagemaker.serving_metrics import ENDPOINT_UTILIZATION_NAMESPACE, sagemaker_metric
 
@@ -26,12 +27,16 @@ class InferenceComponentEndpoint(Construct):
     :param min_instances: lower bound of managed instance scaling. Default: 0.
     :param max_instances: upper bound of managed instance scaling. Default: 2.
     :param network: subnets and security groups of the variant (the components' models use the same). Default: none.
+    :param network_isolation: ``EnableNetworkIsolation`` of the endpoint config, which SageMaker applies to the
+        components' containers: give the value of their models (``TgiModel.network_isolation``). Default: False.
     :param variant_name: Default: ``AllTraffic``.
     :param endpoint_name: Default: derived from the construct path, unique in the stack's account and region (known
         before deployment, so that a pipeline can grant invoking exactly this endpoint).
 
     CloudFormation creates the endpoint with one instance (``InitialInstanceCount`` cannot be 0); it goes away once
     the components have scaled to zero copies. No ``KmsKeyId``/``VolumeSizeInGB``: GPU types have local NVMe.
+    ``role`` may write the endpoint's log group (``/aws/sagemaker/Endpoints/<endpoint_name>``); each component
+    grants its own.
     """
 
     def __init__(
@@ -44,12 +49,14 @@ class InferenceComponentEndpoint(Construct):
         min_instances: int = 0,
         max_instances: int = 2,
         network: EndpointNetwork | None = None,
+        network_isolation: bool = False,
         variant_name: str = "AllTraffic",
         endpoint_name: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.endpoint_name = endpoint_name or cdk.Names.unique_resource_name(self, max_length=63, separator="-")
         _validate(instance_type, min_instances, max_instances)
+        self.role = role
         self.variant_name = variant_name
         self.instance_type = instance_type
         self.max_instances = max_instances
@@ -62,6 +69,8 @@ class InferenceComponentEndpoint(Construct):
             self,
             "EndpointConfig",
             execution_role_arn=role.role_arn,
+            # Endpoints whose variant names no model carry the model's network settings here as well.
+            enable_network_isolation=network_isolation,
             vpc_config=vpc_config,
             production_variants=[
                 sagemaker.CfnEndpointConfig.ProductionVariantProperty(
@@ -77,9 +86,10 @@ class InferenceComponentEndpoint(Construct):
                 )
             ],
         )
+        grant_sagemaker_log_group(self, role, "Endpoints", self.endpoint_name)
         # SageMaker checks the role when it creates the endpoint: its policy must exist by then.
         self.endpoint_config.node.add_dependency(role)
-        acknowledge_local_nvme_encryption(self.endpoint_config)
+        acknowledge_local_nvme_encryption(self.endpoint_config, instance_type)
         self.endpoint = sagemaker.CfnEndpoint(
             self,
             "Endpoint",

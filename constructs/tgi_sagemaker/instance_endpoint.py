@@ -13,6 +13,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from tgi_sagemaker.compliance import acknowledge_local_nvme_encryption
+from tgi_sagemaker.execution_role import grant_sagemaker_log_group
 from tgi_sagemaker.instance_types import find_instance_type
 from tgi_sagemaker.prop_checks import (
     STARTUP_TIMEOUT_RANGE,
@@ -37,6 +38,9 @@ class InstanceEndpoint(InvocationMetrics, Construct):
     :param model_data_download_timeout: ``ModelDataDownloadTimeoutInSeconds``. Default: 30 minutes.
     :param container_startup_health_check_timeout: ``ContainerStartupHealthCheckTimeoutInSeconds``: how long
         TGI may take to download, load and warm up before /ping must answer. Default: 30 minutes.
+    :param role: the model's execution role (``TgiModel.role``): it may write the endpoint's log group
+        (``/aws/sagemaker/Endpoints/<endpoint_name>``), where the container logs. Default: none (call
+        ``grant_write_logs`` with it; without it SageMaker cannot write the container's logs).
     :param variant_name: Default: ``AllTraffic``.
     :param endpoint_name: Default: derived from the construct path, unique in the stack's account and region. Set
         here rather than by CloudFormation so that alarms on the endpoint's metrics can exist before it does: the
@@ -60,6 +64,7 @@ class InstanceEndpoint(InvocationMetrics, Construct):
         scale_out_cooldown: cdk.Duration | None = None,
         model_data_download_timeout: cdk.Duration | None = None,
         container_startup_health_check_timeout: cdk.Duration | None = None,
+        role: iam.IRole | None = None,
         variant_name: str = "AllTraffic",
         endpoint_name: str | None = None,
     ) -> None:
@@ -88,7 +93,9 @@ class InstanceEndpoint(InvocationMetrics, Construct):
                 )
             ],
         )
-        acknowledge_local_nvme_encryption(self.endpoint_config)
+        acknowledge_local_nvme_encryption(self.endpoint_config, instance_type)
+        if role is not None:
+            self.grant_write_logs(role)
         self.endpoint = sagemaker.CfnEndpoint(
             self,
             "Endpoint",
@@ -153,6 +160,10 @@ class InstanceEndpoint(InvocationMetrics, Construct):
             if strategy == "rolling"
             else None,
         )
+
+    def grant_write_logs(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Allow ``grantee`` (the model's execution role) to create and write the endpoint's log group."""
+        return grant_sagemaker_log_group(self, grantee, "Endpoints", self.endpoint_name)
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
         """Allow ``grantee`` to invoke the endpoint, streaming or not."""

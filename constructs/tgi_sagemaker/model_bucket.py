@@ -48,10 +48,12 @@ class ModelBucket(Construct):
             ],
         )
         reasons = {
-            "HIPAA.Security::HIPAA.Security-S3BucketReplicationEnabled": "Weights are a copy of a public Hub "
-            "commit and can be copied again from the Hub; a replica would double storage of multi-GB shards.",
-            "HIPAA.Security::HIPAA.Security-S3DefaultEncryptionKMS": "SSE-S3 encrypts the weights at rest; a KMS "
-            "key would add a key grant for SageMaker's model download without protecting a secret.",
+            "HIPAA.Security::HIPAA.Security-S3BucketReplicationEnabled": "Weights are a copy of a Hub commit, "
+            "which can be copied again from the Hub (with the same token, for a gated or private repo); a replica "
+            "would double the storage of multi-GB shards.",
+            "HIPAA.Security::HIPAA.Security-S3DefaultEncryptionKMS": "SSE-S3 encrypts the weights at rest; who may "
+            "read them is decided by the IAM grants on the bucket (the copy and the model's execution role), which "
+            "a KMS key policy would only repeat, next to a key grant for SageMaker's model download.",
         }
         if not versioned:
             reasons["HIPAA.Security::HIPAA.Security-S3BucketVersioningEnabled"] = (
@@ -60,8 +62,8 @@ class ModelBucket(Construct):
             )
         if access_logs_bucket is None:
             reasons["AwsSolutions::AwsSolutions-S1"] = (
-                "No access-log bucket was given (ModelBucket access_logs_bucket); object access is auditable through "
-                "CloudTrail data events, and the bucket holds no personal data."
+                "No access-log bucket was given (ModelBucket access_logs_bucket); object access can be recorded with "
+                "CloudTrail data events, and the bucket holds model weights only, no requests or user data."
             )
             reasons["HIPAA.Security::HIPAA.Security-S3BucketLoggingEnabled"] = reasons["AwsSolutions::AwsSolutions-S1"]
         acknowledge(self.bucket, reasons)

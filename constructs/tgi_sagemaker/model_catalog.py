@@ -43,6 +43,9 @@ class CatalogModel:
     recommended_instance: str
     blog_instances: tuple[str, ...]
     attention: KvGeometry | None  # None: no KV-cache estimate (multi-head latent attention)
+    # TGI's attention backend for it on the GPUs here (compute capability >= 8): flashinfer where the head size is 64,
+    # 128 or 256, else flashdecoding (launcher resolve_attention). DeepSeek-V3's config gives 7168 / 128 = 56.
+    tgi_attention: str = "flashinfer"
 
     @property
     def weights_bytes(self) -> int:
@@ -141,6 +144,7 @@ MODELS: dict[str, CatalogModel] = {
             "ml.p5e.48xlarge",
             ("ml.p5e.48xlarge", "ml.p5en.48xlarge"),
             None,
+            tgi_attention="flashdecoding",
         ),
         CatalogModel(
             "deepseek-ai/DeepSeek-R1-Zero",
@@ -153,6 +157,7 @@ MODELS: dict[str, CatalogModel] = {
             "ml.p5e.48xlarge",
             ("ml.p5e.48xlarge", "ml.p5en.48xlarge"),
             None,
+            tgi_attention="flashdecoding",
         ),
     ]
 }

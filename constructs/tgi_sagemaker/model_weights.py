@@ -25,6 +25,8 @@ class WeightsBinding:
     environment: dict[str, str]
     needs_internet: bool
     model_data_source: sagemaker.CfnModel.ModelDataSourceProperty | None = None
+    s3_read: tuple[s3.IBucket, str] | None = None
+    """The bucket and key pattern SageMaker reads the weights from (through the model's VPC, if it has one)."""
 
 
 class ModelWeights(ABC):
@@ -41,12 +43,26 @@ class HubWeights(ModelWeights):
     :param revision: branch, tag or commit (HF_MODEL_REVISION). Default: the repo's default branch.
     :param token_secret: a secret whose string is a Hub token, for gated or private repos. Default: none.
         CloudFormation resolves it at deploy time (a dynamic reference): the token is never in the template,
-        but SageMaker stores it in the model's environment, visible to whoever may DescribeModel.
+        but SageMaker stores it in the model's environment (HF_TOKEN), readable by whoever may DescribeModel and
+        in the console. Needs ``expose_token_in_model_environment=True``; ``S3PrefixWeights`` filled by
+        ``HubWeightsCopy`` keep the token away from the model.
+    :param expose_token_in_model_environment: accept that exposure. Default: False (a token is refused).
     """
 
     def __init__(
-        self, *, repo_id: str, revision: str | None = None, token_secret: secretsmanager.ISecret | None = None
+        self,
+        *,
+        repo_id: str,
+        revision: str | None = None,
+        token_secret: secretsmanager.ISecret | None = None,
+        expose_token_in_model_environment: bool = False,
     ) -> None:
+        if token_secret is not None and not expose_token_in_model_environment:
+            raise ValueError(
+                "HubWeights: token_secret would put the Hub token into the SageMaker model's environment (HF_TOKEN), "
+                "readable by DescribeModel callers; copy gated weights to S3 with HubWeightsCopy instead, or pass "
+                "expose_token_in_model_environment=True"
+            )
         self.repo_id = repo_id
         self.revision = revision
         self.token_secret = token_secret
@@ -99,5 +115,8 @@ class S3PrefixWeights(ModelWeights):
             )
         )
         return WeightsBinding(
-            environment={"HF_MODEL_ID": MODEL_DIRECTORY}, needs_internet=False, model_data_source=source
+            environment={"HF_MODEL_ID": MODEL_DIRECTORY},
+            needs_internet=False,
+            model_data_source=source,
+            s3_read=(self.bucket, f"{self.read_prefix}*"),
         )

@@ -78,6 +78,10 @@ class ResolvedStage:
         assert region is not None
         return region
 
+    @property
+    def production(self) -> bool:
+        return self.app.spec.environment.production
+
 
 @dataclass(frozen=True)
 class ResolvedPipeline:

@@ -40,6 +40,7 @@ from tgi_sagemaker.sizing import (
 from tgi_sagemaker.spec import AppSpec, DeploymentSpec
 from tgi_sagemaker.tgi_environment import check_environment_size, check_extra_environment, tgi_settings_environment
 from tgi_sagemaker.tgi_image import TgiImage, supported_regions
+from tgi_sagemaker.tgi_rules import check_launcher_environment, check_startup
 
 COST_TAG_DEPLOYMENT = "tgi-sagemaker:deployment"
 COST_TAG_MODEL = "tgi-sagemaker:model"
@@ -85,6 +86,7 @@ def load_app(raw: Any, source: str = "config") -> ResolvedApp:
         spec = AppSpec.model_validate(raw)
     except ValidationError as error:
         problems = problems_from_validation_error(error, raw, AppSpec)
+        problems += _problems_of_app_tags(raw)
         problems += _problems_of_parseable_deployments(raw)
         raise ConfigError(problems, source) from None
     return resolve_app(spec, raw, source)
@@ -102,6 +104,7 @@ def resolve_app(spec: AppSpec, raw: Any = None, source: str = "config") -> Resol
                 f"use one of {', '.join(supported_regions())}",
             )
         )
+    problems += _problems_of_app_tags({"tags": spec.tags})
     seen: dict[str, int] = {}
     resolved = []
     for index, deployment in enumerate(spec.deployments):
@@ -124,6 +127,16 @@ def resolve_app(spec: AppSpec, raw: Any = None, source: str = "config") -> Resol
     if problems:
         raise ConfigError(problems, source)
     return ResolvedApp(spec, tuple(resolved))
+
+
+def _problems_of_app_tags(raw: Any) -> list[ConfigProblem]:
+    """The app's tags checked once (they are not under any deployment), even when other keys failed to parse."""
+    tags = raw.get("tags") if isinstance(raw, dict) else None
+    if not isinstance(tags, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in tags.items()):
+        return []  # a shape error, already reported
+    problems = Problems("")
+    check_tags(tags, problems)
+    return problems.items
 
 
 def _problems_of_parseable_deployments(raw: Any) -> list[ConfigProblem]:
@@ -184,15 +197,17 @@ def resolve_deployment(
     if instance and num_gpus and weights_bytes is not None and attention is not None:
         capacity = kv_cache_token_capacity(weights_bytes, instance, num_gpus, attention, spec.tgi.kv_cache_dtype)
     limits = resolve_token_limits(spec, context, capacity, num_gpus, instance, weights_bytes, problems)
+    check_startup(spec, model, limits, problems.add, image.version if image else None)
+    check_launcher_environment(spec.tgi.extra_env, num_gpus, problems.add)
     scaling = resolve_scaling(spec, instance, num_gpus, problems)
     region = app.environment.region if app else None
     check_network(spec, region, problems)
-    check_weights(spec, problems)
+    check_weights(spec, problems, production=app.environment.production if app else False)
     egress = resolve_egress(spec, problems)
     check_extra_environment(spec.tgi.extra_env, problems.add)
     # Cost allocation: every taggable resource carries the deployment and model (activate the keys in Billing).
     tags = {COST_TAG_DEPLOYMENT: spec.name, COST_TAG_MODEL: spec.model.id, **(app.tags if app else {}), **spec.tags}
-    check_tags(tags, problems)
+    check_tags(spec.tags, problems)  # the app's own tags are checked once, by resolve_app
     check_operations(spec, problems)
     if problems.items or instance is None or image is None or num_gpus is None or scaling is None:
         return problems.items

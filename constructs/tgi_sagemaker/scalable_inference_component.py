@@ -13,6 +13,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from tgi_sagemaker.execution_role import grant_sagemaker_log_group
 from tgi_sagemaker.inference_component_endpoint import InferenceComponentEndpoint
 from tgi_sagemaker.prop_checks import (
     COOLDOWN_RANGE,
@@ -53,6 +54,9 @@ class ScalableInferenceComponent(InvocationMetrics, Construct):
     :param container_startup_health_check_timeout: Default: 30 minutes.
     :param component_name: Default: derived from the construct path, unique in the stack's account and region,
         stable across updates (the autoscaling resource id is built from it; the API returns no name attribute).
+
+    The endpoint's role may write the component's log group (``/aws/sagemaker/InferenceComponents/<name>``), where
+    its containers log; ``grant_write_logs`` grants it to another role.
     """
 
     def __init__(
@@ -118,6 +122,7 @@ class ScalableInferenceComponent(InvocationMetrics, Construct):
         )
         # The endpoint is named by a plain string: the component must still wait for it to exist.
         self.component.node.add_dependency(endpoint.endpoint)
+        self.grant_write_logs(endpoint.role)
         self.scalable_target = appscaling.ScalableTarget(
             self,
             "ScalableTarget",
@@ -167,6 +172,10 @@ class ScalableInferenceComponent(InvocationMetrics, Construct):
             actions=["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"],
             resource_arns=[self.endpoint.endpoint_arn],
         )
+
+    def grant_write_logs(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Allow ``grantee`` to create and write this component's log group, where its containers log."""
+        return grant_sagemaker_log_group(self, grantee, "InferenceComponents", self.component_name)
 
     def configure_updates(
         self, *, bake_time: cdk.Duration | None = None, rollback_alarms: Sequence[cloudwatch.IAlarm] = ()

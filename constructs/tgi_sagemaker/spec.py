@@ -67,10 +67,10 @@ class WeightsSpec(_Spec):
     from /opt/ml/model. ``hub``: the container downloads from the Hub at every start (needs egress)."""
     hf_token_secret: Annotated[str, StringConstraints(pattern=SECRET_REF_PATTERN)] | None = None
     """Secrets Manager secret (name or ARN) holding a Hub token, for gated or private repos. Default: none."""
-    hub_endpoint: Annotated[str, StringConstraints(pattern=r"^https?://[A-Za-z0-9.-]+(:\d+)?(/.*)?$")] = (
+    hub_endpoint: Annotated[str, StringConstraints(pattern=r"^https://[A-Za-z0-9.-]+(:\d+)?(/.*)?$")] = (
         "https://huggingface.co"
     )
-    """s3: where the copy reads from (a mirror works too). Default: https://huggingface.co."""
+    """s3: where the copy reads from (a mirror works too; https only). Default: https://huggingface.co."""
     copy_max_concurrency: Annotated[int, Field(ge=1, le=1000)] = 16
     """s3: files copied at once (Step Functions Map concurrency). Default: 16."""
     part_size_mb: Annotated[int, Field(ge=8, le=512)] = 64
@@ -168,6 +168,10 @@ class NetworkSpec(_Spec):
         default_factory=list
     )
     """Existing security groups for the endpoint. Default: a new one with egress only."""
+    s3_prefix_list_id: Annotated[str, StringConstraints(pattern=r"^pl-([0-9a-f]{8}|[0-9a-f]{17})$")] | None = None
+    """The region's S3 managed prefix list (``com.amazonaws.<region>.s3``): the new security group's HTTPS egress
+    then reaches S3 alone. Without internet egress only. Default: none, HTTPS to any address, which the subnets of
+    a new VPC without egress route to S3's gateway endpoint only."""
 
 
 LOG_RETENTION_DAYS = (
@@ -254,6 +258,9 @@ class EnvironmentSpec(_Spec):
     account: Annotated[str, StringConstraints(pattern=r"^\d{12}$")] | None = None
     region: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")] | None = None
     """Default: none, a region-agnostic stack that deploys wherever the CLI's credentials point."""
+    production: bool = False
+    """A production environment: its stacks get termination protection, and weights must come from S3 (served
+    with network isolation; ``weights.source: hub`` is refused). Default: false."""
 
 
 class AppSpec(_Spec):

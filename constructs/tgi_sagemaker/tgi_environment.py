@@ -9,6 +9,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from tgi_sagemaker.credentials import looks_like_credential
+
 if TYPE_CHECKING:
     from tgi_sagemaker.model_catalog import CatalogModel
     from tgi_sagemaker.sizing import TokenLimits
@@ -39,7 +41,9 @@ MANAGED_VARIABLES = {
     "TRUST_REMOTE_CODE": "model.trust_remote_code",
     "PORT": "(fixed by SageMaker at 8080)",
 }
-_SECRET_LIKE = re.compile(r"(^|_)(HF_TOKEN|HUB_TOKEN|API_TOKEN|SESSION_TOKEN|SECRET|PASSWORD|API_KEY|ACCESS_KEY)(_|$)")
+_SECRET_LIKE = re.compile(
+    r"(^|_)(HF_TOKEN|HUB_TOKEN|API_TOKEN|SESSION_TOKEN|AUTHTOKEN|AUTH_TOKEN|SECRET|PASSWORD|API_KEY|ACCESS_KEY)(_|$)"
+)
 _VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 MAX_VARIABLE_BYTES = 1024
 MAX_ENVIRONMENT_BYTES = 32 * 1024
@@ -86,11 +90,12 @@ def check_extra_environment(extra: Mapping[str, str], add: AddProblem) -> None:
                 "nothing in TGI reads ENDPOINT_SERVER_TIMEOUT (it does not extend start-up)",
                 "remove it; set timeouts.container_startup_health_check_seconds instead",
             )
-        elif _SECRET_LIKE.search(key.upper()):
+        elif _SECRET_LIKE.search(key.upper()) or looks_like_credential([key, extra[key]]):
             add(
                 path,
                 "***",
-                "secrets must not be written into the template",
+                "secrets must not be written into the template (nor the model's environment, which DescribeModel "
+                "shows)",
                 "remove it; put a Hub token in Secrets Manager and name it in weights.hf_token_secret",
             )
 

@@ -9,6 +9,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from tgi_sagemaker.compliance import acknowledge_checkov
 from tgi_sagemaker.endpoint_network import EndpointNetwork
 from tgi_sagemaker.execution_role import TgiExecutionRole
 from tgi_sagemaker.model_weights import ModelWeights
@@ -46,8 +47,10 @@ class TgiModel(Construct):
         clashes = sorted(_WEIGHTS_VARIABLES.intersection(environment))
         if clashes:
             raise ValueError(f"TgiModel environment sets {clashes}: the weights source sets them; remove them")
-        self.role: iam.IRole = role or TgiExecutionRole(self, "ExecutionRole", vpc_access=network is not None).role
+        self.role: iam.IRole = role or TgiExecutionRole(self, "ExecutionRole", network=network).role
         binding = weights.bind(self, self.role)
+        if network is not None and binding.s3_read is not None:
+            network.allow_s3_read(*binding.s3_read)  # SageMaker downloads the weights through the model's subnets
         self.image_uri = image.bind(self, self.role)
         self.network = network
         self.environment = {**environment, **binding.environment}
@@ -69,6 +72,16 @@ class TgiModel(Construct):
             ),
             vpc_config=vpc_config,
         )
+        if not self.network_isolation:
+            acknowledge_checkov(
+                self.cfn_model,
+                {
+                    "CKV_AWS_370": "The weights source needs the internet: the container downloads the weights from "
+                    "the Hub at every start, which network isolation would block. Weights copied to S3 "
+                    "(S3PrefixWeights) run isolated."
+                },
+                "AWS::SageMaker::Model",
+            )
         # SageMaker checks the role's permissions (image pull, ENIs) when it creates the model.
         if isinstance(self.role, iam.Role):
             self.cfn_model.node.add_dependency(self.role)

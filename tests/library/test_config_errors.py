@@ -10,6 +10,13 @@ from helpers import config_with, default_config, problems_of
 from tgi_sagemaker import ConfigError, load_app
 
 UNKNOWN_MODEL = "acme/Frontier-9B"
+HUB_TOKEN = "hf_" + "AbCdEfGhIjKlMnOpQrStUvWxYz01234567"  # the shape of a Hub token (made up)
+# A pre-quantized repo outside the catalog (AWQ, GPTQ, EXL2 checkpoints are such repos), sized by its parameters.
+PRE_QUANTIZED_MODEL = {
+    "model.id": "acme/Frontier-9B-AWQ",
+    "model.parameters_billion": 9,
+    "instance_type": "ml.g6e.xlarge",
+}
 
 # (case id, changes to the first deployment, top-level changes, field, value, words the fix must contain)
 CASES: list[tuple[str, dict[str, Any], dict[str, Any], str, Any, str]] = [
@@ -96,7 +103,7 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any], str, Any, str]] = [
     ),
     (
         "DTYPE together with QUANTIZE",
-        {"tgi.dtype": "bfloat16", "tgi.quantize": "awq"},
+        {**PRE_QUANTIZED_MODEL, "tgi.dtype": "bfloat16", "tgi.quantize": "awq"},
         {},
         "tgi.dtype",
         "bfloat16",
@@ -105,12 +112,7 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any], str, Any, str]] = [
     ("unknown TGI version", {"tgi.version": "3.4.0"}, {}, "tgi.version", "3.4.0", "3.3.6"),
     (
         "exl2 on more than one GPU",
-        {
-            "model.id": "deepseek-ai/DeepSeek-R1-Distill-Qwen-14B",
-            "instance_type": "ml.g5.12xlarge",
-            "tgi.quantize": "exl2",
-            "num_gpus": 4,
-        },
+        {**PRE_QUANTIZED_MODEL, "instance_type": "ml.g5.12xlarge", "tgi.quantize": "exl2", "num_gpus": 4},
         {},
         "num_gpus",
         4,
@@ -420,6 +422,249 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any], str, Any, str]] = [
         "oncall@example.com",
     ),
     ("bake longer than SageMaker waits", {"operations.bake_minutes": 61}, {}, "operations.bake_minutes", 61, "60"),
+    (
+        "hub weights in a production environment",
+        {"weights.source": "hub"},
+        {"environment": {"production": True}},
+        "weights.source",
+        "hub",
+        "use weights.source 's3'",
+    ),
+    (
+        "a Hub token where its secret's name belongs",
+        {"weights.hf_token_secret": HUB_TOKEN},
+        {},
+        "weights.hf_token_secret",
+        "***",
+        "aws secretsmanager create-secret",
+    ),
+    (
+        "a token secret with hub weights (it would reach the model)",
+        {"weights.source": "hub", "weights.hf_token_secret": "hf/token"},
+        {},
+        "weights.hf_token_secret",
+        "hf/token",
+        "use weights.source 's3'",
+    ),
+    (
+        "an invented weights.hf_token holding a token",
+        {"weights.hf_token": HUB_TOKEN},
+        {},
+        "weights.hf_token",
+        "***",
+        "never put a credential in the config",
+    ),
+    (
+        "a token as an extra_env value",
+        {"tgi.extra_env": {"MODEL_LOADER_OPTS": f"--auth {HUB_TOKEN}"}},
+        {},
+        "tgi.extra_env.MODEL_LOADER_OPTS",
+        "***",
+        "weights.hf_token_secret",
+    ),
+    ("a token as a tag value", {"tags": {"owner": HUB_TOKEN}}, {}, "tags.owner", "***", "revoke it"),
+    # TGI's start-up checks (tgi_rules.py): each one TGI would otherwise refuse after a 10-30 minute deploy.
+    (
+        "prefill budget below the input limit without prefill chunking",
+        {"tgi.max_batch_prefill_tokens": 2048, "tgi.extra_env": {"PREFILL_CHUNKING": "0"}},
+        {},
+        "tgi.max_batch_prefill_tokens",
+        2048,
+        "at least 3072",
+    ),
+    (
+        "prefill budget below the input limit for a model outside the catalog",
+        {**PRE_QUANTIZED_MODEL, "tgi.max_batch_prefill_tokens": 1024},
+        {},
+        "tgi.max_batch_prefill_tokens",
+        1024,
+        "at least 3072",
+    ),
+    (
+        "a pre-quantized method on a bfloat16 checkpoint",
+        {"tgi.quantize": "awq"},
+        {},
+        "tgi.quantize",
+        "awq",
+        "eetq, fp8 or bitsandbytes-nf4",
+    ),
+    (
+        "a model outside the catalog that needs several GPUs",
+        {"model.id": UNKNOWN_MODEL, "model.parameters_billion": 32, "instance_type": "ml.g5.12xlarge"},
+        {},
+        "num_gpus",
+        None,
+        "num_attention_heads",
+    ),
+    (
+        "an fp8 KV cache where TGI uses flashdecoding attention",
+        {"model.id": "deepseek-ai/DeepSeek-R1", "instance_type": "ml.p5e.48xlarge", "tgi.kv_cache_dtype": "fp8_e4m3fn"},
+        {},
+        "tgi.kv_cache_dtype",
+        "fp8_e4m3fn",
+        "remove tgi.kv_cache_dtype",
+    ),
+    (
+        "an fp8 KV cache with flashdecoding chosen in extra_env",
+        {"tgi.kv_cache_dtype": "fp8_e5m2", "tgi.extra_env": {"ATTENTION": "flashdecoding"}},
+        {},
+        "tgi.kv_cache_dtype",
+        "fp8_e5m2",
+        "remove tgi.kv_cache_dtype",
+    ),
+    (
+        "an fp8 KV cache with paged attention on TGI 3.0",
+        {"tgi.version": "3.0.1", "tgi.kv_cache_dtype": "fp8_e5m2", "tgi.extra_env": {"ATTENTION": "paged"}},
+        {},
+        "tgi.kv_cache_dtype",
+        "fp8_e5m2",
+        "remove tgi.kv_cache_dtype",
+    ),
+    (
+        "an attention backend TGI does not know",
+        {"tgi.extra_env": {"ATTENTION": "flash"}},
+        {},
+        "tgi.extra_env.ATTENTION",
+        "flash",
+        "use one",
+    ),
+    (
+        "prefix caching with paged attention",
+        {"tgi.extra_env": {"ATTENTION": "paged", "PREFIX_CACHING": "1"}},
+        {},
+        "tgi.extra_env.PREFIX_CACHING",
+        "1",
+        "remove PREFIX_CACHING",
+    ),
+    (
+        "zero validation workers",
+        {"tgi.extra_env": {"VALIDATION_WORKERS": "0"}},
+        {},
+        "tgi.extra_env.VALIDATION_WORKERS",
+        "0",
+        "1 or more",
+    ),
+    (
+        "zero batch size",
+        {"tgi.extra_env": {"MAX_BATCH_SIZE": "0"}},
+        {},
+        "tgi.extra_env.MAX_BATCH_SIZE",
+        "0",
+        "1 or more",
+    ),
+    (
+        "a launcher number that is not one",
+        {"tgi.extra_env": {"MAX_BEST_OF": "two"}},
+        {},
+        "tgi.extra_env.MAX_BEST_OF",
+        "two",
+        "plain number",
+    ),
+    (
+        "a port above 65535",
+        {"tgi.extra_env": {"PROMETHEUS_PORT": "70000"}},
+        {},
+        "tgi.extra_env.PROMETHEUS_PORT",
+        "70000",
+        "plain number",
+    ),
+    (
+        "a launcher fraction that is not a number",
+        {"tgi.extra_env": {"CUDA_MEMORY_FRACTION": "90%"}},
+        {},
+        "tgi.extra_env.CUDA_MEMORY_FRACTION",
+        "90%",
+        "0.9",
+    ),
+    (
+        "a launcher choice TGI does not offer",
+        {"tgi.extra_env": {"ROPE_SCALING": "yarn"}},
+        {},
+        "tgi.extra_env.ROPE_SCALING",
+        "yarn",
+        "use one of them",
+    ),
+    (
+        "CUDA graph sizes that are not numbers",
+        {"tgi.extra_env": {"CUDA_GRAPHS": "1,2,four"}},
+        {},
+        "tgi.extra_env.CUDA_GRAPHS",
+        "1,2,four",
+        "'1,2,4,8'",
+    ),
+    (
+        "SHARDED that is not true or false",
+        {"tgi.extra_env": {"SHARDED": "yes"}},
+        {},
+        "tgi.extra_env.SHARDED",
+        "yes",
+        "use one of them",
+    ),
+    (
+        "SHARDED on one GPU",
+        {"tgi.extra_env": {"SHARDED": "true"}},
+        {},
+        "tgi.extra_env.SHARDED",
+        "true",
+        "num_gpus decides",
+    ),
+    ("ngrok tunneling", {"tgi.extra_env": {"NGROK": "true"}}, {}, "tgi.extra_env.NGROK", "true", "remove it"),
+    (
+        "a wiggle room of 100 %",
+        {"tgi.extra_env": {"TGI_WIGGLE_ROOM": "1.0"}},
+        {},
+        "tgi.extra_env.TGI_WIGGLE_ROOM",
+        "1.0",
+        "0.9",
+    ),
+    (
+        "a LoRA adapter TGI cannot parse",
+        {"weights.source": "hub", "tgi.extra_env": {"LORA_ADAPTERS": "acme/a@v1@v2"}},
+        {},
+        "tgi.extra_env.LORA_ADAPTERS",
+        "acme/a@v1@v2",
+        "'id@revision'",
+    ),
+    (
+        "LoRA adapters from the Hub behind network isolation",
+        {"tgi.extra_env": {"LORA_ADAPTERS": "acme/sql-adapter"}},
+        {},
+        "tgi.extra_env.LORA_ADAPTERS",
+        "acme/sql-adapter",
+        "weights.source 'hub'",
+    ),
+    (
+        "S3 prefix list with internet egress",
+        {"weights.source": "hub", "network.s3_prefix_list_id": "pl-63a5400a"},
+        {},
+        "network.s3_prefix_list_id",
+        "pl-63a5400a",
+        "remove network.s3_prefix_list_id",
+    ),
+    (
+        "S3 prefix list without a security group to put it in",
+        {"network.vpc": "none", "network.s3_prefix_list_id": "pl-63a5400a"},
+        {},
+        "network.s3_prefix_list_id",
+        "pl-63a5400a",
+        "let the stack create the security group",
+    ),
+    (
+        "a malformed S3 prefix list id",
+        {"network.s3_prefix_list_id": "com.amazonaws.us-east-1.s3"},
+        {},
+        "network.s3_prefix_list_id",
+        "com.amazonaws.us-east-1.s3",
+        "describe-managed-prefix-lists",
+    ),
+    (
+        "a Hub mirror over plain HTTP",
+        {"weights.hub_endpoint": "http://hub-mirror.example.com"},
+        {},
+        "weights.hub_endpoint",
+        "http://hub-mirror.example.com",
+        "https://",
+    ),
 ]
 
 
@@ -459,11 +704,24 @@ def test_every_problem_is_reported_at_once_across_fields_and_deployments() -> No
         "deployments[r1-distill-llama-8b].instance_type",
         "deployments[r1-distill-llama-8b].tgi.dtype",
         "deployments[r1-distill-llama-8b].tgi.max_input_tokens",
+        "deployments[r1-distill-llama-8b].tgi.quantize",  # gptq needs a pre-quantized checkpoint
         "deployments[second].model.id",
         "deployments[second].scaling.max_instances",
     ]
     message = str(raised.value)
-    assert message.startswith("config has 5 problems:")
+    assert message.startswith("config has 6 problems:")
+
+
+def test_an_app_tag_problem_is_reported_once_not_under_each_deployment() -> None:
+    config = default_config()
+    config["deployments"].append({**config["deployments"][0], "name": "second"})
+    config["tags"] = {"aws:team": "ml"}
+    problems = problems_of(config)
+    assert [(p.field, p.value) for p in problems] == [("tags.aws:team", "aws:team")]
+    config["deployments"][1]["tags"] = {"aws:cost": "x"}  # a deployment's own tag stays under the deployment
+    config["stack_name_prefix"] = "1-bad"  # and the app's tags are still checked when another key fails to parse
+    fields = sorted(p.field for p in problems_of(config))
+    assert fields == ["deployments[second].tags.aws:cost", "stack_name_prefix", "tags.aws:team"]
 
 
 def test_duplicate_deployment_names_are_rejected() -> None:
@@ -479,6 +737,30 @@ def test_messages_never_echo_secret_values() -> None:
     assert problems and all("sk-live-123456" not in str(p) for p in problems)
 
 
+def test_a_token_anywhere_in_the_config_is_never_echoed() -> None:
+    changes = {
+        "weights.hf_token": HUB_TOKEN,
+        "weights.hf_token_secret": HUB_TOKEN,
+        "tgi.extra_env": {"OPTS": HUB_TOKEN, HUB_TOKEN: "1"},
+        "tags": {"t": HUB_TOKEN},
+    }
+    with pytest.raises(ConfigError) as raised:
+        load_app(config_with(changes, unknown={"nested": [HUB_TOKEN]}))
+    assert len(raised.value.problems) == 6, str(raised.value)
+    assert HUB_TOKEN not in str(raised.value) and HUB_TOKEN[3:20] not in str(raised.value)
+    assert all(HUB_TOKEN not in repr(problem.value) for problem in raised.value.problems)
+
+
+def test_a_secret_name_is_not_taken_for_a_token() -> None:
+    for name in (
+        "hf/token",
+        "hf_productiontokenforllamamodels",
+        "prod/hf_token",
+        "arn:aws:secretsmanager:us-east-1:111122223333:secret:hf/token-AbCdEf",
+    ):
+        assert problems_of(config_with({"weights.hf_token_secret": name})) == [], name
+
+
 def test_hub_model_outside_the_catalog_works_when_its_size_is_given() -> None:
     changes = {"model.id": UNKNOWN_MODEL, "model.parameters_billion": 9, "instance_type": "ml.g6e.xlarge"}
     app = load_app(config_with(changes))
@@ -487,6 +769,29 @@ def test_hub_model_outside_the_catalog_works_when_its_size_is_given() -> None:
     assert deployment.weights_bytes == 18_000_000_000
     assert deployment.tgi_environment["MAX_TOTAL_TOKENS"] == "4096"
     assert "DTYPE" not in deployment.tgi_environment  # TGI reads it from the model's config.json
+
+
+def test_what_tgi_accepts_is_accepted() -> None:
+    """The other side of the start-up rules: settings TGI takes must not be refused."""
+    accepted = [
+        {"tgi.max_batch_prefill_tokens": 1024},  # below max_input_tokens: the distills chunk their prefill
+        {"tgi.dtype": "bfloat16", "tgi.quantize": "bitsandbytes-nf4"},  # DTYPE goes with bitsandbytes
+        {"tgi.quantize": "eetq"},  # quantized at load time
+        {"tgi.kv_cache_dtype": "fp8_e4m3fn"},  # flashinfer attention
+        {"tgi.kv_cache_dtype": "fp8_e4m3fn", "tgi.extra_env": {"ATTENTION": "paged"}},  # paged: since TGI 3.1
+        {"tgi.extra_env": {"CUDA_GRAPHS": "1,2,4", "ROPE_SCALING": "dynamic", "MAX_BATCH_SIZE": "+8"}},
+        {"tgi.extra_env": {"LORA_ADAPTERS": "sql=/opt/ml/model/adapters/sql"}},  # local adapters need no network
+        {"tgi.extra_env": {"NGROK": "false", "CUDA_MEMORY_FRACTION": "0.85", "TGI_WIGGLE_ROOM": ".8"}},
+    ]
+    for changes in accepted:
+        assert problems_of(config_with(changes)) == [], changes
+
+
+def test_a_model_outside_the_catalog_gets_one_gpu_where_its_weights_fit() -> None:
+    changes = {"model.id": UNKNOWN_MODEL, "model.parameters_billion": 9, "instance_type": "ml.g6e.12xlarge"}
+    (deployment,) = load_app(config_with(changes)).deployments
+    assert deployment.num_gpus == 1  # not the 4 GPUs of the instance: its heads might not divide by 4
+    assert deployment.scaling.max_copies == 8  # four one-GPU copies an instance
 
 
 def test_hub_model_outside_the_catalog_works_when_its_gpus_are_given() -> None:

@@ -43,6 +43,35 @@ def test_missing_file_and_bad_syntax_are_config_errors(tmp_path: Path) -> None:
         read_config_file(broken)
 
 
+def test_a_key_given_twice_is_an_error_not_the_last_value(tmp_path: Path) -> None:
+    config = tmp_path / "twice.yaml"
+    config.write_text(
+        "tags: {team: ml}\n"
+        "deployments:\n"
+        "  - name: r1-8b\n"
+        "    model: {id: deepseek-ai/DeepSeek-R1-Distill-Llama-8B}\n"
+        "    tgi:\n"
+        "      max_total_tokens: 8192\n"
+        "      max_input_tokens: 4096\n"
+        "      max_total_tokens: 2048\n"
+        "tags: {team: platform}\n"
+    )
+    with pytest.raises(ConfigError) as raised:
+        read_config_file(config)
+    assert [(p.field, p.value) for p in raised.value.problems] == [
+        ("deployments[r1-8b].tgi.max_total_tokens", "2048"),
+        ("tags", "..."),
+    ]
+    message = str(raised.value)
+    assert "(lines 6 and 8)" in message and "(lines 1 and 9)" in message and "silently keeps the last" in message
+    as_json = tmp_path / "twice.json"
+    as_json.write_text('{"deployments": [{"name": "a", "model": {"id": "x/y", "id": "x/z"}}]}')
+    with pytest.raises(ConfigError) as raised:
+        read_config_file(as_json)
+    ((field, value),) = [(p.field, p.value) for p in raised.value.problems]
+    assert (field, value) == ("deployments[a].model.id", "x/z")
+
+
 def test_no_context_and_no_file_says_how_to_give_one() -> None:
     hint = "add a 'tgi-sagemaker' object to cdk.json context or pass -c config=PATH"
     with pytest.raises(ConfigError, match=re.escape(hint)):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk.assertions import Match, Template
 
 from tgi_sagemaker import (
@@ -16,7 +20,9 @@ from tgi_sagemaker import (
     ScalableInferenceComponent,
     TgiImage,
     TgiModel,
+    add_compliance_checks,
 )
+from tgi_sagemaker.compliance import acknowledge, acknowledge_wildcards, unacknowledged_findings
 
 MODEL_ID = "deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B"
 
@@ -41,6 +47,18 @@ def test_model_without_network_has_no_vpc_config_and_no_connections() -> None:
     )
     with pytest.raises(ValueError, match="no VPC: pass network=EndpointNetwork"):
         _ = model.connections
+
+
+def test_hub_weights_put_a_token_in_the_model_environment_only_when_told_to() -> None:
+    stack = _stack()
+    secret = secretsmanager.Secret.from_secret_name_v2(stack, "Token", "hf/token")
+    with pytest.raises(ValueError, match=r"readable by DescribeModel callers.*HubWeightsCopy"):
+        HubWeights(repo_id=MODEL_ID, token_secret=secret)
+    weights = HubWeights(repo_id=MODEL_ID, token_secret=secret, expose_token_in_model_environment=True)
+    TgiModel(stack, "Model", image=TgiImage.of("3.3.6"), weights=weights)
+    (model,) = Template.from_stack(stack).find_resources("AWS::SageMaker::Model").values()
+    token = json.dumps(model["Properties"]["PrimaryContainer"]["Environment"]["HF_TOKEN"])
+    assert "{{resolve:secretsmanager:" in token and "hf/token" in token and ":SecretString:" in token
 
 
 def test_model_refuses_weights_variables_in_its_environment() -> None:
@@ -82,6 +100,51 @@ def test_isolated_network_has_no_nat_and_no_internet_egress() -> None:
     )
     template.has_resource_properties("AWS::EC2::VPCEndpoint", {"VpcEndpointType": "Gateway"})
     assert model.connections.security_groups == network.security_groups
+
+
+def test_the_s3_endpoint_of_a_network_nobody_reads_through_allows_this_accounts_buckets_only() -> None:
+    stack = _stack()
+    _model(stack, network=EndpointNetwork(stack, "Network"))  # Hub weights: nothing granted through the endpoint
+    (endpoint,) = Template.from_stack(stack).find_resources("AWS::EC2::VPCEndpoint").values()
+    (statement,) = endpoint["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Condition"] == {"StringEquals": {"aws:ResourceAccount": {"Ref": "AWS::AccountId"}}}
+    assert statement["Action"] == ["s3:GetObject", "s3:ListBucket"]
+
+
+def test_an_instance_endpoint_lets_the_role_it_is_given_write_its_log_group_only() -> None:
+    stack = _stack()
+    model = _model(stack)
+    endpoint = InstanceEndpoint(
+        stack, "Endpoint", model_name=model.model_name, instance_type="ml.g5.xlarge", role=model.role
+    )
+    statements = [
+        s
+        for p in Template.from_stack(stack).find_resources("AWS::IAM::Policy").values()
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        if "logs:PutLogEvents" in s["Action"]
+    ]
+    (logs,) = statements
+    rendered = json.dumps(stack.resolve(logs["Resource"]))
+    for name in (endpoint.endpoint_name, endpoint.endpoint_name.lower()):
+        assert f':log-group:/aws/sagemaker/Endpoints/{name}"' in rendered
+        assert f':log-group:/aws/sagemaker/Endpoints/{name}:log-stream:*"' in rendered
+    assert rendered.count(":log-group:") == 4
+
+
+def test_a_wildcard_no_reason_describes_stays_a_finding(tmp_path: Path) -> None:
+    app = cdk.App(outdir=str(tmp_path))
+    stack = cdk.Stack(app, "Wildcards")
+    role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
+    role.add_to_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=["arn:aws:s3:::weights/models/*"]))
+    role.add_to_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=["arn:aws:s3:::other/*"]))
+    acknowledge(role, {"HIPAA.Security::HIPAA.Security-IAMNoInlinePolicy": "one role's own grant, for this test"})
+    acknowledge_wildcards(role, reasons={r"/models/\*$": "the model's own prefix"})
+    add_compliance_checks(app)
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        app.synth()
+    findings = unacknowledged_findings(tmp_path / "validation-report.json")
+    unexplained = "AwsSolutions-IAM5[Resource::arn:aws:s3:::other/*]"
+    assert findings == [f"AwsSolutions: {unexplained} (error) at Wildcards/Role/DefaultPolicy/Resource"]
 
 
 def test_existing_network_needs_a_vpc_id_or_security_groups() -> None:
@@ -141,11 +204,18 @@ def test_endpoint_rejects_bad_props_before_creating_anything(kwargs: dict, messa
 def test_endpoint_accepts_an_unresolved_instance_type() -> None:
     stack = _stack()
     parameter = cdk.CfnParameter(stack, "InstanceType", default="ml.g5.xlarge")
-    InstanceEndpoint(stack, "Endpoint", model_name="m", instance_type=parameter.value_as_string)
+    endpoint = InstanceEndpoint(stack, "Endpoint", model_name="m", instance_type=parameter.value_as_string)
     Template.from_stack(stack).has_resource_properties(
         "AWS::SageMaker::EndpointConfig",
         {"ProductionVariants": [Match.object_like({"InstanceType": {"Ref": "InstanceType"}})]},
     )
+    # Whether that instance type has local NVMe (and so refuses a KMS key) is unknown: no reason to give.
+    acknowledged = [
+        entry
+        for entry in endpoint.endpoint_config.node.metadata
+        if entry.type == cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY
+    ]
+    assert acknowledged == []
 
 
 def test_connections_of_a_networked_model_allow_adding_rules() -> None:

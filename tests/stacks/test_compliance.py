@@ -36,12 +36,14 @@ def _variants() -> dict[str, dict[str, Any]]:
     }
     variants["existing-vpc-new-sg"] = {**base, "network": EXISTING_VPC}
     variants["no-vpc"] = {**base, "network": {"vpc": "none"}}
-    variants["gated-pinned"] = {
+    variants["s3-prefix-list"] = {**base, "network": {"s3_prefix_list_id": "pl-63a5400a"}}
+    variants["hub-pinned"] = {
         **base,
         "model": {"id": base["model"]["id"], "revision": "ebf7e8d03db3d86a442d22d30d499abb7ec27bea"},
-        "weights": {"source": "hub", "hf_token_secret": "hf/token"},
+        "weights": {"source": "hub"},
         "scaling": {"mode": "instances", "min_instances": 2, "max_instances": 6, "invocations_per_instance": 12},
     }
+    variants["gated"] = {**base, "weights": {"hf_token_secret": "hf/token"}}
     variants["two-copies-an-instance"] = {
         "model": {"id": "deepseek-ai/DeepSeek-R1-Distill-Qwen-7B"},
         "instance_type": "ml.g5.12xlarge",
@@ -76,9 +78,36 @@ def regional_app(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 def test_checkov_is_clean_on_every_synthesized_template(
     default_app: Synthesized, variants_app: Synthesized, regional_app: Synthesized
 ) -> None:
-    result = checkov([synth.outdir for synth in (default_app, variants_app, regional_app)])
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "Failed checks: 0" in result.stdout and "Passed checks: " in result.stdout
+    scan = checkov([synth.outdir for synth in (default_app, variants_app, regional_app)])
+    assert scan.clean, str(scan)
+    assert scan.assemblies == sorted(synth.outdir for synth in (default_app, variants_app, regional_app))
+
+
+def _without_isolation(template: dict[str, Any]) -> dict[str, Any]:
+    """A template with the defect CKV_AWS_370 guards against put back: a model without network isolation."""
+    broken = copy.deepcopy(template)
+    for resource in broken["Resources"].values():
+        if resource["Type"] == "AWS::SageMaker::Model":
+            resource["Properties"]["EnableNetworkIsolation"] = False
+            resource.get("Metadata", {}).pop("checkov", None)
+    return broken
+
+
+def test_checkov_sees_a_defect_in_any_assembly_not_only_the_first(tmp_path: Path, default_app: Synthesized) -> None:
+    # Before: one checkov run with a --directory per folder scanned the first folder twice and passed this.
+    first, second, nested = tmp_path / "first", tmp_path / "second", tmp_path / "second" / "assembly-stage"
+    for folder, template in ((first, default_app.raw()), (nested, _without_isolation(default_app.raw()))):
+        folder.mkdir(parents=True)
+        (folder / "Stack.template.json").write_text(json.dumps(template))
+    (second / "Other.template.json").write_text(json.dumps(_without_isolation(default_app.raw())))
+    scan = checkov([first, second])
+    assert scan.assemblies == [first, second, nested]
+    assert scan.problems == []
+    assert sorted(failure.split(" in ")[-1] for failure in scan.failed) == [
+        str(second / "Other.template.json"),
+        str(nested / "Stack.template.json"),
+    ], str(scan)
+    assert all(failure.startswith("CKV_AWS_370 on AWS::SageMaker::Model.") for failure in scan.failed)
 
 
 def test_cfn_lint_is_clean_on_every_synthesized_template(
@@ -132,6 +161,34 @@ def test_existing_vpc_uses_the_given_ids_without_creating_a_vpc(variants_app: Sy
     new_group.has_resource_properties("AWS::EC2::SecurityGroup", {"VpcId": EXISTING_VPC["vpc_id"]})
 
 
+def test_with_the_s3_prefix_list_https_egress_reaches_s3_alone(variants_app: Synthesized) -> None:
+    raw = variants_app.raw("TgiSageMaker-s3-prefix-list")
+    ((group_id, group),) = [(k, r) for k, r in raw["Resources"].items() if r["Type"] == "AWS::EC2::SecurityGroup"]
+    assert "SecurityGroupEgress" not in group["Properties"]  # a separate rule (CloudFormation drops the default)
+    (egress,) = [r["Properties"] for r in raw["Resources"].values() if r["Type"] == "AWS::EC2::SecurityGroupEgress"]
+    assert egress == {
+        "Description": "S3 (prefix list)",
+        "DestinationPrefixListId": "pl-63a5400a",
+        "FromPort": 443,
+        "GroupId": {"Fn::GetAtt": [group_id, "GroupId"]},
+        "IpProtocol": "tcp",
+        "ToPort": 443,
+    }
+
+
+def test_subnets_given_by_id_are_named_in_any_account_with_a_reason(variants_app: Synthesized) -> None:
+    raw = variants_app.raw("TgiSageMaker-existing-vpc-own-sg")
+    (policy,) = [
+        p
+        for p in raw["Resources"].values()
+        if p["Type"] == "AWS::IAM::Policy" and "ec2:CreateNetworkInterface" in json.dumps(p)
+    ]
+    text = json.dumps(policy["Properties"]["PolicyDocument"])
+    for subnet in EXISTING_VPC["subnet_ids"]:
+        assert f':*:subnet/{subnet}"' in text  # a shared VPC's subnets belong to the account that shares it
+    assert ':*:security-group/sg-0a1b2c3d4e5f60719"' in text
+
+
 def test_no_vpc_variant_has_no_vpc_config_and_no_eni_permissions(variants_app: Synthesized) -> None:
     raw = variants_app.raw("TgiSageMaker-no-vpc")
     types = {r["Type"] for r in raw["Resources"].values()}
@@ -141,13 +198,27 @@ def test_no_vpc_variant_has_no_vpc_config_and_no_eni_permissions(variants_app: S
     assert "ec2:CreateNetworkInterface" not in json.dumps(raw)
 
 
-def test_hub_token_is_a_dynamic_reference_never_a_value(variants_app: Synthesized) -> None:
-    raw = variants_app.raw("TgiSageMaker-gated-pinned")
+def test_hub_weights_pin_the_revision_and_a_token_never_reaches_the_model(variants_app: Synthesized) -> None:
+    raw = variants_app.raw("TgiSageMaker-hub-pinned")
     (model,) = [r for r in raw["Resources"].values() if r["Type"] == "AWS::SageMaker::Model"]
     environment = model["Properties"]["PrimaryContainer"]["Environment"]
     assert environment["HF_MODEL_REVISION"] == "ebf7e8d03db3d86a442d22d30d499abb7ec27bea"
-    token = json.dumps(environment["HF_TOKEN"])
-    assert "{{resolve:secretsmanager:" in token and "hf/token" in token and ":SecretString:" in token
+    gated = variants_app.raw("TgiSageMaker-gated")
+    (model,) = [r for r in gated["Resources"].values() if r["Type"] == "AWS::SageMaker::Model"]
+    assert "HF_TOKEN" not in model["Properties"]["PrimaryContainer"]["Environment"]
+    assert "{{resolve:" not in json.dumps(gated)  # the copy reads the secret at run time, by name
+
+
+def test_only_a_model_that_needs_the_internet_skips_the_network_isolation_check(variants_app: Synthesized) -> None:
+    for name, raw in variants_app.templates.items():
+        (model,) = [r for r in raw["Resources"].values() if r["Type"] == "AWS::SageMaker::Model"]
+        skips = {skip["id"]: skip["comment"] for skip in model.get("Metadata", {}).get("checkov", {}).get("skip", [])}
+        if name == "TgiSageMaker-hub-pinned":
+            assert model["Properties"]["EnableNetworkIsolation"] is False
+            assert "downloads the weights from the Hub at every start" in skips["CKV_AWS_370"]
+        else:
+            assert model["Properties"]["EnableNetworkIsolation"] is True, name
+            assert "CKV_AWS_370" not in skips, name
 
 
 def test_two_copies_share_an_instance_with_half_its_gpus_and_memory(variants_app: Synthesized) -> None:
@@ -209,6 +280,17 @@ def test_every_acknowledgement_gives_a_specific_reason(default_app: Synthesized)
         assert len(reason) >= 60, (rule, reason)
     rules = {rule for rule, _ in acknowledgements}
     assert "HIPAA.Security::HIPAA.Security-SageMakerEndpointConfigurationKMSKeyConfigured" in rules
+
+
+def test_no_reason_outside_the_copy_calls_the_weights_public(variants_app: Synthesized) -> None:
+    # The gated variant holds a token secret: its bucket holds weights that are not public.
+    gated = variants_app.app.node.find_child("TgiSageMaker-gated")
+    for node in gated.node.find_all():
+        if node.node.path.startswith("TgiSageMaker-gated/WeightsCopy"):
+            continue  # the copy's own reasons are reviewed with the copy
+        for entry in node.node.metadata:
+            if entry.type == cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY:
+                assert all("public" not in reason for reason in entry.data.values()), (node.node.path, entry.data)
 
 
 def _acknowledgements(app: cdk.App) -> list[tuple[str, str]]:

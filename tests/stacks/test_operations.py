@@ -192,6 +192,24 @@ def test_emails_get_an_encrypted_tls_only_topic_that_every_alarm_notifies(ops_ap
     (policy,) = _of_type(template, "AWS::SNS::TopicPolicy").values()
     deny = next(s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Deny")
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    # A policy with only a Deny replaces the default one: CloudWatch needs its own Allow, for these alarms only.
+    (allow,) = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    alarm_ids = {
+        logical_id
+        for logical_id, alarm in _of_type(template, "AWS::CloudWatch::Alarm").items()
+        if alarm["Properties"].get("AlarmActions") == [{"Ref": topic_id}]
+    }
+    assert len(alarm_ids) == 4
+    sources = allow["Condition"].pop("ArnLike")["aws:SourceArn"]
+    assert sorted(source["Fn::GetAtt"][0] for source in sources) == sorted(alarm_ids)
+    assert all(source["Fn::GetAtt"][1] == "Arn" for source in sources)
+    assert {key: value for key, value in allow.items() if key != "Sid"} == {
+        "Action": "sns:Publish",
+        "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudwatch.amazonaws.com"},
+        "Resource": {"Ref": topic_id},
+    }
     _, subscription = _one(template, "AWS::SNS::Subscription")
     assert (subscription["Protocol"], subscription["Endpoint"]) == ("email", "oncall@example.com")
     for name in ("ErrorRate", "ModelLatency", "GpuMemory", "WeightsCopyFailed"):

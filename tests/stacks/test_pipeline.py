@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-import aws_cdk as cdk
 import pytest
 
+from app import new_app
 from helpers import ROOT, cdk_json_context, cfn_lint, checkov
 from stacks.pipeline_stack import PipelineStack
 from tgi_sagemaker import add_compliance_checks
@@ -18,13 +18,14 @@ from tgi_sagemaker.config_source import CONTEXT_KEY, read_config_file
 from tgi_sagemaker.pipeline_spec import load_pipeline
 
 PIPELINE_FILE = "config/pipeline.yaml"
+PROD_DEPLOY_ROLE = "cdk-hnb659fds-deploy-role-444455556666-us-east-1"  # the CDK bootstrap's, default qualifier
 
 
 @pytest.fixture(scope="module")
 def outdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = Path(tmp_path_factory.mktemp("pipeline"))
     context = {key: value for key, value in cdk_json_context().items() if key != CONTEXT_KEY}
-    app = cdk.App(outdir=str(folder), context={**context, "aws:cdk:enable-path-metadata": True})
+    app = new_app(outdir=str(folder), context={**context, "aws:cdk:enable-path-metadata": True})
     pipeline = load_pipeline(read_config_file(ROOT / PIPELINE_FILE), PIPELINE_FILE, ROOT)
     PipelineStack(app, "tgi-sagemaker-pipeline", pipeline=pipeline, pipeline_file=PIPELINE_FILE)
     add_compliance_checks(app)
@@ -123,8 +124,71 @@ def test_every_template_passes_cfn_lint_and_nag_looked_at_the_stage_stacks(outdi
     result = cfn_lint(templates)
     assert result.returncode == 0 and result.stdout.strip() == "", result.stdout + result.stderr
     scanned = checkov([outdir])
-    assert scanned.returncode == 0 and "Failed checks: 0" in scanned.stdout, scanned.stdout + scanned.stderr
+    assert scanned.clean and len(scanned.assemblies) == 3, str(scanned)  # the pipeline and each stage on its own
     report = outdir / "validation-report.json"
     assert unacknowledged_findings(report) == []
     suppressed = json.dumps(json.loads(report.read_text())["pluginReports"])
     assert "/dev/TgiSageMaker-dev-r1-llama-8b/" in suppressed and "/prod/TgiSageMaker-prod-r1-llama-8b/" in suppressed
+
+
+def test_jobs_that_assume_deploy_roles_install_the_cli_versions_package_lock_pins(template: dict[str, Any]) -> None:
+    lock = json.loads((ROOT / "package-lock.json").read_text())["packages"]
+    pinned = {f"{name}@{lock[f'node_modules/{name}']['version']}" for name in ("aws-cdk", "cdk-assets")}
+    installs = {
+        command.removeprefix("npm install -g ")
+        for project in _of_type(template, "AWS::CodeBuild::Project").values()
+        for command in json.loads(project["Properties"]["Source"]["BuildSpec"])["phases"]
+        .get("install", {})
+        .get("commands", [])
+        if command.startswith("npm install -g ")
+    }
+    assert installs == pinned  # self-mutation (aws-cdk) and every asset job (cdk-assets), nothing unpinned
+
+
+def test_production_stacks_get_termination_protection_which_the_pipeline_turns_on(
+    template: dict[str, Any], outdir: Path
+) -> None:
+    protection = {}
+    for stage in ("dev", "prod"):
+        manifest = json.loads((outdir / f"assembly-tgi-sagemaker-pipeline-{stage}" / "manifest.json").read_text())
+        (stack,) = [a for a in manifest["artifacts"].values() if a["type"] == "aws:cloudformation:stack"]
+        protection[stage] = stack["properties"].get("terminationProtection", False)
+    assert protection == {"dev": False, "prod": True}
+    # CloudFormation change sets (how CDK Pipelines deploys) ignore it: a step after the deploy turns it on.
+    (pipeline,) = _of_type(template, "AWS::CodePipeline::Pipeline").values()
+    stages = {stage["Name"]: stage["Actions"] for stage in pipeline["Properties"]["Stages"]}
+    order = {action["Name"]: action["RunOrder"] for action in stages["prod"]}
+    step = "TerminationProtection-TgiSageMaker-prod-r1-llama-8b"
+    assert order[step] > order["TgiSageMaker-prod-r1-llama-8b.Deploy"]
+    assert not any(name.startswith("TerminationProtection") for name in (a["Name"] for a in stages["dev"]))
+    project = _project(template, step)
+    commands = json.loads(project["Source"]["BuildSpec"])["phases"]["build"]["commands"]
+    assert commands[-1] == (
+        "aws cloudformation update-termination-protection --profile deploy --region us-east-1 "
+        "--stack-name TgiSageMaker-prod-r1-llama-8b --enable-termination-protection"
+    )
+    role = project["ServiceRole"]["Fn::GetAtt"][0]
+    policies = [p for p in _of_type(template, "AWS::IAM::Policy").values() if {"Ref": role} in p["Properties"]["Roles"]]
+    assume = [
+        s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"] if s["Action"] == "sts:AssumeRole"
+    ]
+    assert assume == [
+        {
+            "Action": "sts:AssumeRole",
+            "Effect": "Allow",
+            "Resource": {"Fn::Sub": f"arn:${{AWS::Partition}}:iam::444455556666:role/{PROD_DEPLOY_ROLE}"},
+        }
+    ]
+
+
+def test_checkov_skips_a_check_only_where_it_fails_and_says_why(template: dict[str, Any]) -> None:
+    skipped = {
+        key: [skip["id"] for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])]
+        for key, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::IAM::Policy"
+    }
+    assert {key for key, checks in skipped.items() if checks} == {
+        key
+        for key in skipped
+        if key.startswith("PipelineAssetsFileRole")  # the account-wide CodeBuild grants
+    }

@@ -33,6 +33,8 @@ def test_endpoint_config_has_a_model_less_variant_with_managed_instance_scaling(
         "AWS::SageMaker::EndpointConfig",
         {
             "ExecutionRoleArn": {"Fn::GetAtt": [role_id, "Arn"]},
+            # The variant names no model: the endpoint config carries the model's network settings too.
+            "EnableNetworkIsolation": True,
             "VpcConfig": model["Properties"]["VpcConfig"],
             "KmsKeyId": Match.absent(),
             "ProductionVariants": [

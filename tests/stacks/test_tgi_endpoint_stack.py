@@ -6,6 +6,7 @@ import json
 import re
 import shlex
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aws_cdk.assertions import Capture, Match
@@ -182,6 +183,21 @@ def test_hub_weights_leave_network_isolation_off_and_the_model_in_the_vpc(hub_ap
             "ToPort": 443,
         }
     ]
+    # The model needs the internet, and so do its endpoint config's settings (components use those).
+    template.has_resource_properties(
+        "AWS::SageMaker::EndpointConfig", {"EnableNetworkIsolation": False, "VpcConfig": Match.object_like({})}
+    )
+    # Nothing of this stack reads S3 through the gateway endpoint: it allows reads of this account's buckets only.
+    (endpoint,) = template.find_resources("AWS::EC2::VPCEndpoint").values()
+    assert endpoint["Properties"]["PolicyDocument"]["Statement"] == [
+        {
+            "Action": ["s3:GetObject", "s3:ListBucket"],
+            "Condition": {"StringEquals": {"aws:ResourceAccount": {"Ref": "AWS::AccountId"}}},
+            "Effect": "Allow",
+            "Principal": {"AWS": "*"},
+            "Resource": "*",
+        }
+    ]
 
 
 def test_new_vpc_is_isolated_with_an_s3_endpoint_and_flow_logs(default_app: Synthesized) -> None:
@@ -245,16 +261,116 @@ def test_execution_role_is_least_privilege(default_app: Synthesized) -> None:
     pull = by_action["ecr:BatchGetImage"]["Resource"]
     assert pull["Fn::Join"][1][-1] == ":repository/huggingface-pytorch-tgi-inference"
     assert by_action["ecr:GetAuthorizationToken"]["Resource"] == "*"
-    logs = json.dumps(by_action["logs:PutLogEvents"]["Resource"])
-    assert ":log-group:/aws/sagemaker/Endpoints/*" in logs
+    (endpoint,) = template.find_resources("AWS::SageMaker::Endpoint").values()
+    (component,) = template.find_resources("AWS::SageMaker::InferenceComponent").values()
+    groups = [
+        ("/aws/sagemaker/Endpoints/", endpoint["Properties"]["EndpointName"]),
+        ("/aws/sagemaker/InferenceComponents/", component["Properties"]["InferenceComponentName"]),
+    ]
+    assert _log_groups(by_action["logs:PutLogEvents"]["Resource"]) == {
+        prefix + spelling for prefix, name in groups for spelling in (name, name.lower())
+    }
     assert by_action["cloudwatch:PutMetricData"]["Condition"] == {
         "StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}
     }
     wildcard_actions = {a for s in statements if s["Resource"] == "*" for a in _as_list(s["Action"])}
-    unscopable = ("ec2:Describe", "ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface")
     allowed = {"ecr:GetAuthorizationToken", "cloudwatch:PutMetricData"}
-    assert all(a.startswith(unscopable) or a in allowed for a in wildcard_actions), wildcard_actions
+    assert all(a.startswith("ec2:Describe") or a in allowed for a in wildcard_actions), wildcard_actions
     template.has_resource(MODEL, {"DependsOn": Match.array_with([role_id])})
+
+
+def _log_groups(resources: list[Any]) -> set[str]:
+    """The log group names a logs statement covers (its stream wildcards are the groups' own streams)."""
+    names = set()
+    for resource in resources:
+        text = "".join(p if isinstance(p, str) else "" for p in resource["Fn::Join"][1])
+        name = text.split(":log-group:", 1)[1].removesuffix(":log-stream:*")
+        assert "*" not in name, resource
+        names.add(name)
+    return names
+
+
+def test_sagemaker_may_assume_the_execution_role_for_this_account_only(default_app: Synthesized) -> None:
+    default_app.template().has_resource_properties(
+        "AWS::IAM::Role",
+        {
+            "AssumeRolePolicyDocument": {
+                "Statement": [
+                    {
+                        "Action": "sts:AssumeRole",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "sagemaker.amazonaws.com"},
+                        "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
+                    }
+                ]
+            }
+        },
+    )
+
+
+def test_network_interfaces_are_allowed_in_the_endpoints_subnets_only(default_app: Synthesized) -> None:
+    template = default_app.template()
+    _, model = _only(default_app, MODEL)
+    subnets = model["Properties"]["VpcConfig"]["Subnets"]
+    (group,) = model["Properties"]["VpcConfig"]["SecurityGroupIds"]
+    role_id = model["Properties"]["ExecutionRoleArn"]["Fn::GetAtt"][0]
+    statements = [
+        s
+        for p in template.find_resources("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in p["Properties"]["Roles"]
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        if any(a.startswith("ec2:") and not a.startswith("ec2:Describe") for a in _as_list(s["Action"]))
+    ]
+    create = next(s for s in statements if s["Action"] == "ec2:CreateNetworkInterface")
+    assert sorted(map(_arn_tail, create["Resource"])) == sorted(
+        ["network-interface/*", f"security-group/{json.dumps(group)}", *(f"subnet/{json.dumps(s)}" for s in subnets)]
+    )
+    (own,) = [s for s in statements if s is not create]
+    assert sorted(own["Action"]) == [
+        "ec2:CreateNetworkInterfacePermission",
+        "ec2:DeleteNetworkInterface",
+        "ec2:DeleteNetworkInterfacePermission",
+    ]
+    assert _arn_tail(own["Resource"]) == "network-interface/*"
+    assert sorted(map(_arn_tail, own["Condition"]["ArnLike"]["ec2:Subnet"])) == sorted(
+        f"subnet/{json.dumps(s)}" for s in subnets
+    )
+
+
+def _arn_tail(arn: dict[str, Any]) -> str:
+    """``subnet/{"Ref": ...}`` of an ARN built with Fn::Join, after checking it names this account and region."""
+    parts = arn["Fn::Join"][1]
+    assert parts[:6] == [
+        "arn:",
+        {"Ref": "AWS::Partition"},
+        ":ec2:",
+        {"Ref": "AWS::Region"},
+        ":",
+        {"Ref": "AWS::AccountId"},
+    ]
+    tail = parts[6:]
+    return tail[0].lstrip(":") + ("" if len(tail) == 1 else json.dumps(tail[1]))
+
+
+def test_the_s3_gateway_endpoint_lets_through_the_weights_reads_only(default_app: Synthesized) -> None:
+    (endpoint,) = default_app.template().find_resources("AWS::EC2::VPCEndpoint").values()
+    bucket_id, _ = _only(default_app, "AWS::S3::Bucket")
+    prefix = "models/deepseek-ai/DeepSeek-R1-Distill-Llama-8B/"
+    assert endpoint["Properties"]["PolicyDocument"]["Statement"] == [
+        {
+            "Action": "s3:GetObject",
+            "Effect": "Allow",
+            "Principal": {"AWS": "*"},
+            "Resource": {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, f"/{prefix}*"]]},
+        },
+        {
+            "Action": "s3:ListBucket",
+            "Condition": {"StringLike": {"s3:prefix": [f"{prefix}*"]}},
+            "Effect": "Allow",
+            "Principal": {"AWS": "*"},
+            "Resource": {"Fn::GetAtt": [bucket_id, "Arn"]},
+        },
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -291,6 +407,19 @@ def test_endpoint_config_is_instance_based_without_kms_or_volume(instances_app: 
     )
     template.resource_count_is("AWS::SageMaker::InferenceComponent", 0)
     template.has_resource_properties("AWS::CloudWatch::Alarm", {"MetricName": Match.absent()})  # the 5xx rate
+    (endpoint,) = template.find_resources("AWS::SageMaker::Endpoint").values()
+    role_id = template.find_resources(MODEL)[model_id]["Properties"]["ExecutionRoleArn"]["Fn::GetAtt"][0]
+    (logs,) = [
+        s
+        for p in template.find_resources("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in p["Properties"]["Roles"]
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        if "logs:PutLogEvents" in _as_list(s["Action"])
+    ]
+    name = endpoint["Properties"]["EndpointName"]
+    assert _log_groups(logs["Resource"]) == {  # where an instance-based variant logs
+        f"/aws/sagemaker/Endpoints/{spelling}" for spelling in (name, name.lower())
+    }
     assert "NoCapacityInvocationFailures" not in json.dumps(template.to_json())  # no wake-up path without a component
 
 
