@@ -6,6 +6,7 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
@@ -104,6 +105,11 @@ class TgiEndpointStack(cdk.Stack):
             repo_id=spec.model.id,
             revision=spec.model.revision,
             token_secret=token_secret,
+            token_secret_key=(
+                kms.Key.from_key_arn(self, "HfTokenKey", weights.hf_token_kms_key_arn)
+                if weights.hf_token_kms_key_arn
+                else None
+            ),
             hub_endpoint=weights.hub_endpoint,
             max_concurrency=weights.copy_max_concurrency,
             part_size_mb=weights.part_size_mb,

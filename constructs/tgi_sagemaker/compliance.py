@@ -31,8 +31,9 @@ _CHECKOV_EQUIVALENTS = {
 FUNCTION_CHECKOV_REASONS = {
     "CKV_AWS_115": "Concurrency is bounded by the caller (the copy's Map concurrency, or one CloudFormation "
     "event at a time); reserving it would take capacity from the account for a function that runs at deploys.",
-    "CKV_AWS_116": "Invoked synchronously by Step Functions or CloudFormation, which see and retry every failure; "
-    "a dead-letter queue would never receive anything.",
+    "CKV_AWS_116": "Invoked synchronously, by the copy's state machine or by the CloudFormation provider "
+    "framework's functions, which see and retry every failure; a dead-letter queue only receives failed "
+    "asynchronous invocations.",
     "CKV_AWS_117": "Talks to public AWS APIs and the Hugging Face Hub only; no VPC resource to reach, and the copy "
     "runs outside the endpoint's VPC on purpose (that VPC has no internet route).",
     "CKV_AWS_173": "Environment variables hold names and ARNs, no secrets (the Hub token is read from Secrets "

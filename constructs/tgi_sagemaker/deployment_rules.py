@@ -371,6 +371,7 @@ _S3_ONLY_WEIGHTS_FIELDS = (
     "delete_objects_on_delete",
     "allow_patterns",
     "ignore_patterns",
+    "hf_token_kms_key_arn",
 )
 
 
@@ -401,6 +402,13 @@ def check_weights(spec: DeploymentSpec, problems: Problems, *, production: bool 
             "environment, where anyone allowed sagemaker:DescribeModel (and the console) can read it",
             "use weights.source 's3' (the default) for gated or private models: the copy reads the token at deploy "
             "time and the model never sees it",
+        )
+    if weights.hf_token_kms_key_arn is not None and weights.hf_token_secret is None:
+        problems.add(
+            "weights.hf_token_kms_key_arn",
+            weights.hf_token_kms_key_arn,
+            "it names the key of a token secret, and weights.hf_token_secret is not set",
+            "set weights.hf_token_secret to the secret it encrypts, or remove it",
         )
     if weights.source == "hub":
         for name in _S3_ONLY_WEIGHTS_FIELDS:

@@ -20,6 +20,7 @@ from pathlib import Path
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
@@ -42,6 +43,7 @@ LAMBDA_SOURCE = Path(__file__).resolve().parents[2] / "lambda" / "weights_copy"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 RETRYABLE_ERRORS = [
     "TransientError",
+    "RetryDeadlineError",  # the Hub asked for a longer wait than the invocation had left: a later one may go on
     "ExpiredUrlError",
     "IntegrityError",
     "Lambda.ServiceException",
@@ -63,6 +65,8 @@ class HubWeightsCopy(Construct):
     :param revision: branch, tag or commit. Default: ``main``. A branch is resolved at deploy time; pin a commit
         so that a redeploy copies (and serves) exactly the same bytes.
     :param token_secret: secret holding a Hub token (gated or private repos). Default: none.
+    :param token_secret_key: the customer managed KMS key the secret is encrypted with, for an imported secret
+        (a secret of this app grants its own key). Default: none (Secrets Manager's ``aws/secretsmanager`` key).
     :param hub_endpoint: Default: ``https://huggingface.co`` (an enterprise mirror works too).
     :param max_concurrency: files copied at once (Map concurrency). Default: 16.
     :param log_retention: of the functions', state machines' and provider's log groups. Default: one year.
@@ -85,6 +89,7 @@ class HubWeightsCopy(Construct):
         repo_id: str,
         revision: str | None = None,
         token_secret: secretsmanager.ISecret | None = None,
+        token_secret_key: kms.IKey | None = None,
         hub_endpoint: str = "https://huggingface.co",
         max_concurrency: int = 16,
         part_size_mb: int = 64,
@@ -142,6 +147,18 @@ class HubWeightsCopy(Construct):
         if token_secret is not None:
             for function in (self.copy_function, self.on_event_function):
                 token_secret.grant_read(function)
+                if token_secret_key is not None:  # decrypt through Secrets Manager, nowhere else
+                    function.add_to_role_policy(
+                        iam.PolicyStatement(
+                            actions=["kms:Decrypt"],
+                            resources=[token_secret_key.key_arn],
+                            conditions={
+                                "StringEquals": {
+                                    "kms:ViaService": f"secretsmanager.{cdk.Stack.of(self).region}.amazonaws.com"
+                                }
+                            },
+                        )
+                    )
         self.state_machine = self._state_machine(bucket, max_concurrency)
         self.on_event_function.add_environment("STATE_MACHINE_ARN", self.state_machine.state_machine_arn)
         self.state_machine.grant_start_execution(self.on_event_function)
@@ -278,7 +295,9 @@ class HubWeightsCopy(Construct):
         )
 
     def _acknowledge(self) -> None:
-        acknowledge_checkov(self, FUNCTION_CHECKOV_REASONS, "AWS::Lambda::Function")
+        for function in (self.copy_function, self.on_event_function, self.is_complete_function):
+            acknowledge_checkov(function, FUNCTION_CHECKOV_REASONS, "AWS::Lambda::Function")
+        acknowledge_checkov(self.provider, _PROVIDER_FUNCTION_CHECKOV_REASONS, "AWS::Lambda::Function")
         acknowledge_checkov(
             self.provider,
             {
@@ -314,6 +333,17 @@ _COPY_FUNCTION_ACKNOWLEDGEMENTS = {
     "HIPAA.Security::HIPAA.Security-LambdaDLQ": "Invoked synchronously: copy_file by the state machine, on_event "
     "and is_complete by the provider framework's functions, which see every failure; a dead-letter queue only "
     "receives failed asynchronous invocations.",
+}
+_PROVIDER_FUNCTION_CHECKOV_REASONS = {
+    "CKV_AWS_115": "The provider framework's functions run during deployments only, once per CloudFormation event "
+    "and poll; reserving concurrency would take capacity from the account for nothing.",
+    "CKV_AWS_116": "CloudFormation invokes the framework's onEvent asynchronously and waits for its answer; its waiter "
+    "state machine invokes isComplete and onTimeout synchronously. A failure fails the stack operation with its "
+    "reason (Lambda retries a failed asynchronous invocation twice first); CDK's Provider offers no dead-letter "
+    "queue.",
+    "CKV_AWS_117": "They call the Lambda and Step Functions APIs and CloudFormation's response URL only; no VPC "
+    "resource to reach.",
+    "CKV_AWS_173": "Their environment holds function and state machine ARNs, no secrets; Lambda encrypts it at rest.",
 }
 _PROVIDER_ACKNOWLEDGEMENTS = {
     "AwsSolutions::AwsSolutions-SF2": "X-Ray tracing of the CDK provider framework's waiter state machine is not "

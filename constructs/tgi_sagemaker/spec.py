@@ -15,6 +15,7 @@ from tgi_sagemaker.tgi_image import default_tgi_version
 
 # Hub repo ids: "owner/name", letters, digits, '-', '_', '.'; no leading/trailing separators, no "--" or "..".
 HUB_REPO_ID_PATTERN = r"^(?!.*(--|\.\.))[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$"
+KMS_KEY_ARN_PATTERN = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]{1,128}$"
 DEPLOYMENT_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$"
 SECRET_REF_PATTERN = (
     r"^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+|[A-Za-z0-9/_+=.@-]{1,512})$"
@@ -67,6 +68,9 @@ class WeightsSpec(_Spec):
     from /opt/ml/model. ``hub``: the container downloads from the Hub at every start (needs egress)."""
     hf_token_secret: Annotated[str, StringConstraints(pattern=SECRET_REF_PATTERN)] | None = None
     """Secrets Manager secret (name or ARN) holding a Hub token, for gated or private repos. Default: none."""
+    hf_token_kms_key_arn: Annotated[str, StringConstraints(pattern=KMS_KEY_ARN_PATTERN)] | None = None
+    """The customer managed KMS key that encrypts hf_token_secret, when it is not Secrets Manager's own key
+    (``aws/secretsmanager``): the copy functions may decrypt with it, through Secrets Manager only. Default: none."""
     hub_endpoint: Annotated[str, StringConstraints(pattern=r"^https://[A-Za-z0-9.-]+(:\d+)?(/.*)?$")] = (
         "https://huggingface.co"
     )

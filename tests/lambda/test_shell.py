@@ -231,3 +231,18 @@ def test_a_retry_wait_ends_when_the_run_is_stopped() -> None:
     stop.set()
     with pytest.raises(CopyCancelled, match="stopped during a retry wait"):
         _sleep_unless(stop)(300.0)
+
+
+def test_the_shell_copy_selects_what_a_deployment_selects_unless_told_otherwise(
+    hub: HubEmulator, s3: Any, aws_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = {**model_files(shard_bytes=64 * 1024), "original/consolidated.00.pth": b"\x80pickle", "README.md": b"#"}
+    commit = hub.add_repo(SMALL_REPO, files)
+    assert _run(hub, s3) == 0, capsys.readouterr().err
+    prefix = f"models/{SMALL_REPO}/{commit}/"
+    listed = s3.list_objects_v2(Bucket=s3.bucket, Prefix=prefix).get("Contents", [])
+    copied = {o["Key"].removeprefix(prefix) for o in listed}
+    assert copied == {p for p in files if p.endswith((".safetensors", ".json"))}  # not README.md, not original/
+    assert _run(hub, s3, "--allow-pattern", "*.md") == 0
+    listed = s3.list_objects_v2(Bucket=s3.bucket, Prefix=prefix).get("Contents", [])
+    assert "README.md" in {o["Key"].removeprefix(prefix) for o in listed}

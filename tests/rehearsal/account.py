@@ -42,6 +42,7 @@ class Account:
         self.responses = ResponseBox()
         self.gateway.cfn_responses = self.responses.put
         self.gateway.secret_arns = self._secret_arn
+        self.gateway.secret_keys = self._secret_key
         self.requests: list[dict[str, Any]] = []  # every custom-resource request CloudFormation sent
         self.log_writes: list[Decision] = []  # whether each function's role may write its log group
         for name in (*AWS_NAMES, CFN_RESPONSE_HOST):
@@ -86,6 +87,13 @@ class Account:
             verify=str(self.network.ca_file),
             config=Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"}),
         )
+
+    def _secret_key(self, secret_id: str) -> str | None:
+        try:
+            key = self.admin("secretsmanager").describe_secret(SecretId=secret_id).get("KmsKeyId")
+        except Exception:
+            return None
+        return str(key) if key and ":key/" in str(key) else None  # not aws/secretsmanager
 
     def _secret_arn(self, secret_id: str) -> str | None:
         try:

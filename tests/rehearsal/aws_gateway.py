@@ -38,6 +38,7 @@ class Check:
     action: str
     resource: str
     context: dict[str, Any] = field(default_factory=dict)
+    resource_policy: Any = None  # when the resource is not the request's own (a KMS key behind a secret)
 
 
 @dataclass
@@ -112,6 +113,8 @@ class AwsGateway:
         self.upload_started: dict[str, str] = {}  # upload id -> when it started (ISO 8601, UTC)
         self.cfn_responses: Callable[[dict[str, Any]], None] | None = None
         self.secret_arns: Callable[[str], str | None] = lambda secret_id: None
+        # secret id -> the customer managed KMS key that encrypts it, if any
+        self.secret_keys: Callable[[str], str | None] = lambda secret_id: None
         self._lock = threading.Lock()
         self._server = TlsServer(("127.0.0.1", 0), _handler(self), network.server_context())
         threading.Thread(target=self._server.serve_forever, daemon=True, name="aws-gateway").start()
@@ -162,7 +165,7 @@ class AwsGateway:
                     check.action,
                     check.resource,
                     {"aws:SecureTransport": "true", **check.context},
-                    resource_policy,
+                    check.resource_policy or resource_policy,
                 )
                 if not decision.allowed:
                     call.allowed = False
@@ -444,6 +447,19 @@ def s3_checks(
     raise Unmapped(f"S3 {method} /{bucket}/{key}")
 
 
+# The key policy KMS gives a key created without one: the account decides, through IAM.
+DEFAULT_KEY_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "Enable IAM User Permissions",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        }
+    ],
+}
 _BUCKET_SUBRESOURCES = {
     "tagging": {"GET": ("GetBucketTagging", "s3:GetBucketTagging"), "PUT": ("PutBucketTagging", "s3:PutBucketTagging")},
     "policy": {
@@ -501,7 +517,16 @@ def service_checks(gateway: AwsGateway, service: str, operation: str, request: d
             if secret_id.startswith("arn:")
             else f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{secret_id}"
         )
-        return [Check(f"secretsmanager:{operation}", arn)]
+        checks = [Check(f"secretsmanager:{operation}", arn)]
+        key = gateway.secret_keys(secret_id) if operation == "GetSecretValue" else None
+        if key is not None:  # Secrets Manager decrypts with the caller's permission on the key
+            context = {
+                "kms:ViaService": f"secretsmanager.{REGION}.amazonaws.com",
+                "kms:CallerAccount": ACCOUNT,
+                "kms:EncryptionContext:SecretARN": arn,
+            }
+            checks.append(Check("kms:Decrypt", key, context, DEFAULT_KEY_POLICY))
+        return checks
     if service == "ec2" and re.fullmatch(r"(Authorize|Revoke)SecurityGroup(Ingress|Egress)", operation):
         group = request.get("GroupId", "")
         return [Check(f"ec2:{operation}", f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/{group}")]

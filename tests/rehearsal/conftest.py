@@ -18,6 +18,8 @@ from rehearsal.assembly import CloudAssembly
 
 DEFAULT = default_config()["deployments"][0]["name"]
 PINNED_COMMIT = "b" * 40
+TOKEN_SECRET = "hf/rehearsal-token"
+TOKEN_KEY = "arn:aws:kms:us-east-1:123456789012:key/0e3c2f1a-5b6d-4c7e-8f90-a1b2c3d4e5f6"
 # Every weights variant the issue names, as deployments of one app; the default is cdk.json's, unchanged.
 VARIANTS: dict[str, dict[str, Any]] = {
     DEFAULT: {},
@@ -25,8 +27,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "delete-objects": {"weights.delete_objects_on_delete": True},
     "bucket-destroy": {"weights.bucket_removal_policy": "destroy"},
     "pinned": {"model.revision": PINNED_COMMIT},
+    "with-token-key": {"weights.hf_token_secret": "hf/rehearsal-token", "weights.hf_token_kms_key_arn": TOKEN_KEY},
 }
-TOKEN_SECRET = "hf/rehearsal-token"
 
 
 def stack_name(variant: str) -> str:

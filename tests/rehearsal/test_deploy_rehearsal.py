@@ -8,6 +8,7 @@ CloudFormation's custom-resource protocol, moto and the Hub emulator as peers.
 
 from __future__ import annotations
 
+import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,7 +20,7 @@ from hub_emulator import HubEmulator
 from rehearsal.account import Account
 from rehearsal.assembly import CloudAssembly
 from rehearsal.cloudformation import Stack
-from rehearsal.conftest import DEFAULT, PINNED_COMMIT, TOKEN_SECRET, stack_name
+from rehearsal.conftest import DEFAULT, PINNED_COMMIT, TOKEN_KEY, TOKEN_SECRET, stack_name
 from rehearsal.evidence import (
     bucket_exists,
     denied,
@@ -287,13 +288,32 @@ def test_a_gated_model_copies_with_the_token_from_secrets_manager_and_the_token_
 ) -> None:
     token = "hf_rehearsalGatedToken0123456789"
     secrets = account.admin("secretsmanager")
-    secrets.create_secret(Name=TOKEN_SECRET, SecretString=token)
+    # The JSON form, its value ending in a line break (a file pasted into the console): used without it.
+    secrets.create_secret(Name=TOKEN_SECRET, SecretString=json.dumps({"HF_TOKEN": f"{token}\r\n"}))
     try:
         _, files = _model(hub, gated=True, approved={token})
         stack = _deploy(account, assembly, "with-token", "Gated-model")
         assert _served(stack) == files
         assert token not in everything_written(account, stack)
         assert denied(account) == []
+    finally:
+        secrets.delete_secret(SecretId=TOKEN_SECRET, ForceDeleteWithoutRecovery=True)
+
+
+def test_a_token_under_a_customer_managed_key_is_read_only_by_a_deployment_that_names_the_key(
+    account: Account, assembly: CloudAssembly, hub: HubEmulator
+) -> None:
+    token = "hf_rehearsalKeyedToken0123456789"
+    secrets = account.admin("secretsmanager")
+    secrets.create_secret(Name=TOKEN_SECRET, SecretString=token, KmsKeyId=TOKEN_KEY)
+    try:
+        _, files = _model(hub, gated=True, approved={token})
+        unnamed = account.stack(assembly.stack(stack_name("with-token")), "Key-not-named")
+        assert unnamed.create() == "ROLLBACK_COMPLETE"
+        (reason,) = [e.reason for e in unnamed.events if e.status == "CREATE_FAILED"]
+        assert "AccessDenied" in reason and "kms:Decrypt" in reason, reason
+        stack = _deploy(account, assembly, "with-token-key", "Key-named")
+        assert _served(stack) == files
     finally:
         secrets.delete_secret(SecretId=TOKEN_SECRET, ForceDeleteWithoutRecovery=True)
 

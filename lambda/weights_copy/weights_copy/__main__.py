@@ -1,7 +1,12 @@
 """Copy a Hub revision into S3 from a shell (copies that outgrow Lambda):
 
     python -m weights_copy deepseek-ai/DeepSeek-R1 --revision main --bucket my-weights \\
-        [--token-secret hf/token] [--part-size-mb 64] [--max-in-flight 8] [--parallel-files 4]
+        [--token-secret hf/token] [--part-size-mb 64] [--max-in-flight 8] [--parallel-files 4] \\
+        [--allow-pattern '*.safetensors' ...] [--ignore-pattern 'original/*' ...]
+
+It selects the files a deployment selects by default (what the container loads: safetensors, JSON, text, tokenizer
+models, chat templates, Python files; not original/*), so that a deployment of the same commit finds every file in
+place; give the deployment's weights.allow_patterns / ignore_patterns if it sets its own.
 
 Exit status: 0 copied, 1 the copy failed, 2 bad options or settings, 130 stopped by Ctrl-C (the uploads this run
 had started are aborted; files already copied stay, and a rerun skips them).
@@ -28,6 +33,7 @@ from weights_copy.copier import MIB, S3_MIN_PART, CopySettings, FileCopier
 from weights_copy.errors import CopyCancelled, CopyError, TransientError
 from weights_copy.http import HttpClient
 from weights_copy.hub import DEFAULT_ENDPOINT, HubApi
+from weights_copy.manifest import DEFAULT_ALLOW_PATTERNS, DEFAULT_IGNORE_PATTERNS
 from weights_copy.names import check_repo_id, check_revision
 from weights_copy.retry import RetryPolicy
 from weights_copy.s3_config import copy_s3_config
@@ -80,6 +86,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--part-size-mb", type=_whole_number(S3_MIN_PART // MIB, S3_MAX_PART_MB, s3_part), default=64)
     parser.add_argument("--max-in-flight", type=_whole_number(1), default=8, help="parts fetched at once, a file")
     parser.add_argument("--parallel-files", type=_whole_number(1), default=2)
+    for name, default in (("allow", DEFAULT_ALLOW_PATTERNS), ("ignore", DEFAULT_IGNORE_PATTERNS)):
+        parser.add_argument(
+            f"--{name}-pattern",
+            action="append",
+            dest=f"{name}_patterns",
+            metavar="PATTERN",
+            help=f"files {'to copy' if name == 'allow' else 'not to copy'} (repeatable); default: {' '.join(default)}",
+        )
     return parser
 
 
@@ -130,7 +144,13 @@ def _copy(args: argparse.Namespace, http: HttpClient, started: float) -> int:
     hub = HubApi(args.hub_endpoint, token, http=http, retry=retry, token_hint=TOKEN_HINT)
     try:
         result = copy_snapshot(
-            FileCopier(hub, uploads, settings), args.repo_id, args.revision, args.bucket, args.parallel_files
+            FileCopier(hub, uploads, settings),
+            args.repo_id,
+            args.revision,
+            args.bucket,
+            args.parallel_files,
+            args.allow_patterns or DEFAULT_ALLOW_PATTERNS,
+            args.ignore_patterns or DEFAULT_IGNORE_PATTERNS,
         )
     except (CopyError, TransientError, BotoCoreError, ClientError):
         if http.cancelled.is_set():

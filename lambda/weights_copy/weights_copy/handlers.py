@@ -24,7 +24,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -52,12 +52,19 @@ log.setLevel(logging.INFO)
 COMMIT = re.compile(r"^[0-9a-f]{40}$")
 
 
-class Clients:
-    """AWS clients and settings from the environment; tests pass their own."""
+DEADLINE_MARGIN_SECONDS = 20
+"""Time a handler keeps for itself after its last Hub wait: to report the failure instead of being killed."""
 
-    def __init__(self, environ: Mapping[str, str] | None = None, session: Any = None) -> None:
+
+class Clients:
+    """AWS clients and settings from the environment; tests pass their own. With a Lambda ``context``, every wait
+    for the Hub (a rate limit's Retry-After, backoff) ends before the function's own timeout, so a handler fails
+    with the server's reason instead of being killed mid-wait."""
+
+    def __init__(self, environ: Mapping[str, str] | None = None, session: Any = None, context: Any = None) -> None:
         self.environ = dict(os.environ if environ is None else environ)
         self.session = session or boto3.session.Session()
+        self.context = context
 
     def client(self, name: str, config: Config | None = None) -> Any:
         return self.session.client(name, config=config)
@@ -73,7 +80,13 @@ class Clients:
 
     def hub(self) -> HubApi:
         token = read_hub_token(self.client("secretsmanager"), self.environ.get("HF_TOKEN_SECRET_ID"))
-        return HubApi(self.environ.get("HF_ENDPOINT", DEFAULT_ENDPOINT), token)
+        return HubApi(self.environ.get("HF_ENDPOINT", DEFAULT_ENDPOINT), token, deadline=self._seconds_left())
+
+    def _seconds_left(self) -> Callable[[], float] | None:
+        context = self.context
+        if context is None or not hasattr(context, "get_remaining_time_in_millis"):
+            return None
+        return lambda: context.get_remaining_time_in_millis() / 1000 - DEADLINE_MARGIN_SECONDS
 
     def copier(self) -> FileCopier:
         return FileCopier(self.hub(), self.s3(), self.settings())
@@ -81,7 +94,7 @@ class Clients:
 
 def copy_file(event: dict[str, Any], context: Any = None, clients: Clients | None = None) -> dict[str, Any]:
     result = (
-        (clients or Clients())
+        (clients or Clients(context=context))
         .copier()
         .copy(
             repo_id=event["repo_id"],
@@ -122,7 +135,7 @@ class CopyRequest:
 
 
 def on_event(event: dict[str, Any], context: Any = None, clients: Clients | None = None) -> dict[str, Any]:
-    clients = clients or Clients()
+    clients = clients or Clients(context=context)
     if event["RequestType"] == "Delete":
         return _delete(event, clients)
     request = CopyRequest.of(event["ResourceProperties"])

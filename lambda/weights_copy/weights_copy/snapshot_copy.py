@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import logging
 import threading
+from collections.abc import Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
@@ -77,11 +78,19 @@ class RunUploads:
                 self.aborted += 1
 
 
-def plan_copy(copier: FileCopier, repo_id: str, revision: str, bucket: str) -> dict[str, Any]:
-    """Resolve the revision and write its manifest to S3 (what the custom resource's Create does first)."""
+def plan_copy(
+    copier: FileCopier,
+    repo_id: str,
+    revision: str,
+    bucket: str,
+    allow_patterns: Sequence[str] | None = None,
+    ignore_patterns: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """Resolve the revision, select its files and write the manifest to S3 (what the custom resource's Create does
+    first). Default: every file of the revision."""
     snapshot = copier.hub.snapshot(repo_id, revision)
     prefix = model_prefix(repo_id, snapshot.commit)
-    manifest = build_manifest(snapshot, bucket, prefix)
+    manifest = build_manifest(snapshot, bucket, prefix, allow_patterns, ignore_patterns)
     copier.s3.put_object(
         Bucket=bucket, Key=manifest_key(repo_id, snapshot.commit), Body=dumps(manifest), ContentType="application/json"
     )
@@ -134,8 +143,14 @@ def _first_failure(futures: list[Future[CopyResult]]) -> None:
 
 
 def copy_snapshot(
-    copier: FileCopier, repo_id: str, revision: str, bucket: str, parallel_files: int = 1
+    copier: FileCopier,
+    repo_id: str,
+    revision: str,
+    bucket: str,
+    parallel_files: int = 1,
+    allow_patterns: Sequence[str] | None = None,
+    ignore_patterns: Sequence[str] | None = None,
 ) -> SnapshotResult:
-    manifest = plan_copy(copier, repo_id, revision, bucket)
+    manifest = plan_copy(copier, repo_id, revision, bucket, allow_patterns, ignore_patterns)
     log.info("%s@%s: %d files, %d bytes", repo_id, manifest["commit"], len(manifest["files"]), manifest["total_bytes"])
     return copy_manifest(copier, manifest, parallel_files)
