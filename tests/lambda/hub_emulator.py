@@ -93,6 +93,7 @@ class HubEmulator:
         self.faults: list[Fault] = []
         self.requests: Counter[str] = Counter()
         self.url_lifetime = url_lifetime
+        self.rate_limit_reset = 1  # seconds a "429" fault asks to wait (Retry-After and RateLimit t=)
         self.cdn_bytes_per_second = cdn_bytes_per_second
         self.clock = time.time
         self.authorization_seen_by_cdn: list[str] = []
@@ -233,7 +234,13 @@ def _handler(hub: HubEmulator, *, cdn: bool) -> type[BaseHTTPRequestHandler]:
             if hub.take_fault(("429",), path):
                 hub.count("429")
                 return self._send(
-                    429, b"slow down", head=head, headers={"RateLimit": '"api";r=0;t=1', "Retry-After": "1"}
+                    429,
+                    b"slow down",
+                    head=head,
+                    headers={
+                        "RateLimit": f'"api";r=0;t={hub.rate_limit_reset}',
+                        "Retry-After": str(hub.rate_limit_reset),
+                    },
                 )
             if (moved := re.fullmatch(r"(/api/models/|/)([^/]+/[^/]+)(/(?:revision|tree|resolve)/.*)", path)) and (
                 new_id := hub.renamed.get(moved.group(2))

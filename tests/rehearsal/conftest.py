@@ -103,4 +103,6 @@ def hub(module_hub: HubEmulator) -> HubEmulator:
     module_hub.repos.clear()
     module_hub.faults.clear()
     module_hub.requests.clear()
+    module_hub.cdn_bytes_per_second = None
+    module_hub.rate_limit_reset = 1
     return module_hub

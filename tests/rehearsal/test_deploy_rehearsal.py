@@ -283,6 +283,23 @@ def test_the_copy_survives_the_hubs_transient_faults(
     assert hub.requests["fault-reset"] == 1 and hub.requests["cdn-403"] >= 1
 
 
+def test_a_rate_limit_longer_than_the_function_has_left_fails_at_once_with_the_hubs_wait(
+    account: Account, assembly: CloudAssembly, hub: HubEmulator
+) -> None:
+    """on_event has 5 minutes; the Hub asks for an hour: it says so at once instead of being killed mid-wait."""
+    _model(hub)
+    hub.rate_limit_reset = 3600
+    hub.fail("429", "/api/models/", times=1_000)
+    try:
+        stack = account.stack(assembly.stack(stack_name(DEFAULT)), "Rate-limited")
+        assert stack.create() == "ROLLBACK_COMPLETE"
+        (reason,) = [e.reason for e in stack.events if e.status == "CREATE_FAILED"]
+        assert "asked to wait 3600s" in reason, reason
+        assert hub.requests["429"] == 1  # no wait, no second try: the wait would outlast the function
+    finally:
+        hub.rate_limit_reset = 1
+
+
 def test_a_gated_model_copies_with_the_token_from_secrets_manager_and_the_token_is_written_nowhere(
     account: Account, assembly: CloudAssembly, hub: HubEmulator
 ) -> None:
