@@ -19,6 +19,7 @@ DELETE_OBJECTS_ON_DELETE. The token is read at run time and appears in no event,
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -63,10 +64,12 @@ class Clients:
 
     def __init__(self, environ: Mapping[str, str] | None = None, session: Any = None, context: Any = None) -> None:
         self.environ = dict(os.environ if environ is None else environ)
-        self.session = session or boto3.session.Session()
+        self.session = session or _process_session()
         self.context = context
 
     def client(self, name: str, config: Config | None = None) -> Any:
+        if self.session is _process_session():
+            return _process_client(name, config)
         return self.session.client(name, config=config)
 
     def settings(self) -> CopySettings:
@@ -90,6 +93,20 @@ class Clients:
 
     def copier(self) -> FileCopier:
         return FileCopier(self.hub(), self.s3(), self.settings())
+
+
+@functools.cache
+def _process_session() -> Any:
+    """One boto3 session for the life of the execution environment (made at the first invocation, not at import):
+    each invocation then makes its clients from loaded service models instead of loading them again."""
+    return boto3.session.Session()
+
+
+@functools.cache
+def _process_client(name: str, config: Config | None) -> Any:
+    """Clients kept for the life of the execution environment too (AWS's advice for Lambda): an invocation that
+    polls (is_complete, every 30 seconds for up to 55 minutes) reuses the client and its open connection."""
+    return _process_session().client(name, config=config)
 
 
 def copy_file(event: dict[str, Any], context: Any = None, clients: Clients | None = None) -> dict[str, Any]:
