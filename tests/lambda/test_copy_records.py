@@ -20,7 +20,6 @@ from weights_copy.manifest import (
     DEFAULT_ALLOW_PATTERNS,
     DEFAULT_IGNORE_PATTERNS,
     build_manifest,
-    hub_file,
     receipt_key,
     select_files,
 )
@@ -37,15 +36,7 @@ def _copier(hub: HubEmulator, s3: Any) -> FileCopier:
 
 
 def _copy(copier: FileCopier, entry: dict[str, Any]) -> str:
-    result = copier.copy(
-        repo_id=entry["repo_id"],
-        commit=entry["commit"],
-        file=hub_file(entry),
-        bucket=entry["bucket"],
-        key=entry["key"],
-        receipt_key=entry["receipt_key"],
-    )
-    return result.status
+    return copier.copy_entry(entry).status
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from emulated_models import MIB, REPO, model_files
@@ -56,3 +57,17 @@ def copy_resource(stack: Stack) -> str:
 def bucket_of(stack: Stack) -> str:
     (bucket,) = [p.id for p in stack.resources.values() if p.type == "AWS::S3::Bucket"]
     return bucket
+
+
+def update_request(account: Account, stack: Stack, revision: str) -> dict[str, Any]:
+    """The Update CloudFormation would send the stack's weights copy for another revision: its own Create request
+    (as the rehearsal recorded it), turned into an Update the way CloudFormation builds one."""
+    (create,) = requests_of(account, stack, "Create")
+    return {
+        **create,
+        "RequestType": "Update",
+        "RequestId": str(uuid.uuid4()),
+        "PhysicalResourceId": stack.resources[copy_resource(stack)].id,
+        "OldResourceProperties": create["ResourceProperties"],
+        "ResourceProperties": {**create["ResourceProperties"], "Revision": revision},
+    }

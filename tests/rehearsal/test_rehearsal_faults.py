@@ -4,7 +4,6 @@ one commit at once, copies that never finish (see test_deploy_rehearsal.py for t
 from __future__ import annotations
 
 import json
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -25,11 +24,10 @@ from rehearsal.evidence import (
 )
 from rehearsal.scenarios import (
     bucket_of,
-    copy_resource,
     deploy,
     model,
-    requests_of,
     served,
+    update_request,
 )
 
 
@@ -116,16 +114,7 @@ def test_a_retried_on_event_and_its_twin_copy_the_same_commit_without_breaking_e
     model(hub)
     stack = deploy(account, assembly, DEFAULT, "Twin-copies")
     _, files_b = model(hub, seed=8, commit=PINNED_COMMIT)
-    (create,) = requests_of(account, stack, "Create")
-    copy = stack.resources[copy_resource(stack)]
-    update = {
-        **create,
-        "RequestType": "Update",
-        "RequestId": str(uuid.uuid4()),
-        "PhysicalResourceId": copy.id,
-        "OldResourceProperties": create["ResourceProperties"],
-        "ResourceProperties": {**create["ResourceProperties"], "Revision": PINNED_COMMIT},
-    }
+    update = update_request(account, stack, PINNED_COMMIT)
     with ThreadPoolExecutor(2) as pool:  # CloudFormation's request, delivered twice at once to the provider
         invocations = list(pool.map(lambda _: account.lambdas.invoke(update["ServiceToken"], update), range(2)))
     assert [i.error for i in invocations] == [None, None]
@@ -209,16 +198,7 @@ def test_delete_stops_the_running_copy_and_aborts_uploads_under_its_prefix(
     model(hub, seed=8, commit=PINNED_COMMIT)
     hub.cdn_bytes_per_second = 2_000  # the new commit's copy crawls
     try:
-        (create,) = requests_of(account, stack, "Create")
-        copy = stack.resources[copy_resource(stack)]
-        update = {
-            **create,
-            "RequestType": "Update",
-            "RequestId": str(uuid.uuid4()),
-            "PhysicalResourceId": copy.id,
-            "OldResourceProperties": create["ResourceProperties"],
-            "ResourceProperties": {**create["ResourceProperties"], "Revision": PINNED_COMMIT},
-        }
+        update = update_request(account, stack, PINNED_COMMIT)
         on_event = stack.resources[function_of(stack.artifact, ".on_event")].id
         started = account.lambdas.invoke(on_event, update)
         assert started.error is None and "ExecutionArn" in started.result["Data"]

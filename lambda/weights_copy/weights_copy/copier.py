@@ -19,7 +19,7 @@ import json
 import logging
 import threading
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +37,7 @@ from weights_copy.errors import (
 )
 from weights_copy.http import Answer, ContentRange, OpenResponse, Response
 from weights_copy.hub import FileLocation, HubApi, HubFile, retry_after_of
+from weights_copy.manifest import hub_file
 from weights_copy.retry import RetryPolicy, with_retries
 
 log = logging.getLogger(__name__)
@@ -181,6 +182,17 @@ class FileCopier:
         self.s3 = s3
         self.settings = settings or CopySettings()
         self.retry = retry or hub.retry
+
+    def copy_entry(self, entry: Mapping[str, Any]) -> CopyResult:
+        """Copy one file of a manifest (a Map item: ``manifest.file_entry``)."""
+        return self.copy(
+            repo_id=entry["repo_id"],
+            commit=entry["commit"],
+            file=hub_file(entry),
+            bucket=entry["bucket"],
+            key=entry["key"],
+            receipt_key=entry["receipt_key"],
+        )
 
     def copy(self, *, repo_id: str, commit: str, file: HubFile, bucket: str, key: str, receipt_key: str) -> CopyResult:
         if already_copied(self.s3, bucket, key, file, receipt_key):

@@ -110,18 +110,7 @@ def _process_client(name: str, config: Config | None) -> Any:
 
 
 def copy_file(event: dict[str, Any], context: Any = None, clients: Clients | None = None) -> dict[str, Any]:
-    result = (
-        (clients or Clients(context=context))
-        .copier()
-        .copy(
-            repo_id=event["repo_id"],
-            commit=event["commit"],
-            file=hub_file(event),
-            bucket=event["bucket"],
-            key=event["key"],
-            receipt_key=event["receipt_key"],
-        )
-    )
+    result = (clients or Clients(context=context)).copier().copy_entry(event)
     return {"path": result.path, "status": result.status, "bytes": result.bytes_copied}
 
 

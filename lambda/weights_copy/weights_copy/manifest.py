@@ -9,7 +9,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from weights_copy.errors import CopyError
@@ -106,7 +106,7 @@ def file_entry(snapshot: Snapshot, file: HubFile, bucket: str, prefix: str) -> d
     }
 
 
-def hub_file(entry: dict[str, Any]) -> HubFile:
+def hub_file(entry: Mapping[str, Any]) -> HubFile:
     return HubFile(
         path=entry["path"], size=int(entry["size"]), sha256=entry.get("sha256"), git_oid=entry.get("git_oid")
     )

@@ -13,7 +13,7 @@ from typing import Any
 
 from weights_copy.copier import CopyResult, FileCopier
 from weights_copy.errors import CopyError
-from weights_copy.manifest import build_manifest, dumps, hub_file, manifest_key, model_prefix
+from weights_copy.manifest import build_manifest, dumps, manifest_key, model_prefix
 
 log = logging.getLogger(__name__)
 
@@ -108,19 +108,9 @@ def copy_manifest(copier: FileCopier, manifest: dict[str, Any], parallel_files: 
         copier = copy.copy(copier)
         copier.s3 = uploads
 
-    def one(entry: dict[str, Any]) -> CopyResult:
-        return copier.copy(
-            repo_id=entry["repo_id"],
-            commit=entry["commit"],
-            file=hub_file(entry),
-            bucket=entry["bucket"],
-            key=entry["key"],
-            receipt_key=entry["receipt_key"],
-        )
-
     try:
         with ThreadPoolExecutor(max_workers=parallel_files, thread_name_prefix="file") as pool:
-            futures = [pool.submit(one, entry) for entry in manifest["files"]]
+            futures = [pool.submit(copier.copy_entry, entry) for entry in manifest["files"]]
             _first_failure(futures)
             results = tuple(f.result() for f in futures)
     except BaseException:
