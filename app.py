@@ -11,14 +11,14 @@ import aws_cdk as cdk
 from stacks import add_deployment_stacks
 from stacks.pipeline_stack import PipelineStack
 from tgi_sagemaker import ConfigError, add_compliance_checks, load_app
-from tgi_sagemaker.config_source import (
+from tgi_sagemaker.config.pipeline import load_pipeline
+from tgi_sagemaker.config.source import (
     CONFIG_FILE_CONTEXT_KEY,
     CONTEXT_KEY,
     PIPELINE_FILE_CONTEXT_KEY,
     read_config,
     read_config_file,
 )
-from tgi_sagemaker.pipeline_spec import load_pipeline
 
 DISABLE_CREATION_STACK_TRACES = "aws:cdk:disable-creation-stack-traces"
 

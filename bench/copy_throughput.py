@@ -35,7 +35,7 @@ from emulated_models import MIB, REPO, model_files  # noqa: E402
 from hub_emulator import HubEmulator  # noqa: E402
 from moto_sink import measure_moto_alone, moto_server  # noqa: E402
 
-from tgi_sagemaker.model_catalog import MODELS  # noqa: E402
+from tgi_sagemaker.catalog.models import MODELS  # noqa: E402
 
 NAIVE = """
 import sys, boto3, time

@@ -16,7 +16,7 @@ from constructs import Construct
 
 from stacks.deployment_stage import DeploymentStage
 from tgi_sagemaker.compliance import acknowledge, acknowledge_checkov, acknowledge_wildcards
-from tgi_sagemaker.pipeline_spec import ResolvedPipeline, ResolvedStage
+from tgi_sagemaker.config.pipeline import ResolvedPipeline, ResolvedStage
 
 # CodeBuild's standard image with the Python and Node versions the project needs (README: Python 3.11, Node 20).
 BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0

@@ -29,8 +29,8 @@ from tgi_sagemaker import (
     TgiModel,
     manage_function_log_groups,
 )
+from tgi_sagemaker.config.spec import LOG_RETENTION_DAYS
 from tgi_sagemaker.serving_metrics import ServingMetrics
-from tgi_sagemaker.spec import LOG_RETENTION_DAYS
 
 SAMPLE_REQUEST = '{"messages":[{"role":"user","content":"What is 7 x 8? Think briefly."}],"max_tokens":512}'
 

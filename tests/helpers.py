@@ -17,7 +17,7 @@ from app import new_app
 from stacks import add_deployment_stacks
 from tgi_sagemaker import ConfigError, ConfigProblem, add_compliance_checks, load_app
 from tgi_sagemaker.compliance import unacknowledged_findings
-from tgi_sagemaker.config_source import CONTEXT_KEY
+from tgi_sagemaker.config.source import CONTEXT_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
 CFN_LINT_IGNORED = ["W3005"]  # CDK's explicit DependsOn next to an implicit one: listed CDK noise

@@ -9,23 +9,23 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tgi_sagemaker.alarm_topic import AlarmTopic
     from tgi_sagemaker.compliance import add_compliance_checks
-    from tgi_sagemaker.config_errors import ConfigError, ConfigProblem
-    from tgi_sagemaker.deployment_alarms import DeploymentAlarms
-    from tgi_sagemaker.deployment_dashboard import DeploymentDashboard
+    from tgi_sagemaker.config.errors import ConfigError, ConfigProblem
+    from tgi_sagemaker.config.resolve import ResolvedApp, ResolvedDeployment, load_app, resolve_app
+    from tgi_sagemaker.config.spec import AppSpec, DeploymentSpec
     from tgi_sagemaker.endpoint_network import EndpointNetwork
     from tgi_sagemaker.execution_role import TgiExecutionRole
-    from tgi_sagemaker.function_log_groups import manage_function_log_groups
     from tgi_sagemaker.hub_weights_copy import HubWeightsCopy
     from tgi_sagemaker.inference_component_endpoint import InferenceComponentEndpoint
     from tgi_sagemaker.instance_endpoint import InstanceEndpoint
     from tgi_sagemaker.model_bucket import ModelBucket
     from tgi_sagemaker.model_weights import HubWeights, ModelWeights, S3PrefixWeights, WeightsBinding
-    from tgi_sagemaker.resolve import ResolvedApp, ResolvedDeployment, load_app, resolve_app
+    from tgi_sagemaker.operations.alarm_topic import AlarmTopic
+    from tgi_sagemaker.operations.deployment_alarms import DeploymentAlarms
+    from tgi_sagemaker.operations.deployment_dashboard import DeploymentDashboard
+    from tgi_sagemaker.operations.function_log_groups import manage_function_log_groups
+    from tgi_sagemaker.runtimes.tgi.image import TgiImage
     from tgi_sagemaker.scalable_inference_component import ScalableInferenceComponent
-    from tgi_sagemaker.spec import AppSpec, DeploymentSpec
-    from tgi_sagemaker.tgi_image import TgiImage
     from tgi_sagemaker.tgi_model import TgiModel
 
 __all__ = [
@@ -58,14 +58,14 @@ __all__ = [
 ]
 
 _MODULES = {
-    "AlarmTopic": "tgi_sagemaker.alarm_topic",
-    "DeploymentAlarms": "tgi_sagemaker.deployment_alarms",
-    "DeploymentDashboard": "tgi_sagemaker.deployment_dashboard",
-    "manage_function_log_groups": "tgi_sagemaker.function_log_groups",
-    "AppSpec": "tgi_sagemaker.spec",
-    "ConfigError": "tgi_sagemaker.config_errors",
-    "ConfigProblem": "tgi_sagemaker.config_errors",
-    "DeploymentSpec": "tgi_sagemaker.spec",
+    "AlarmTopic": "tgi_sagemaker.operations.alarm_topic",
+    "DeploymentAlarms": "tgi_sagemaker.operations.deployment_alarms",
+    "DeploymentDashboard": "tgi_sagemaker.operations.deployment_dashboard",
+    "manage_function_log_groups": "tgi_sagemaker.operations.function_log_groups",
+    "AppSpec": "tgi_sagemaker.config.spec",
+    "ConfigError": "tgi_sagemaker.config.errors",
+    "ConfigProblem": "tgi_sagemaker.config.errors",
+    "DeploymentSpec": "tgi_sagemaker.config.spec",
     "EndpointNetwork": "tgi_sagemaker.endpoint_network",
     "HubWeights": "tgi_sagemaker.model_weights",
     "HubWeightsCopy": "tgi_sagemaker.hub_weights_copy",
@@ -73,17 +73,17 @@ _MODULES = {
     "InstanceEndpoint": "tgi_sagemaker.instance_endpoint",
     "ModelBucket": "tgi_sagemaker.model_bucket",
     "ModelWeights": "tgi_sagemaker.model_weights",
-    "ResolvedApp": "tgi_sagemaker.resolve",
-    "ResolvedDeployment": "tgi_sagemaker.resolve",
+    "ResolvedApp": "tgi_sagemaker.config.resolve",
+    "ResolvedDeployment": "tgi_sagemaker.config.resolve",
     "S3PrefixWeights": "tgi_sagemaker.model_weights",
     "ScalableInferenceComponent": "tgi_sagemaker.scalable_inference_component",
     "TgiExecutionRole": "tgi_sagemaker.execution_role",
-    "TgiImage": "tgi_sagemaker.tgi_image",
+    "TgiImage": "tgi_sagemaker.runtimes.tgi.image",
     "TgiModel": "tgi_sagemaker.tgi_model",
     "WeightsBinding": "tgi_sagemaker.model_weights",
     "add_compliance_checks": "tgi_sagemaker.compliance",
-    "load_app": "tgi_sagemaker.resolve",
-    "resolve_app": "tgi_sagemaker.resolve",
+    "load_app": "tgi_sagemaker.config.resolve",
+    "resolve_app": "tgi_sagemaker.config.resolve",
 }
 
 

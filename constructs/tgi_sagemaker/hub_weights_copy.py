@@ -30,14 +30,14 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
+from tgi_sagemaker.catalog.sizing import copy_memory_needed_mb
 from tgi_sagemaker.compliance import (
     FUNCTION_CHECKOV_REASONS,
     acknowledge,
     acknowledge_checkov,
     acknowledge_wildcards,
 )
-from tgi_sagemaker.sizing import copy_memory_needed_mb
-from tgi_sagemaker.spec import WEIGHTS_ALLOW_PATTERNS, WEIGHTS_IGNORE_PATTERNS
+from tgi_sagemaker.config.spec import WEIGHTS_ALLOW_PATTERNS, WEIGHTS_IGNORE_PATTERNS
 
 LAMBDA_SOURCE = Path(__file__).resolve().parents[2] / "lambda" / "weights_copy"
 RUNTIME = lambda_.Runtime.PYTHON_3_14

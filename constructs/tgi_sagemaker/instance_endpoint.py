@@ -12,9 +12,9 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from tgi_sagemaker.catalog.instance_types import find_instance_type
 from tgi_sagemaker.compliance import acknowledge_local_nvme_encryption
 from tgi_sagemaker.execution_role import grant_sagemaker_log_group
-from tgi_sagemaker.instance_types import find_instance_type
 from tgi_sagemaker.prop_checks import (
     STARTUP_TIMEOUT_RANGE,
     known_instance_type,

@@ -17,7 +17,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from tgi_sagemaker.tgi_environment import MODEL_DIRECTORY
+from tgi_sagemaker.runtimes.tgi.environment import MODEL_DIRECTORY
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import aws_cdk as cdk
 
-from tgi_sagemaker.instance_types import InstanceType, find_instance_type
+from tgi_sagemaker.catalog.instance_types import InstanceType, find_instance_type
 
 STARTUP_TIMEOUT_RANGE = (60, 3600)  # ModelDataDownload/ContainerStartupHealthCheck timeouts, in seconds
 COOLDOWN_RANGE = (0, 3600)

@@ -13,7 +13,7 @@ from tgi_sagemaker.compliance import acknowledge_checkov
 from tgi_sagemaker.endpoint_network import EndpointNetwork
 from tgi_sagemaker.execution_role import TgiExecutionRole
 from tgi_sagemaker.model_weights import ModelWeights
-from tgi_sagemaker.tgi_image import TgiImage
+from tgi_sagemaker.runtimes.tgi.image import TgiImage
 
 _WEIGHTS_VARIABLES = {"HF_MODEL_ID", "HF_MODEL_REVISION", "HF_TOKEN"}
 

@@ -1,8 +1,8 @@
-"""Regenerate tgi_sagemaker/data/tgi_images.json from sagemaker-core (a dev-only dependency).
+"""Regenerate tgi_sagemaker/runtimes/tgi/tgi_images.json from sagemaker-core (a dev-only dependency).
 
     python constructs/tools/refresh_tgi_images.py
 
-The synth path never imports sagemaker-core; tests/library/test_images.py proves the data still agrees with it.
+The synth path never imports sagemaker-core; tests/runtimes/test_tgi_image.py proves the data still agrees with it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sagemaker.core import image_uris
 
-OUTPUT = Path(__file__).resolve().parents[1] / "tgi_sagemaker" / "data" / "tgi_images.json"
+OUTPUT = Path(__file__).resolve().parents[1] / "tgi_sagemaker" / "runtimes" / "tgi" / "tgi_images.json"
 FIRST_SUPPORTED = (3, 0, 1)
 DEFAULT_VERSION = "3.3.6"
 

@@ -26,7 +26,7 @@ from weights_copy.manifest import (
 from weights_copy.retry import RetryPolicy
 from weights_copy.snapshot_copy import copy_manifest, plan_copy
 
-from tgi_sagemaker.spec import WEIGHTS_ALLOW_PATTERNS, WEIGHTS_IGNORE_PATTERNS
+from tgi_sagemaker.config.spec import WEIGHTS_ALLOW_PATTERNS, WEIGHTS_IGNORE_PATTERNS
 
 SETTINGS = CopySettings(part_size=5 * MIB, max_in_flight=3)
 

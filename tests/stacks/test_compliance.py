@@ -13,8 +13,8 @@ from aws_cdk import aws_s3 as s3
 
 from helpers import Synthesized, cfn_lint, checkov, default_config, synthesize
 from tgi_sagemaker import add_compliance_checks
+from tgi_sagemaker.catalog.models import MODELS
 from tgi_sagemaker.compliance import unacknowledged_findings
-from tgi_sagemaker.model_catalog import MODELS
 
 NAG_PACKS = ("AwsSolutions::", "HIPAA.Security::")
 EXISTING_VPC = {

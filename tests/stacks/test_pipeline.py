@@ -14,8 +14,8 @@ from helpers import ROOT, cdk_json_context, cfn_lint, checkov
 from stacks.pipeline_stack import PipelineStack
 from tgi_sagemaker import add_compliance_checks
 from tgi_sagemaker.compliance import unacknowledged_findings
-from tgi_sagemaker.config_source import CONTEXT_KEY, read_config_file
-from tgi_sagemaker.pipeline_spec import load_pipeline
+from tgi_sagemaker.config.pipeline import load_pipeline
+from tgi_sagemaker.config.source import CONTEXT_KEY, read_config_file
 
 PIPELINE_FILE = "config/pipeline.yaml"
 PROD_DEPLOY_ROLE = "cdk-hnb659fds-deploy-role-444455556666-us-east-1"  # the CDK bootstrap's, default qualifier

@@ -1,0 +1,149 @@
+"""Two ways to reach TGI: SageMaker runtime streaming (boto3) and a plain TGI base URL (stdlib HTTP).
+
+A transport sends one JSON body and yields the response's raw bytes as they arrive; the caller decodes the
+server-sent events. Failures become two exceptions: :class:`NoCapacity` (a scaled-to-zero inference component:
+wait and retry) and :class:`EndpointError` (everything else, with the server's message).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+from collections.abc import Iterator
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from tgi_sagemaker.cli.client.payloads import Api
+
+NO_CAPACITY = re.compile(r"no capacity", re.IGNORECASE)
+TGI_ROUTES: dict[Api, str] = {"messages": "/v1/chat/completions", "generate": "/generate_stream"}
+
+
+class NoCapacity(Exception):
+    """The inference component has no copy running (scaled to zero); SageMaker is provisioning one."""
+
+
+class EndpointError(Exception):
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class Transport(Protocol):
+    @property
+    def target(self) -> str:
+        """What is being called, for humans (endpoint name or URL)."""
+        ...
+
+    def stream(self, api: Api, body: dict[str, Any]) -> Iterator[bytes]: ...
+
+
+class TgiUrlTransport:
+    """POSTs to TGI's own routes under a base URL (``http://host:8080``); one connection a request."""
+
+    def __init__(self, base_url: str, *, timeout_s: float = 300.0, label: str | None = None) -> None:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"--url = {base_url!r}: not an http(s) URL. Fix: pass e.g. http://127.0.0.1:8080")
+        self._parts = parts
+        self._timeout_s = timeout_s
+        self._label = label
+
+    @property
+    def target(self) -> str:
+        return self._label or self._parts.geturl()
+
+    def stream(self, api: Api, body: dict[str, Any]) -> Iterator[bytes]:
+        connection_type = http.client.HTTPSConnection if self._parts.scheme == "https" else http.client.HTTPConnection
+        connection = connection_type(self._parts.hostname or "", self._parts.port, timeout=self._timeout_s)
+        try:
+            connection.request(
+                "POST",
+                self._parts.path.rstrip("/") + TGI_ROUTES[api],
+                body=json.dumps(body).encode(),
+                headers={"Content-Type": "application/json", "Accept": "text/event-stream"},
+            )
+            response = connection.getresponse()
+            if response.status >= 400:
+                raise EndpointError(_tgi_error(response.status, response.read()), status=response.status)
+            while chunk := response.read1(65536):
+                yield chunk
+        except (OSError, http.client.HTTPException) as error:
+            raise EndpointError(f"{self.target}: {type(error).__name__}: {error}") from error
+        finally:
+            connection.close()
+
+
+class SageMakerTransport:
+    """``InvokeEndpointWithResponseStream`` through a boto3 ``sagemaker-runtime`` client you pass in.
+
+    Build the client with retries off (``max_attempts=1``) when measuring, so a throttled request counts as an
+    error instead of hiding its retries inside the latency.
+    """
+
+    def __init__(
+        self, client: Any, endpoint_name: str, *, inference_component: str | None = None, label: str | None = None
+    ) -> None:
+        self._client = client
+        self._endpoint_name = endpoint_name
+        self._label = label
+        self._inference_component = inference_component
+
+    @property
+    def target(self) -> str:
+        if self._label:
+            return self._label
+        if self._inference_component:
+            return f"{self._endpoint_name}/{self._inference_component}"
+        return self._endpoint_name
+
+    def stream(self, api: Api, body: dict[str, Any]) -> Iterator[bytes]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        request: dict[str, Any] = {
+            "EndpointName": self._endpoint_name,
+            "Body": json.dumps(body).encode(),
+            "ContentType": "application/json",
+            "Accept": "text/event-stream",
+        }
+        if self._inference_component:
+            request["InferenceComponentName"] = self._inference_component
+        try:
+            response = self._client.invoke_endpoint_with_response_stream(**request)
+            for event in response["Body"]:
+                if "PayloadPart" in event:
+                    yield event["PayloadPart"]["Bytes"]
+                else:  # the parser raises on the modelled error events; anything else is unexpected
+                    raise EndpointError(f"{self.target}: unexpected stream event {sorted(event)}")
+        except ClientError as error:
+            info = error.response.get("Error", {})
+            message = f"{self.target}: {info.get('Code')}: {info.get('Message')}"
+            if info.get("Code") == "ValidationError" and NO_CAPACITY.search(str(info.get("Message"))):
+                raise NoCapacity(message) from error
+            status = error.response.get("OriginalStatusCode") or error.response.get("ResponseMetadata", {}).get(
+                "HTTPStatusCode"
+            )
+            raise EndpointError(message, status=status) from error
+        except BotoCoreError as error:
+            raise EndpointError(f"{self.target}: {error}") from error
+
+
+def _tgi_error(status: int, body: bytes) -> str:
+    try:
+        payload = json.loads(body)
+        message = payload.get("error") or payload.get("message") or body.decode(errors="replace")
+    except (ValueError, AttributeError):
+        message = body.decode(errors="replace")
+    return f"HTTP {status}: {str(message)[:500]}"
+
+
+def sagemaker_runtime_client(*, region: str | None, endpoint_url: str | None, read_timeout_s: float) -> Any:
+    """A ``sagemaker-runtime`` client that does not retry behind the caller's back."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        read_timeout=read_timeout_s, retries={"mode": "standard", "max_attempts": 1}, max_pool_connections=64
+    )
+    return boto3.client("sagemaker-runtime", region_name=region, endpoint_url=endpoint_url, config=config)

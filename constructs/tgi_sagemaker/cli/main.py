@@ -1,0 +1,132 @@
+"""``tgi-sagemaker``: the library's command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+from tgi_sagemaker.catalog.instance_types import INSTANCE_TYPES
+from tgi_sagemaker.cli import serving_commands as inference
+from tgi_sagemaker.config.errors import ConfigError
+from tgi_sagemaker.config.source import CONTEXT_KEY, read_cdk_json_context, read_config
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command in ("invoke", "bench"):
+        try:
+            return inference.run_invoke(args) if args.command == "invoke" else inference.run_bench(args)
+        except ImportError as missing:  # the constructs alone need neither boto3, rich nor matplotlib
+            print(f"{args.command} needs the cli extra ({missing}). Fix: pip install 'tgi-sagemaker[cli]'")
+            return 2
+    if args.command == "plan":
+        return _plan(args.config, Path(args.cdk_json), args.pipeline)
+    if args.command == "check-findings":
+        return _check_findings(Path(args.assembly))
+    return _catalog(as_json=args.json)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tgi-sagemaker", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    plan = commands.add_parser("plan", help="what a config deploys")
+    plan.add_argument("--config", help="YAML/JSON config file. Default: the cdk.json context")
+    plan.add_argument("--cdk-json", default="cdk.json", help="cdk.json to read the default config from")
+    plan.add_argument("--pipeline", help="a pipeline file: the plan of every stage, in order")
+    catalog = commands.add_parser("catalog", help="models and the instance types they fit")
+    catalog.add_argument("--json", action="store_true", help="machine-readable output")
+    check = commands.add_parser("check-findings", help="fail on cdk-nag findings left in a cloud assembly")
+    check.add_argument("assembly", nargs="?", default="cdk.out", help="the synth output folder")
+    inference.add_invoke_arguments(commands.add_parser("invoke", help="stream one answer, reasoning apart"))
+    inference.add_bench_arguments(commands.add_parser("bench", help="latency and throughput per concurrency level"))
+    return parser
+
+
+def _check_findings(assembly: Path) -> int:
+    from tgi_sagemaker.compliance import unacknowledged_findings  # aws_cdk: only for the commands that need it
+
+    findings = unacknowledged_findings(assembly / "validation-report.json")
+    for finding in findings:
+        print(finding, file=sys.stderr)
+    return 1 if findings else 0
+
+
+def _plan(config: str | None, cdk_json: Path, pipeline: str | None = None) -> int:
+    from tgi_sagemaker.cli.plan import describe_app, describe_pipeline
+    from tgi_sagemaker.config.pipeline import load_pipeline
+    from tgi_sagemaker.config.resolve import load_app
+    from tgi_sagemaker.config.source import read_config_file
+
+    try:
+        if pipeline:
+            print(describe_pipeline(load_pipeline(read_config_file(Path(pipeline)), pipeline, Path.cwd())))
+            return 0
+        context = None if config else read_cdk_json_context(cdk_json)
+        raw, source = read_config(config, context)
+        print(describe_app(load_app(raw, source)))
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 1
+    except FileNotFoundError:
+        print(f"{cdk_json} not found: run in the project folder or pass --config (context key '{CONTEXT_KEY}')")
+        return 1
+    return 0
+
+
+def _catalog(*, as_json: bool) -> int:
+    from tgi_sagemaker.cli.plan import catalog_entries
+
+    entries = catalog_entries()
+    if as_json:
+        print(
+            json.dumps({"models": entries, "instance_types": [asdict(it) for it in INSTANCE_TYPES.values()]}, indent=1)
+        )
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Catalog: defaults on the recommended instance (override any in the config)")
+    for column in ("model", "size", "weights", "instance", "GPUs", "input/total/prefill", "KV cache", "fits"):
+        table.add_column(column, overflow="fold")
+    for entry in entries:
+        defaults = entry["defaults"] or {}
+        limits = (
+            "{max_input_tokens}/{max_total_tokens}/{max_batch_prefill_tokens}".format(**defaults) if defaults else "-"
+        )
+        kv = defaults.get("kv_cache_token_capacity")
+        table.add_row(
+            entry["repo_id"].removeprefix("deepseek-ai/"),
+            f"{entry['parameters_billion']:g}B {entry['native_dtype']}",
+            f"~{entry['weights_gb']:g} GB",
+            defaults.get("instance_type", "-"),
+            str(defaults.get("num_gpus", "-")),
+            limits,
+            f"~{kv:,} tokens" if kv else "not estimated",
+            _compact_fits(entry["fits"]),
+        )
+    Console().print(table)
+    return 0
+
+
+def _compact_fits(fits: dict[str, int]) -> str:
+    """``g5: all, g6e: 12xlarge 24xlarge 48xlarge, p5`` instead of up to 29 full names."""
+    sizes: dict[str, list[str]] = {}
+    for name in INSTANCE_TYPES:
+        family, size = name.removeprefix("ml.").split(".", 1)
+        sizes.setdefault(family, []).append(size)
+    parts = []
+    for family, all_sizes in sizes.items():
+        fitting = [size for size in all_sizes if f"ml.{family}.{size}" in fits]
+        if fitting:
+            whole = len(all_sizes) == 1 or fitting == all_sizes
+            parts.append(
+                family if len(all_sizes) == 1 else f"{family}: all" if whole else f"{family}: {' '.join(fitting)}"
+            )
+    return ", ".join(parts) or "nothing"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

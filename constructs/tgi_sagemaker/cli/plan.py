@@ -1,0 +1,110 @@
+"""A short, human-readable plan of what a config deploys."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from tgi_sagemaker.catalog.instance_types import INSTANCE_TYPES
+from tgi_sagemaker.catalog.models import MODELS
+from tgi_sagemaker.catalog.sizing import default_num_gpus
+from tgi_sagemaker.config.pipeline import ResolvedPipeline
+from tgi_sagemaker.config.resolve import ResolvedApp, ResolvedDeployment, resolve_deployment
+from tgi_sagemaker.config.spec import DeploymentSpec, ModelSpec
+from tgi_sagemaker.runtimes.tgi.environment import MODEL_DIRECTORY
+
+GB = 1e9
+
+
+def describe_app(app: ResolvedApp) -> str:
+    where = app.spec.environment.region or "region-agnostic (the region of your AWS credentials)"
+    lines = [f"{len(app.deployments)} deployment(s), {where}"]
+    for deployment in app.deployments:
+        lines += describe_deployment(deployment)
+    return "\n".join(lines)
+
+
+def describe_pipeline(pipeline: ResolvedPipeline) -> str:
+    spec = pipeline.spec
+    source = f"{spec.repository}@{spec.branch} via {spec.connection_arn}"
+    lines = [f"pipeline {spec.name} in {spec.account}/{spec.region}: {source}"]
+    for number, stage in enumerate(pipeline.stages, start=1):
+        checks = [
+            "manual approval first" if stage.spec.approval else "no approval",
+            "smoke test after" if stage.spec.smoke_test else "no smoke test",
+        ]
+        lines.append(
+            f"stage {number}: {stage.name} ({stage.spec.config}) in {stage.account}/{stage.region}, {', '.join(checks)}"
+        )
+        lines += ["  " + line for line in describe_app(stage.app).splitlines()[1:]]
+    return "\n".join(lines)
+
+
+def describe_deployment(d: ResolvedDeployment) -> list[str]:
+    spec = d.spec
+    weights = f"~{d.weights_bytes / GB:.1f} GB" if d.weights_bytes is not None else "size not given"
+    revision = spec.model.revision or "default branch (unpinned: pin a commit for production)"
+    limits = d.token_limits
+    kv = f", KV cache ~{d.kv_cache_token_capacity} tokens" if d.kv_cache_token_capacity is not None else ""
+    scaling, plan = spec.scaling, d.scaling
+    network = spec.network
+    network_text = {
+        "new": f"new VPC ({'NAT egress' if d.network_egress else 'isolated: no internet route, S3 endpoint'})",
+        "existing": f"existing VPC, subnets {', '.join(network.subnet_ids)}",
+        "none": "no VPC (SageMaker-managed network)",
+    }[network.vpc]
+    return [
+        f"- {d.stack_name}",
+        f"    model      {spec.model.id} @ {revision}, weights {weights}",
+        "    weights    "
+        + (
+            "copied once into the stack's S3 bucket at deploy, served from /opt/ml/model with network isolation"
+            if spec.weights.source == "s3"
+            else "downloaded from the Hub by the container at every start"
+        ),
+        f"    image      TGI {d.image.version} ({d.image.tag})",
+        f"    instance   {d.instance.name}: {d.num_gpus} of {d.instance.gpu_count} x {d.instance.gpu} "
+        f"{d.instance.gpu_memory_gib} GiB (SM_NUM_GPUS={d.num_gpus})",
+        f"    tgi        MAX_INPUT_TOKENS={limits.max_input_tokens} MAX_TOTAL_TOKENS={limits.max_total_tokens} "
+        f"MAX_BATCH_PREFILL_TOKENS={limits.max_batch_prefill_tokens} "
+        f"MAX_CONCURRENT_REQUESTS={spec.tgi.max_concurrent_requests}{kv}",
+        "    env        " + " ".join(f"{key}={value}" for key, value in sorted(_environment(d).items())),
+        "    scaling    "
+        + (
+            f"scale to zero: {plan.min_copies}-{plan.max_copies} copies on {plan.min_instances}-{plan.max_instances} "
+            f"instances, target {scaling.concurrent_requests_per_copy:g} concurrent requests/copy, wakes on demand"
+            if plan.mode == "scale_to_zero"
+            else f"{plan.min_instances}-{plan.max_instances} instances, target "
+            f"{scaling.invocations_per_instance:g} invocations/instance/minute"
+        ),
+        f"    network    {network_text}",
+    ]
+
+
+def _environment(d: ResolvedDeployment) -> dict[str, str]:
+    """The container environment as deployed (HF_MODEL_ID as the weights source sets it; no token values)."""
+    model_id = MODEL_DIRECTORY if d.spec.weights.source == "s3" else d.spec.model.id
+    return {"HF_MODEL_ID": model_id, **d.tgi_environment}
+
+
+def catalog_entries() -> list[dict[str, Any]]:
+    """Every catalog model with the instance types it fits (GPUs there) and the defaults a deployment of it gets
+    on its recommended instance, resolved by the same rules as a config."""
+    entries = []
+    for model in MODELS.values():
+        fits = {
+            name: gpus
+            for name, it in INSTANCE_TYPES.items()
+            if (gpus := default_num_gpus(model.weights_bytes, it, model.attention)) is not None
+        }
+        resolved = resolve_deployment(DeploymentSpec(name="catalog", model=ModelSpec(id=model.repo_id)), app=None)
+        defaults = None
+        if isinstance(resolved, ResolvedDeployment):
+            defaults = {
+                "instance_type": resolved.instance.name,
+                "num_gpus": resolved.num_gpus,
+                **asdict(resolved.token_limits),
+                "kv_cache_token_capacity": resolved.kv_cache_token_capacity,
+            }
+        entries.append({**asdict(model), "fits": fits, "defaults": defaults})
+    return entries

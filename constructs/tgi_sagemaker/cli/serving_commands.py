@@ -1,0 +1,173 @@
+"""Argument parsing and wiring for ``tgi-sagemaker invoke`` and ``tgi-sagemaker bench``."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shlex
+import sys
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tgi_sagemaker.cli.client.payloads import APIS, Sampling
+from tgi_sagemaker.cli.client.transports import SageMakerTransport, TgiUrlTransport, Transport, sagemaker_runtime_client
+
+SAGEMAKER_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+
+
+def add_target_arguments(parser: argparse.ArgumentParser, *, several: bool) -> None:
+    action = "append" if several else "store"
+    group = parser.add_argument_group("target (one of)" if not several else "targets (one or more, compared)")
+    group.add_argument(
+        "--endpoint",
+        action=action,
+        metavar="[LABEL=]NAME[:COMPONENT]",
+        help="SageMaker endpoint, with its inference component for scale-to-zero deployments "
+        "(stack output InvokeTarget); LABEL names it in results and plots, e.g. g6e.xlarge=NAME:COMPONENT",
+    )
+    group.add_argument(
+        "--url", action=action, metavar="[LABEL=]URL", help="a TGI server's base URL, e.g. http://host:8080"
+    )
+    parser.add_argument("--region", help="AWS region of the endpoint. Default: your AWS configuration")
+    parser.add_argument("--endpoint-url", help="SageMaker runtime URL override (VPC interface endpoint, tests)")
+    parser.add_argument("--api", choices=APIS, default="messages", help="TGI payload. Default: messages")
+    parser.add_argument("--timeout", type=float, default=300.0, help="seconds a stream may stall. Default: 300")
+    parser.add_argument(
+        "--wake-up-timeout", type=float, default=900.0, help="seconds to wait for a scaled-to-zero copy. Default: 900"
+    )
+    parser.add_argument("--wake-up-interval", type=float, default=15.0, help="seconds between wake-up retries")
+
+
+def add_invoke_arguments(parser: argparse.ArgumentParser) -> None:
+    add_target_arguments(parser, several=False)
+    parser.add_argument("prompt", help="the user message ('-' reads it from stdin)")
+    parser.add_argument("--system", help="a system message")
+    parser.add_argument("--max-tokens", type=int, default=2048, help="most tokens to generate. Default: 2048")
+    parser.add_argument("--temperature", type=float, default=0.6, help="Default: 0.6 (DeepSeek's advice for R1)")
+    parser.add_argument("--seed", type=int, help="sampling seed")
+    reasoning = parser.add_mutually_exclusive_group()
+    reasoning.add_argument("--hide-reasoning", action="store_true", help="print the answer only, not <think>")
+    reasoning.add_argument("--no-reasoning", action="store_true", help="not a reasoning model: no <think> split")
+
+
+def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
+    add_target_arguments(parser, several=True)
+    parser.add_argument("--concurrency", default="1", help="levels to sweep, comma-separated. Default: 1")
+    parser.add_argument("--requests", type=int, default=20, help="measured requests per level. Default: 20")
+    parser.add_argument("--warmup", type=int, default=1, help="unmeasured requests per target first. Default: 1")
+    parser.add_argument("--input-tokens", type=int, default=512, help="prompt length target. Default: 512")
+    parser.add_argument("--input-spread", type=int, default=0, help="standard deviation of it. Default: 0")
+    parser.add_argument("--output-tokens", type=int, default=256, help="max_tokens target. Default: 256")
+    parser.add_argument("--output-spread", type=int, default=32, help="standard deviation of it. Default: 32")
+    parser.add_argument("--temperature", type=float, default=0.6, help="Default: 0.6")
+    parser.add_argument("--seed", type=int, default=0, help="prompts, lengths and sampling seed. Default: 0")
+    parser.add_argument("--out", type=Path, help="results folder. Default: bench-results/<UTC time>")
+
+
+def transports(args: argparse.Namespace) -> list[Transport]:
+    endpoints = _as_list(args.endpoint)
+    urls = _as_list(args.url)
+    if not endpoints and not urls:
+        raise ValueError("no target: pass --endpoint NAME[:COMPONENT] or --url URL")
+    found: list[Transport] = []
+    for value in urls:
+        label, url = _labelled(value)
+        found.append(TgiUrlTransport(url, timeout_s=args.timeout, label=label))
+    if endpoints:
+        client = sagemaker_runtime_client(
+            region=args.region, endpoint_url=args.endpoint_url, read_timeout_s=args.timeout
+        )
+        for value in endpoints:
+            label, target = _labelled(value)
+            name, _, component = target.partition(":")
+            for kind, text in (("endpoint", name), ("inference component", component)):
+                if text and not SAGEMAKER_NAME.match(text):
+                    raise ValueError(
+                        f"--endpoint = {value!r}: {kind} {text!r} is not a SageMaker name. "
+                        "Fix: use the stack outputs, NAME or NAME:COMPONENT"
+                    )
+            found.append(SageMakerTransport(client, name, inference_component=component or None, label=label))
+    labels = [transport.target for transport in found]
+    if len(set(labels)) < len(labels):
+        raise ValueError(f"targets {labels}: two are named alike. Fix: give each its own LABEL= prefix")
+    return found
+
+
+def _labelled(value: str) -> tuple[str | None, str]:
+    """``g6e.xlarge=my-endpoint:component`` -> (``g6e.xlarge``, ``my-endpoint:component``); no label otherwise."""
+    label, sep, rest = value.partition("=")
+    if sep and label and not any(mark in label for mark in ":/?"):
+        return label, rest
+    return None, value
+
+
+def run_invoke(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from tgi_sagemaker.cli.invoke import InvokeOptions, invoke
+
+    err = Console(stderr=True)
+    try:
+        if args.endpoint and args.url:
+            raise ValueError("--endpoint and --url both given: invoke calls one target. Fix: keep one")
+        (transport,) = transports(args)
+    except ValueError as error:
+        err.print(f"[red]{error}[/]", highlight=False)
+        return 2
+    prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
+    options = InvokeOptions(
+        prompt=prompt,
+        api=args.api,
+        sampling=Sampling(max_new_tokens=args.max_tokens, temperature=args.temperature, seed=args.seed),
+        system=args.system,
+        split_reasoning=not args.no_reasoning,
+        show_reasoning=not args.hide_reasoning,
+        wake_up_timeout_s=args.wake_up_timeout,
+        wake_up_interval_s=args.wake_up_interval,
+    )
+    return invoke(transport, options, out=Console(), err=err)
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from tgi_sagemaker.cli.bench import Workload, levels_from_text
+    from tgi_sagemaker.cli.bench_runner import run_bench_session
+
+    err = Console(stderr=True)
+    try:
+        targets = transports(args)
+        workload = Workload(
+            api=args.api,
+            requests=args.requests,
+            concurrency_levels=levels_from_text(args.concurrency),
+            input_tokens=args.input_tokens,
+            input_spread=args.input_spread,
+            output_tokens=args.output_tokens,
+            output_spread=args.output_spread,
+            warmup=args.warmup,
+            seed=args.seed,
+            temperature=args.temperature,
+        )
+    except ValueError as error:
+        err.print(f"[red]{error}[/]", highlight=False)
+        return 2
+    folder = args.out or Path("bench-results") / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    command = shlex.join(["tgi-sagemaker", *sys.argv[1:]])
+    return run_bench_session(
+        targets,
+        workload,
+        folder=folder,
+        command=command,
+        wake_up_timeout_s=args.wake_up_timeout,
+        wake_up_interval_s=args.wake_up_interval,
+        console=err,
+        stop=threading.Event(),
+    )
+
+
+def _as_list(value: str | list[str] | None) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else value

@@ -1,0 +1,276 @@
+"""The deployment spec: what a user writes in cdk.json context or a YAML/JSON config file.
+
+Pydantic checks shapes, types and single-field ranges here; ``resolve.py`` checks everything that spans fields
+(fit, token limits, network) and derives the values left open (GPUs, token limits, instance type).
+Every default a deployment can get is written in this module or derived in ``sizing.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from tgi_sagemaker.runtimes.tgi.image import default_tgi_version
+
+# Hub repo ids: "owner/name", letters, digits, '-', '_', '.'; no leading/trailing separators, no "--" or "..".
+HUB_REPO_ID_PATTERN = r"^(?!.*(--|\.\.))[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$"
+KMS_KEY_ARN_PATTERN = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]{1,128}$"
+DEPLOYMENT_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$"
+SECRET_REF_PATTERN = (
+    r"^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+|[A-Za-z0-9/_+=.@-]{1,512})$"
+)
+
+Dtype = Literal["bfloat16", "float16"]
+Quantize = Literal[
+    "awq",
+    "compressed-tensors",
+    "eetq",
+    "exl2",
+    "gptq",
+    "marlin",
+    "bitsandbytes",
+    "bitsandbytes-nf4",
+    "bitsandbytes-fp4",
+    "fp8",
+]
+KvCacheDtype = Literal["fp8_e4m3fn", "fp8_e5m2"]
+PositiveInt = Annotated[int, Field(gt=0)]
+FilePattern = Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=r"^[^\x00-\x1f]+$")]
+# What a serving container loads: weights as safetensors, configs and tokenizer files, chat templates, remote code;
+# not pickled weights (*.bin, *.pth) nor the original/ checkpoints some repos carry beside the converted ones.
+# The copy engine's shell entry point selects alike (lambda/weights_copy/.../manifest.py; a test holds them equal).
+WEIGHTS_ALLOW_PATTERNS = ("*.safetensors", "*.json", "*.txt", "*.model", "*.tiktoken", "*.jinja", "*.py")
+WEIGHTS_IGNORE_PATTERNS = ("original/*",)
+StartupSeconds = Annotated[int, Field(ge=60, le=3600)]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, regex_engine="python-re")
+
+
+class ModelSpec(_Spec):
+    id: Annotated[str, StringConstraints(pattern=HUB_REPO_ID_PATTERN)]
+    """Hugging Face Hub repo id, e.g. ``deepseek-ai/DeepSeek-R1-Distill-Llama-8B``."""
+    revision: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$")] | None = None
+    """Branch, tag or commit. Default: the repo's default branch. Pin a 40-hex commit for production."""
+    parameters_billion: Annotated[float, Field(gt=0, le=5000)] | None = None
+    """Model size, for models outside the catalog. Default: the catalog's figure."""
+    context_length: PositiveInt | None = None
+    """``max_position_embeddings`` of the model. Default: the catalog's figure; unknown for other models."""
+    trust_remote_code: bool = False
+    """Sets HF_MODEL_TRUST_REMOTE_CODE. Default: false (never run code from the repo)."""
+
+
+class WeightsSpec(_Spec):
+    source: Literal["s3", "hub"] = "s3"
+    """``s3``: copied once from the Hub into a bucket of the stack at deploy time, served with network isolation
+    from /opt/ml/model. ``hub``: the container downloads from the Hub at every start (needs egress)."""
+    hf_token_secret: Annotated[str, StringConstraints(pattern=SECRET_REF_PATTERN)] | None = None
+    """Secrets Manager secret (name or ARN) holding a Hub token, for gated or private repos. Default: none."""
+    hf_token_kms_key_arn: Annotated[str, StringConstraints(pattern=KMS_KEY_ARN_PATTERN)] | None = None
+    """The customer managed KMS key that encrypts hf_token_secret, when it is not Secrets Manager's own key
+    (``aws/secretsmanager``): the copy functions may decrypt with it, through Secrets Manager only. Default: none."""
+    hub_endpoint: Annotated[str, StringConstraints(pattern=r"^https://[A-Za-z0-9.-]+(:\d+)?(/.*)?$")] = (
+        "https://huggingface.co"
+    )
+    """s3: where the copy reads from (a mirror works too; https only). Default: https://huggingface.co."""
+    copy_max_concurrency: Annotated[int, Field(ge=1, le=1000)] = 16
+    """s3: files copied at once (Step Functions Map concurrency). Default: 16."""
+    part_size_mb: Annotated[int, Field(ge=8, le=512)] = 64
+    """s3: bytes a range GET and an UploadPart carry. Default: 64."""
+    max_in_flight: Annotated[int, Field(ge=1, le=64)] = 8
+    """s3: parallel parts per file (connections to the CDN). Default: 8."""
+    copy_memory_mb: Annotated[int, Field(ge=512, le=10240)] = 2048
+    """s3: copy Lambda memory; needs about 2 x part_size_mb x max_in_flight. Default: 2048."""
+    bucket_versioned: bool = False
+    """s3: keep object versions in the weights bucket. Default: false (each commit has its own prefix)."""
+    bucket_removal_policy: Literal["retain", "destroy"] = "retain"
+    """s3: what stack deletion does to the weights bucket. Default: retain (destroy also empties it)."""
+    delete_objects_on_delete: bool = False
+    """s3: delete a commit's objects when its copy resource is deleted. Default: false."""
+    allow_patterns: Annotated[tuple[FilePattern, ...], Field(min_length=1)] = WEIGHTS_ALLOW_PATTERNS
+    """s3: which repo files to copy (shell-style patterns on their paths; ``*`` also matches ``/``). Default:
+    safetensors, JSON, text, tokenizer models, chat templates and Python files: what the container loads."""
+    ignore_patterns: tuple[FilePattern, ...] = WEIGHTS_IGNORE_PATTERNS
+    """s3: files not to copy even if allowed. Default: ``original/*`` (the unconverted checkpoints of Llama repos)."""
+
+
+class TgiSpec(_Spec):
+    version: str = Field(default_factory=default_tgi_version)
+    """TGI DLC version (``3.3.6`` or a minor alias like ``3.3``). Default: the newest supported."""
+    dtype: Dtype | None = None
+    """DTYPE. Default: the catalog model's dtype (bfloat16 for the distills); unset for fp8 checkpoints."""
+    quantize: Quantize | None = None
+    """QUANTIZE (as HF_MODEL_QUANTIZE). Default: none."""
+    kv_cache_dtype: KvCacheDtype | None = None
+    """KV_CACHE_DTYPE. Default: the model dtype."""
+    max_input_tokens: PositiveInt | None = None
+    """Default: max_total_tokens - 1024 (the blog's 3072)."""
+    max_total_tokens: PositiveInt | None = None
+    """Default: 4096, lowered to the model's context and the KV cache that fits."""
+    max_batch_prefill_tokens: PositiveInt | None = None
+    """Default: max_input_tokens + 128 (the blog's 3200)."""
+    max_batch_total_tokens: PositiveInt | None = None
+    """Default: unset, TGI sizes it from free GPU memory at start-up."""
+    max_concurrent_requests: PositiveInt = 128
+    """MAX_CONCURRENT_REQUESTS. Default: 128 (TGI's own default, stated explicitly)."""
+    extra_env: dict[str, str] = Field(default_factory=dict)
+    """More container environment variables. Managed variables and secrets are refused."""
+
+
+class ScalingSpec(_Spec):
+    mode: Literal["scale_to_zero", "instances"] = "scale_to_zero"
+    """``scale_to_zero``: an inference component whose copies (and the instances under them) scale to 0 when idle
+    and back when requests arrive. ``instances``: an instance-based variant, always at least one instance."""
+    min_instances: Annotated[int, Field(ge=0)] | None = None
+    """Default: 0 with scale_to_zero, 1 with instances."""
+    max_instances: Annotated[int, Field(ge=1)] = 2
+    """Default: 2."""
+    invocations_per_instance: Annotated[float, Field(gt=0)] = 30.0
+    """instances: target of SageMakerVariantInvocationsPerInstance (per minute). Default: 30, tune with ``bench``."""
+    min_copies: Annotated[int, Field(ge=0)] = 0
+    """scale_to_zero: fewest model copies. Default: 0."""
+    max_copies: Annotated[int, Field(ge=1)] | None = None
+    """scale_to_zero: most model copies. Default: as many as fit on max_instances."""
+    concurrent_requests_per_copy: Annotated[float, Field(gt=0)] = 5.0
+    """scale_to_zero: target of SageMakerInferenceComponentConcurrentRequestsPerCopyHighResolution. Default: 5."""
+    scale_out_from_zero_cooldown_seconds: Annotated[int, Field(ge=0, le=3600)] = 300
+    """scale_to_zero: pause after the no-capacity alarm added a copy, while it starts. Default: 300."""
+    min_memory_mb: Annotated[int, Field(ge=1)] | None = None
+    """scale_to_zero: host memory reserved for a copy. Default: half the instance memory per GPU x GPUs."""
+    scale_in_cooldown_seconds: Annotated[int, Field(ge=0, le=3600)] = 600
+    """Default: 600."""
+    scale_out_cooldown_seconds: Annotated[int, Field(ge=0, le=3600)] = 120
+    """Default: 120."""
+
+
+class TimeoutsSpec(_Spec):
+    model_data_download_seconds: StartupSeconds = 1800
+    """ModelDataDownloadTimeoutInSeconds. Default: 1800."""
+    container_startup_health_check_seconds: StartupSeconds = 1800
+    """ContainerStartupHealthCheckTimeoutInSeconds: TGI's download + load + warm-up. Default: 1800."""
+
+
+class NetworkSpec(_Spec):
+    vpc: Literal["new", "existing", "none"] = "new"
+    """``new``: a VPC made for the endpoint; ``existing``: ids below; ``none``: SageMaker-managed network."""
+    egress: bool | None = None
+    """Internet egress for the container (a NAT gateway in a new VPC). Default: false with s3 weights (the model
+    runs with network isolation), true with hub weights (the container downloads them)."""
+    max_azs: Annotated[int, Field(ge=1, le=6)] = 2
+    """Availability zones of a new VPC. Default: 2."""
+    availability_zones: list[Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[a-z]+)+-\d[a-z]$")]] = Field(
+        default_factory=list
+    )
+    """Pinned AZs for a new VPC; required when the environment names a region (no look-ups at synth)."""
+    vpc_id: Annotated[str, StringConstraints(pattern=r"^vpc-([0-9a-f]{8}|[0-9a-f]{17})$")] | None = None
+    subnet_ids: list[Annotated[str, StringConstraints(pattern=r"^subnet-([0-9a-f]{8}|[0-9a-f]{17})$")]] = Field(
+        default_factory=list
+    )
+    security_group_ids: list[Annotated[str, StringConstraints(pattern=r"^sg-([0-9a-f]{8}|[0-9a-f]{17})$")]] = Field(
+        default_factory=list
+    )
+    """Existing security groups for the endpoint. Default: a new one with egress only."""
+    s3_prefix_list_id: Annotated[str, StringConstraints(pattern=r"^pl-([0-9a-f]{8}|[0-9a-f]{17})$")] | None = None
+    """The region's S3 managed prefix list (``com.amazonaws.<region>.s3``): the new security group's HTTPS egress
+    then reaches S3 alone. Without internet egress only. Default: none, HTTPS to any address, which the subnets of
+    a new VPC without egress route to S3's gateway endpoint only."""
+
+
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
+SNS_TOPIC_ARN_PATTERN = r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$"
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+class OperationsSpec(_Spec):
+    dashboard: bool = True
+    """A CloudWatch dashboard for the deployment. Default: true."""
+    alarms: bool = True
+    """5xx rate, model latency p90, GPU memory and (s3 weights) copy-failure alarms. Default: true."""
+    alarm_emails: list[Annotated[str, StringConstraints(pattern=EMAIL_PATTERN)]] = Field(default_factory=list)
+    """Addresses an alarm topic (SNS, KMS-encrypted, TLS only) notifies. Default: none, no topic."""
+    alarm_topic_arn: Annotated[str, StringConstraints(pattern=SNS_TOPIC_ARN_PATTERN)] | None = None
+    """An existing SNS topic to notify instead. Default: none."""
+    error_rate_percent: Annotated[float, Field(gt=0, le=100)] = 5.0
+    """Alarm when 5xx responses exceed this share of invocations over 5 minutes. Default: 5."""
+    model_latency_p90_seconds: Annotated[float, Field(gt=0, le=3600)] = 120.0
+    """Alarm when p90 ModelLatency (a whole streamed answer) exceeds this over 5 minutes. Default: 120 (R1 thinks
+    at length: 2,048 tokens at 25 ms is 51 s)."""
+    gpu_memory_percent: Annotated[float, Field(gt=0, le=100)] = 98.0
+    """Alarm when GPU memory stays above this for 15 minutes. Default: 98 (TGI reserves most GPU memory for its KV
+    cache at start, so ~90 % is its normal level)."""
+    auto_rollback: bool = True
+    """Roll an update back when the 5xx or latency alarm fires during it. Default: true (needs alarms)."""
+    update_strategy: Literal["blue_green", "rolling"] | None = None
+    """instances: ``blue_green`` (a full new fleet, traffic all at once, old fleet kept while baking) or
+    ``rolling`` (one instance at a time). scale_to_zero: copies always roll one at a time. Default: blue_green
+    with instances, rolling with scale_to_zero."""
+    bake_minutes: Annotated[int, Field(ge=0, le=60)] = 10
+    """How long an update is watched by the rollback alarms before the old capacity goes. Default: 10."""
+    log_retention_days: int = 365
+    """Retention of every log group the stack creates (one of CloudWatch's values). Default: 365."""
+
+
+class DeploymentSpec(_Spec):
+    name: Annotated[str, StringConstraints(pattern=DEPLOYMENT_NAME_PATTERN)]
+    """Short name; the stack is named ``<stack_name_prefix>-<name>``."""
+    model: ModelSpec
+    instance_type: str | None = None
+    """SageMaker instance type. Default: the catalog model's recommended instance."""
+    num_gpus: PositiveInt | None = None
+    """SM_NUM_GPUS. Default: every GPU of the instance the model can be sharded over."""
+    weights: WeightsSpec = Field(default_factory=WeightsSpec)
+    tgi: TgiSpec = Field(default_factory=TgiSpec)
+    scaling: ScalingSpec = Field(default_factory=ScalingSpec)
+    timeouts: TimeoutsSpec = Field(default_factory=TimeoutsSpec)
+    network: NetworkSpec = Field(default_factory=NetworkSpec)
+    operations: OperationsSpec = Field(default_factory=OperationsSpec)
+    tags: dict[str, str] = Field(default_factory=dict)
+
+
+ENVIRONMENT_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,18}[a-z0-9]$"
+
+
+class EnvironmentSpec(_Spec):
+    name: Annotated[str, StringConstraints(pattern=ENVIRONMENT_NAME_PATTERN)] | None = None
+    """Environment name (``dev``, ``prod``): stacks are named ``<stack_name_prefix>-<name>-<deployment>`` and a
+    pipeline stage takes it. Default: none, ``<stack_name_prefix>-<deployment>``."""
+    account: Annotated[str, StringConstraints(pattern=r"^\d{12}$")] | None = None
+    region: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")] | None = None
+    """Default: none, a region-agnostic stack that deploys wherever the CLI's credentials point."""
+    production: bool = False
+    """A production environment: its stacks get termination protection, and weights must come from S3 (served
+    with network isolation; ``weights.source: hub`` is refused). Default: false."""
+
+
+class AppSpec(_Spec):
+    deployments: Annotated[list[DeploymentSpec], Field(min_length=1)]
+
+    environment: EnvironmentSpec = Field(default_factory=EnvironmentSpec)
+    stack_name_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9-]{0,63}$")] = "TgiSageMaker"
+    tags: dict[str, str] = Field(default_factory=dict)
+    """Tags on every resource of every deployment."""

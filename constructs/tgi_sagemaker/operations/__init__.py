@@ -1,0 +1,1 @@
+"""Operations: alarms, the dashboard, the alarm topic and the functions' log groups of a deployment."""

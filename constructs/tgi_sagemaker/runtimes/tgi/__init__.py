@@ -1,0 +1,1 @@
+"""The Hugging Face TGI container: its SageMaker images and its environment."""

@@ -1,0 +1,188 @@
+"""``tgi-sagemaker bench`` measures what the emulator was set to, counts errors, plots, and keeps a Ctrl-C'd run."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tgi_emulator import Behaviour, SageMakerRuntimeEmulator, TgiEmulator
+
+from tgi_sagemaker.cli.bench import LevelRun, RequestRecord, Workload, plan_requests
+from tgi_sagemaker.cli.bench_report import box_figure, percentile, plot_metrics
+from tgi_sagemaker.cli.main import main
+
+# The emulator's settings: E2E = 0.5 + 29 x 0.02 = 1.08 s. The server's timings are a floor: a measurement can only
+# add to them (scheduling on a busy machine: two test workers, the deploy rehearsal's processes, a CDK synth), never
+# come in under. The checks hold the floor within 5 % (a figure timed from the wrong event falls through it) and
+# allow what load adds above (bench/cli_accuracy.md records the accuracy measured on an idle machine).
+TTFT, ITL, TOKENS = 0.5, 0.02, 30
+LOAD_ALLOWANCE = 1.5
+EXPECTED = {"ttft_s": TTFT, "itl_s": ITL, "e2e_latency_s": TTFT + (TOKENS - 1) * ITL}
+EXPECTED["throughput_tps"] = TOKENS / EXPECTED["e2e_latency_s"]
+WORKLOAD = ["--input-tokens", "64", "--output-tokens", "40", "--output-spread", "0", "--warmup", "1"]
+
+
+def _set(behaviour: Behaviour) -> None:
+    behaviour.ttft_s, behaviour.itl_s, behaviour.output_tokens = TTFT, ITL, TOKENS
+
+
+def _summary(folder: Path) -> dict[str, Any]:
+    summary: dict[str, Any] = json.loads((folder / "summary.json").read_text())
+    return summary
+
+
+def _assert_at_the_servers_timings(level: dict[str, Any]) -> None:
+    """Not under the server's timings by more than 5 %, not over them by more than load can explain."""
+    for metric, expected in EXPECTED.items():
+        for statistic in ("mean", "p50"):
+            measured = level["metrics"][metric][statistic]
+            if metric == "throughput_tps":  # a rate: load lowers it
+                low, high = expected / LOAD_ALLOWANCE, expected * 1.05
+            else:
+                low, high = expected * 0.95, expected * LOAD_ALLOWANCE
+            assert low <= measured <= high, (level["concurrency"], metric, statistic, measured, expected)
+
+
+def test_tgi_url_at_concurrency_1_and_8(tgi: TgiEmulator, tmp_path: Path) -> None:
+    _set(tgi.behaviour)
+    args = ["bench", "--url", tgi.url, "--concurrency", "1,8", "--requests", "8", *WORKLOAD, "--out", str(tmp_path)]
+    assert main(args) == 0
+    levels = _summary(tmp_path)["levels"]
+    assert [(level["concurrency"], level["succeeded"], level["errors"]) for level in levels] == [(1, 8, 0), (8, 8, 0)]
+    for level in levels:
+        _assert_at_the_servers_timings(level)
+        assert level["mean_output_tokens"] == TOKENS  # from the server's usage chunk, not a tokenizer
+        assert level["mean_input_tokens"] > 64  # server-reported: the prompt's words plus the instruction
+    # eight in flight: about eight times the requests per second of one at a time
+    assert levels[1]["requests_per_s"] / levels[0]["requests_per_s"] == pytest.approx(8, rel=0.25)
+    assert len(tgi.behaviour.requests) == 1 + 16  # one warm-up, then the measured ones
+
+
+def test_sagemaker_transport_at_concurrency_8_with_a_wake_up(
+    sagemaker: SageMakerRuntimeEmulator, tmp_path: Path
+) -> None:
+    _set(sagemaker.behaviour)
+    sagemaker.behaviour.failures.extend(["no_capacity", "no_capacity"])  # scaled to zero: the warm-up waits
+    target = ["--endpoint", "tgi-endpoint:tgi-component", "--endpoint-url", sagemaker.url, "--region", "us-east-1"]
+    args = ["bench", *target, "--api", "generate", "--concurrency", "8", "--requests", "16", *WORKLOAD]
+    assert main([*args, "--wake-up-interval", "0.05", "--out", str(tmp_path)]) == 0
+    (level,) = _summary(tmp_path)["levels"]
+    assert (level["target"], level["succeeded"], level["errors"]) == ("tgi-endpoint/tgi-component", 16, 0)
+    _assert_at_the_servers_timings(level)
+    assert all(body["parameters"]["details"] for body in sagemaker.behaviour.requests)
+
+
+def test_errors_are_counted_not_crashed_on(tgi: TgiEmulator, tmp_path: Path) -> None:
+    _set(tgi.behaviour)
+    failures: list[Any] = [None, "status_500", "stream_error", "truncate", "status_422"]  # None: served well
+    tgi.behaviour.failures.extend(failures)
+    args = ["bench", "--url", tgi.url, "--requests", "8", "--concurrency", "4", *WORKLOAD, "--out", str(tmp_path)]
+    assert main(args) == 0
+    (level,) = _summary(tmp_path)["levels"]
+    assert (level["succeeded"], level["errors"]) == (4, 4)
+    with (tmp_path / "requests.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    errors = sorted(row["error"] for row in rows if row["error"])
+    assert len(rows) == 8 and len(errors) == 4
+    assert any("HTTP 500" in error for error in errors) and any("HTTP 422" in error for error in errors)
+    assert any("CUDA out of memory" in error for error in errors) and any("truncated" in error for error in errors)
+    _assert_at_the_servers_timings(level)  # failed requests stay out of the latency figures
+
+
+def test_one_box_per_level_and_per_target(tmp_path: Path) -> None:
+    def run(target: str, concurrency: int, values: list[float]) -> LevelRun:
+        records = [
+            RequestRecord(target, concurrency, i, 10, 10, 0.0, e2e_latency_s=v, ttft_s=v / 4, itl_s=v / 40)
+            for i, v in enumerate(values)
+        ]
+        return LevelRun(target, concurrency, len(values), records, wall_s=1.0)
+
+    runs = [run("g6e-xlarge", 1, [1.0, 1.2, 1.1]), run("g6e-xlarge", 8, [2.0, 2.5]), run("g5-2xlarge", 1, [3.0])]
+    paths = plot_metrics(tmp_path, runs)
+    assert sorted(path.name for path in paths) == [
+        "e2e_latency_s.png",
+        "itl_s.png",
+        "throughput_tps.png",
+        "ttft_s.png",
+    ]
+    assert all(path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for path in paths)
+    (axes,) = box_figure(runs, "e2e_latency_s").axes
+    assert [tick.get_text() for tick in axes.get_xticklabels()] == [
+        "g6e-xlarge\nc=1",
+        "g6e-xlarge\nc=8",
+        "g5-2xlarge\nc=1",
+    ]
+    medians = [line.get_ydata()[0] for line in axes.lines if line.get_color() == "C1"]  # boxplot draws medians in C1
+    assert medians == [1.1, 2.25, 3.0]  # one box a run, each from that run's own requests
+    assert [a.get_text() for a in axes.texts] == ["n=3", "n=2", "n=1"]
+    (single,) = box_figure(runs[:2], "ttft_s").axes
+    assert [tick.get_text() for tick in single.get_xticklabels()] == ["c=1", "c=8"]
+
+
+def test_workloads_are_reproducible_and_validated() -> None:
+    workload = Workload(requests=5, input_tokens=100, input_spread=20, seed=7)
+    assert plan_requests(workload) == plan_requests(workload)
+    assert plan_requests(workload) != plan_requests(Workload(requests=5, input_tokens=100, input_spread=20, seed=8))
+    prompts = [request.prompt for request in plan_requests(workload)]
+    assert len({prompt.split()[0:8].__str__() for prompt in prompts}) == 5  # no shared prefix for the cache
+    with pytest.raises(ValueError, match=r"requests = 0: must be at least 1. Fix: pass a larger --requests"):
+        Workload(requests=0)
+    with pytest.raises(ValueError, match=r"concurrency = \(0,\)"):
+        Workload(concurrency_levels=(0,))
+    assert percentile([1, 2, 3, 4], 50) == 2.5 and percentile([5], 99) == 5
+
+
+def test_bad_bench_options_exit_2_with_the_fix(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "--url", "http://127.0.0.1:9", "--concurrency", "1,x"]) == 2
+    assert "--concurrency = '1,x': not a comma-separated list of integers. Fix: e.g. 1,4,8" in capsys.readouterr().err
+
+
+def test_ctrl_c_keeps_what_finished(tgi: TgiEmulator, tmp_path: Path) -> None:
+    _set(tgi.behaviour)  # 1.08 s a request, one at a time: 40 would take 43 s
+    command = [sys.executable, "-m", "tgi_sagemaker.cli.main", "bench", "--url", tgi.url, "--requests", "40"]
+    process = subprocess.Popen(
+        [*command, *WORKLOAD, "--out", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    deadline = time.monotonic() + 30
+    while len(tgi.behaviour.requests) < 6 and time.monotonic() < deadline:  # warm-up + a few measured
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130, err.decode()
+    (level,) = _summary(tmp_path)["levels"]
+    assert level["interrupted"] is True
+    assert 3 <= level["finished"] < 40 and level["errors"] == 0
+    assert len(json.loads((tmp_path / "requests.json").read_text())) == level["finished"]
+    assert b"stopped by Ctrl-C" in err
+
+
+def test_labelled_targets_are_compared_side_by_side(tmp_path: Path) -> None:
+    fast, slow = (
+        TgiEmulator(Behaviour(ttft_s=0.05, output_tokens=5)),
+        TgiEmulator(Behaviour(ttft_s=0.3, output_tokens=5)),
+    )
+    try:
+        args = ["bench", "--url", f"g6e.xlarge={fast.url}", "--url", f"g5.2xlarge={slow.url}", "--requests", "2"]
+        assert main([*args, "--warmup", "0", "--input-tokens", "8", "--out", str(tmp_path)]) == 0
+    finally:
+        fast.close()
+        slow.close()
+    levels = {level["target"]: level for level in _summary(tmp_path)["levels"]}
+    assert set(levels) == {"g6e.xlarge", "g5.2xlarge"}
+    assert levels["g5.2xlarge"]["metrics"]["ttft_s"]["p50"] > levels["g6e.xlarge"]["metrics"]["ttft_s"]["p50"] + 0.2
+
+
+def test_targets_named_alike_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "--url", "a=http://127.0.0.1:9", "--url", "a=http://127.0.0.1:10"]) == 2
+    assert "two are named alike. Fix: give each its own LABEL= prefix" in " ".join(capsys.readouterr().err.split())
