@@ -30,6 +30,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
+from tgi_sagemaker import defaults
 from tgi_sagemaker.catalog.sizing import copy_memory_needed_mb
 from tgi_sagemaker.compliance import (
     FUNCTION_CHECKOV_REASONS,
@@ -90,11 +91,11 @@ class HubWeightsCopy(Construct):
         revision: str | None = None,
         token_secret: secretsmanager.ISecret | None = None,
         token_secret_key: kms.IKey | None = None,
-        hub_endpoint: str = "https://huggingface.co",
-        max_concurrency: int = 16,
+        hub_endpoint: str = defaults.HUB_ENDPOINT,
+        max_concurrency: int = defaults.COPY_MAX_CONCURRENCY,
         part_size_mb: int = 64,
         max_in_flight: int = 8,
-        memory_size_mb: int = 2048,
+        memory_size_mb: int = defaults.COPY_MEMORY_MB,
         delete_objects_on_delete: bool = False,
         allow_patterns: Sequence[str] = WEIGHTS_ALLOW_PATTERNS,
         ignore_patterns: Sequence[str] = WEIGHTS_IGNORE_PATTERNS,

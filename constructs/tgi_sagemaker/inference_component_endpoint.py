@@ -8,6 +8,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from tgi_sagemaker import defaults
 from tgi_sagemaker.compliance import acknowledge_local_nvme_encryption
 from tgi_sagemaker.endpoint_network import EndpointNetwork
 from tgi_sagemaker.execution_role import grant_sagemaker_log_group
@@ -46,11 +47,11 @@ class InferenceComponentEndpoint(Construct):
         *,
         role: iam.IRole,
         instance_type: str,
-        min_instances: int = 0,
-        max_instances: int = 2,
+        min_instances: int = defaults.MIN_INSTANCES_WITH_SCALE_TO_ZERO,
+        max_instances: int = defaults.MAX_INSTANCES,
         network: EndpointNetwork | None = None,
         network_isolation: bool = False,
-        variant_name: str = "AllTraffic",
+        variant_name: str = defaults.VARIANT_NAME,
         endpoint_name: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)

@@ -12,6 +12,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from tgi_sagemaker import defaults
 from tgi_sagemaker.catalog.instance_types import find_instance_type
 from tgi_sagemaker.compliance import acknowledge_local_nvme_encryption
 from tgi_sagemaker.execution_role import grant_sagemaker_log_group
@@ -57,15 +58,15 @@ class InstanceEndpoint(InvocationMetrics, Construct):
         *,
         model_name: str,
         instance_type: str,
-        min_instances: int = 1,
-        max_instances: int = 2,
-        invocations_per_instance: float = 30.0,
+        min_instances: int = defaults.MIN_INSTANCES_WITH_INSTANCES,
+        max_instances: int = defaults.MAX_INSTANCES,
+        invocations_per_instance: float = defaults.INVOCATIONS_PER_INSTANCE,
         scale_in_cooldown: cdk.Duration | None = None,
         scale_out_cooldown: cdk.Duration | None = None,
         model_data_download_timeout: cdk.Duration | None = None,
         container_startup_health_check_timeout: cdk.Duration | None = None,
         role: iam.IRole | None = None,
-        variant_name: str = "AllTraffic",
+        variant_name: str = defaults.VARIANT_NAME,
         endpoint_name: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -117,8 +118,8 @@ class InstanceEndpoint(InvocationMetrics, Construct):
             "InvocationsPerInstance",
             target_value=invocations_per_instance,
             predefined_metric=appscaling.PredefinedMetric.SAGEMAKER_VARIANT_INVOCATIONS_PER_INSTANCE,
-            scale_in_cooldown=scale_in_cooldown or cdk.Duration.minutes(10),
-            scale_out_cooldown=scale_out_cooldown or cdk.Duration.minutes(2),
+            scale_in_cooldown=scale_in_cooldown or cdk.Duration.seconds(defaults.SCALE_IN_COOLDOWN_SECONDS),
+            scale_out_cooldown=scale_out_cooldown or cdk.Duration.seconds(defaults.SCALE_OUT_COOLDOWN_SECONDS),
         )
 
     @property

@@ -6,18 +6,20 @@ from collections.abc import Mapping
 
 import aws_cdk as cdk
 
+from tgi_sagemaker import defaults
 from tgi_sagemaker.catalog.instance_types import InstanceType, find_instance_type
 
 STARTUP_TIMEOUT_RANGE = (60, 3600)  # ModelDataDownload/ContainerStartupHealthCheck timeouts, in seconds
 COOLDOWN_RANGE = (0, 3600)
-DEFAULT_STARTUP_TIMEOUT = cdk.Duration.minutes(30)
+DEFAULT_MODEL_DATA_DOWNLOAD_TIMEOUT = cdk.Duration.seconds(defaults.MODEL_DATA_DOWNLOAD_TIMEOUT_SECONDS)
+DEFAULT_CONTAINER_STARTUP_TIMEOUT = cdk.Duration.seconds(defaults.CONTAINER_STARTUP_HEALTH_CHECK_TIMEOUT_SECONDS)
 
 
 def startup_timeouts(download: cdk.Duration | None, startup: cdk.Duration | None) -> dict[str, float]:
     """The two start-up timeouts in seconds, defaults applied, keyed by their prop names."""
     return {
-        "model_data_download_timeout": (download or DEFAULT_STARTUP_TIMEOUT).to_seconds(),
-        "container_startup_health_check_timeout": (startup or DEFAULT_STARTUP_TIMEOUT).to_seconds(),
+        "model_data_download_timeout": (download or DEFAULT_MODEL_DATA_DOWNLOAD_TIMEOUT).to_seconds(),
+        "container_startup_health_check_timeout": (startup or DEFAULT_CONTAINER_STARTUP_TIMEOUT).to_seconds(),
     }
 
 

@@ -13,6 +13,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from tgi_sagemaker import defaults
 from tgi_sagemaker.execution_role import grant_sagemaker_log_group
 from tgi_sagemaker.inference_component_endpoint import InferenceComponentEndpoint
 from tgi_sagemaker.prop_checks import (
@@ -47,8 +48,8 @@ class ScalableInferenceComponent(InvocationMetrics, Construct):
     :param min_copies: Default: 0 (scale to zero).
     :param max_copies: Default: 1.
     :param concurrent_requests_per_copy: target tracking target. Default: 5.
-    :param scale_in_cooldown: Default: 5 minutes.
-    :param scale_out_cooldown: Default: 1 minute.
+    :param scale_in_cooldown: Default: 10 minutes.
+    :param scale_out_cooldown: Default: 2 minutes.
     :param scale_out_from_zero_cooldown: pause after the alarm added a copy, while it starts. Default: 5 minutes.
     :param model_data_download_timeout: Default: 30 minutes.
     :param container_startup_health_check_timeout: Default: 30 minutes.
@@ -68,9 +69,9 @@ class ScalableInferenceComponent(InvocationMetrics, Construct):
         model_name: str,
         accelerators_per_copy: int,
         min_memory_mb: int,
-        min_copies: int = 0,
+        min_copies: int = defaults.MIN_COPIES,
         max_copies: int = 1,
-        concurrent_requests_per_copy: float = 5.0,
+        concurrent_requests_per_copy: float = defaults.CONCURRENT_REQUESTS_PER_COPY,
         scale_in_cooldown: cdk.Duration | None = None,
         scale_out_cooldown: cdk.Duration | None = None,
         scale_out_from_zero_cooldown: cdk.Duration | None = None,
@@ -80,9 +81,11 @@ class ScalableInferenceComponent(InvocationMetrics, Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         cooldowns = {
-            "scale_in_cooldown": (scale_in_cooldown or cdk.Duration.minutes(5)).to_seconds(),
-            "scale_out_cooldown": (scale_out_cooldown or cdk.Duration.minutes(1)).to_seconds(),
-            "scale_out_from_zero_cooldown": (scale_out_from_zero_cooldown or cdk.Duration.minutes(5)).to_seconds(),
+            "scale_in_cooldown": _seconds(scale_in_cooldown, defaults.SCALE_IN_COOLDOWN_SECONDS),
+            "scale_out_cooldown": _seconds(scale_out_cooldown, defaults.SCALE_OUT_COOLDOWN_SECONDS),
+            "scale_out_from_zero_cooldown": _seconds(
+                scale_out_from_zero_cooldown, defaults.SCALE_OUT_FROM_ZERO_COOLDOWN_SECONDS
+            ),
         }
         timeouts = startup_timeouts(model_data_download_timeout, container_startup_health_check_timeout)
         self.component_name = component_name or cdk.Names.unique_resource_name(self, max_length=63, separator="-")
@@ -259,3 +262,7 @@ def _validate(
     within(cooldowns, COOLDOWN_RANGE, problems)
     within(timeouts, STARTUP_TIMEOUT_RANGE, problems)
     raise_problems("ScalableInferenceComponent", problems)
+
+
+def _seconds(duration: cdk.Duration | None, default_seconds: int) -> float:
+    return duration.to_seconds() if duration is not None else float(default_seconds)

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from tgi_sagemaker import defaults
 from tgi_sagemaker.runtimes.tgi.image import default_tgi_version
 
 # Hub repo ids: "owner/name", letters, digits, '-', '_', '.'; no leading/trailing separators, no "--" or "..".
@@ -72,16 +73,16 @@ class WeightsSpec(_Spec):
     """The customer managed KMS key that encrypts hf_token_secret, when it is not Secrets Manager's own key
     (``aws/secretsmanager``): the copy functions may decrypt with it, through Secrets Manager only. Default: none."""
     hub_endpoint: Annotated[str, StringConstraints(pattern=r"^https://[A-Za-z0-9.-]+(:\d+)?(/.*)?$")] = (
-        "https://huggingface.co"
+        defaults.HUB_ENDPOINT
     )
     """s3: where the copy reads from (a mirror works too; https only). Default: https://huggingface.co."""
-    copy_max_concurrency: Annotated[int, Field(ge=1, le=1000)] = 16
+    copy_max_concurrency: Annotated[int, Field(ge=1, le=1000)] = defaults.COPY_MAX_CONCURRENCY
     """s3: files copied at once (Step Functions Map concurrency). Default: 16."""
     part_size_mb: Annotated[int, Field(ge=8, le=512)] = 64
     """s3: bytes a range GET and an UploadPart carry. Default: 64."""
     max_in_flight: Annotated[int, Field(ge=1, le=64)] = 8
     """s3: parallel parts per file (connections to the CDN). Default: 8."""
-    copy_memory_mb: Annotated[int, Field(ge=512, le=10240)] = 2048
+    copy_memory_mb: Annotated[int, Field(ge=512, le=10240)] = defaults.COPY_MEMORY_MB
     """s3: copy Lambda memory; needs about 2 x part_size_mb x max_in_flight. Default: 2048."""
     bucket_versioned: bool = False
     """s3: keep object versions in the weights bucket. Default: false (each commit has its own prefix)."""
@@ -125,30 +126,32 @@ class ScalingSpec(_Spec):
     and back when requests arrive. ``instances``: an instance-based variant, always at least one instance."""
     min_instances: Annotated[int, Field(ge=0)] | None = None
     """Default: 0 with scale_to_zero, 1 with instances."""
-    max_instances: Annotated[int, Field(ge=1)] = 2
+    max_instances: Annotated[int, Field(ge=1)] = defaults.MAX_INSTANCES
     """Default: 2."""
-    invocations_per_instance: Annotated[float, Field(gt=0)] = 30.0
+    invocations_per_instance: Annotated[float, Field(gt=0)] = defaults.INVOCATIONS_PER_INSTANCE
     """instances: target of SageMakerVariantInvocationsPerInstance (per minute). Default: 30, tune with ``bench``."""
-    min_copies: Annotated[int, Field(ge=0)] = 0
+    min_copies: Annotated[int, Field(ge=0)] = defaults.MIN_COPIES
     """scale_to_zero: fewest model copies. Default: 0."""
     max_copies: Annotated[int, Field(ge=1)] | None = None
     """scale_to_zero: most model copies. Default: as many as fit on max_instances."""
-    concurrent_requests_per_copy: Annotated[float, Field(gt=0)] = 5.0
+    concurrent_requests_per_copy: Annotated[float, Field(gt=0)] = defaults.CONCURRENT_REQUESTS_PER_COPY
     """scale_to_zero: target of SageMakerInferenceComponentConcurrentRequestsPerCopyHighResolution. Default: 5."""
-    scale_out_from_zero_cooldown_seconds: Annotated[int, Field(ge=0, le=3600)] = 300
+    scale_out_from_zero_cooldown_seconds: Annotated[int, Field(ge=0, le=3600)] = (
+        defaults.SCALE_OUT_FROM_ZERO_COOLDOWN_SECONDS
+    )
     """scale_to_zero: pause after the no-capacity alarm added a copy, while it starts. Default: 300."""
     min_memory_mb: Annotated[int, Field(ge=1)] | None = None
     """scale_to_zero: host memory reserved for a copy. Default: half the instance memory per GPU x GPUs."""
-    scale_in_cooldown_seconds: Annotated[int, Field(ge=0, le=3600)] = 600
+    scale_in_cooldown_seconds: Annotated[int, Field(ge=0, le=3600)] = defaults.SCALE_IN_COOLDOWN_SECONDS
     """Default: 600."""
-    scale_out_cooldown_seconds: Annotated[int, Field(ge=0, le=3600)] = 120
+    scale_out_cooldown_seconds: Annotated[int, Field(ge=0, le=3600)] = defaults.SCALE_OUT_COOLDOWN_SECONDS
     """Default: 120."""
 
 
 class TimeoutsSpec(_Spec):
-    model_data_download_seconds: StartupSeconds = 1800
+    model_data_download_seconds: StartupSeconds = defaults.MODEL_DATA_DOWNLOAD_TIMEOUT_SECONDS
     """ModelDataDownloadTimeoutInSeconds. Default: 1800."""
-    container_startup_health_check_seconds: StartupSeconds = 1800
+    container_startup_health_check_seconds: StartupSeconds = defaults.CONTAINER_STARTUP_HEALTH_CHECK_TIMEOUT_SECONDS
     """ContainerStartupHealthCheckTimeoutInSeconds: TGI's download + load + warm-up. Default: 1800."""
 
 
@@ -215,12 +218,12 @@ class OperationsSpec(_Spec):
     """Addresses an alarm topic (SNS, KMS-encrypted, TLS only) notifies. Default: none, no topic."""
     alarm_topic_arn: Annotated[str, StringConstraints(pattern=SNS_TOPIC_ARN_PATTERN)] | None = None
     """An existing SNS topic to notify instead. Default: none."""
-    error_rate_percent: Annotated[float, Field(gt=0, le=100)] = 5.0
+    error_rate_percent: Annotated[float, Field(gt=0, le=100)] = defaults.ERROR_RATE_PERCENT
     """Alarm when 5xx responses exceed this share of invocations over 5 minutes. Default: 5."""
-    model_latency_p90_seconds: Annotated[float, Field(gt=0, le=3600)] = 120.0
+    model_latency_p90_seconds: Annotated[float, Field(gt=0, le=3600)] = defaults.MODEL_LATENCY_P90_SECONDS
     """Alarm when p90 ModelLatency (a whole streamed answer) exceeds this over 5 minutes. Default: 120 (R1 thinks
     at length: 2,048 tokens at 25 ms is 51 s)."""
-    gpu_memory_percent: Annotated[float, Field(gt=0, le=100)] = 98.0
+    gpu_memory_percent: Annotated[float, Field(gt=0, le=100)] = defaults.GPU_MEMORY_PERCENT
     """Alarm when GPU memory stays above this for 15 minutes. Default: 98 (TGI reserves most GPU memory for its KV
     cache at start, so ~90 % is its normal level)."""
     auto_rollback: bool = True
@@ -231,7 +234,7 @@ class OperationsSpec(_Spec):
     with instances, rolling with scale_to_zero."""
     bake_minutes: Annotated[int, Field(ge=0, le=60)] = 10
     """How long an update is watched by the rollback alarms before the old capacity goes. Default: 10."""
-    log_retention_days: int = 365
+    log_retention_days: int = defaults.LOG_RETENTION_DAYS
     """Retention of every log group the stack creates (one of CloudWatch's values). Default: 365."""
 
 

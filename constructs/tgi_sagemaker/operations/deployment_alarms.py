@@ -9,6 +9,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from tgi_sagemaker import defaults
 from tgi_sagemaker.compliance import acknowledge
 from tgi_sagemaker.hub_weights_copy import HubWeightsCopy
 from tgi_sagemaker.prop_checks import raise_problems
@@ -44,16 +45,16 @@ class DeploymentAlarms(Construct):
         construct_id: str,
         *,
         serving: ServingMetrics,
-        error_rate_threshold_percent: float = 5.0,
+        error_rate_threshold_percent: float = defaults.ERROR_RATE_PERCENT,
         model_latency_p90: cdk.Duration | None = None,
-        gpu_memory_percent: float = 98.0,
+        gpu_memory_percent: float = defaults.GPU_MEMORY_PERCENT,
         weights_copy: HubWeightsCopy | None = None,
         topic: sns.ITopic | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         _validate(error_rate_threshold_percent, gpu_memory_percent)
         five_minutes = cdk.Duration.minutes(5)
-        latency = model_latency_p90 or cdk.Duration.minutes(2)
+        latency = model_latency_p90 or cdk.Duration.seconds(defaults.MODEL_LATENCY_P90_SECONDS)
         self.error_rate_alarm = self._alarm(
             "ErrorRate",
             f"More than {error_rate_threshold_percent:g} % of requests got a 5xx in 5 minutes",

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from tgi_sagemaker import defaults
 from tgi_sagemaker.catalog.instance_types import GIB, InstanceType, find_instance_type, similar_instance_types
 from tgi_sagemaker.catalog.models import CatalogModel
 from tgi_sagemaker.catalog.sizing import (
@@ -305,7 +306,11 @@ def resolve_scaling(
                 )
     min_instances = scaling.min_instances
     if min_instances is None:
-        min_instances = 0 if mode == "scale_to_zero" else 1
+        min_instances = (
+            defaults.MIN_INSTANCES_WITH_SCALE_TO_ZERO
+            if mode == "scale_to_zero"
+            else defaults.MIN_INSTANCES_WITH_INSTANCES
+        )
     if mode == "instances" and min_instances < 1:
         problems.add(
             "scaling.min_instances",

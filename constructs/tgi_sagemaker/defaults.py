@@ -1,0 +1,39 @@
+"""Every default that both the config layer and the constructs apply, written once.
+
+The spec (``config/spec.py``) declares its fields with these values, and a construct used without the config layer
+falls back to the same ones, so a platform team composing constructs gets what ``cdk.json`` users get. Plain
+numbers only: this module imports nothing, the command line's ``invoke`` and ``bench`` included.
+The weights copy's engine settings (part size, parts in flight) live with the copy's runtime, which is shipped to
+Lambda without this library: ``weights_copy.settings``.
+"""
+
+from __future__ import annotations
+
+# Serving: SageMaker's own limits on how long a container may take, stated explicitly.
+MODEL_DATA_DOWNLOAD_TIMEOUT_SECONDS = 1800
+CONTAINER_STARTUP_HEALTH_CHECK_TIMEOUT_SECONDS = 1800
+VARIANT_NAME = "AllTraffic"
+
+# Scaling, both modes.
+MAX_INSTANCES = 2
+SCALE_IN_COOLDOWN_SECONDS = 600
+SCALE_OUT_COOLDOWN_SECONDS = 120
+# Instance-based variants.
+MIN_INSTANCES_WITH_INSTANCES = 1
+INVOCATIONS_PER_INSTANCE = 30.0
+# Inference components that scale to zero.
+MIN_INSTANCES_WITH_SCALE_TO_ZERO = 0
+MIN_COPIES = 0
+CONCURRENT_REQUESTS_PER_COPY = 5.0
+SCALE_OUT_FROM_ZERO_COOLDOWN_SECONDS = 300
+
+# The weights copy's orchestration (the engine's own settings are in weights_copy.settings).
+HUB_ENDPOINT = "https://huggingface.co"
+COPY_MAX_CONCURRENCY = 16
+COPY_MEMORY_MB = 2048
+
+# Operations.
+LOG_RETENTION_DAYS = 365
+ERROR_RATE_PERCENT = 5.0
+MODEL_LATENCY_P90_SECONDS = 120.0
+GPU_MEMORY_PERCENT = 98.0
