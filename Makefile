@@ -17,26 +17,47 @@ PLAN_CONFIG := $(if $(PIPELINE),--pipeline $(PIPELINE),$(if $(CONFIG),--config $
 # PYTHONWARNINGS=ignore on install: setuptools warns on every editable install that a same-named folder could
 # shadow the package (constructs/tgi_sagemaker), which is how this repository is laid out on purpose.
 PIP_NOISE := ^WARNING: Location '.*' is ignored
+# pip install with progress: one line per package it fetches (a first set-up takes minutes), its whole output in
+# <venv>/pip-install.log, and the end of that log when it fails. $(1): the venv, $(2): pip's arguments.
+define pip_install
+	PYTHONWARNINGS=ignore $(1)/bin/python -m pip install --disable-pip-version-check --progress-bar off $(2) 2>&1 \
+	  | tee $(1)/pip-install.log \
+	  | { grep --line-buffered -E '^(Collecting|Successfully installed)' | cut -c1-100 | sed -u 's/^/    /' || true; } \
+	  || { grep -v "$(PIP_NOISE)" $(1)/pip-install.log | tail -25 >&2; echo "pip failed: $(1)/pip-install.log" >&2; exit 1; }
+endef
 
-.PHONY: install synth lint-templates checkov-templates plan test lint typecheck unit deploy destroy clean
+.PHONY: install install-dev synth lint-templates checkov-templates plan test lint typecheck unit deploy destroy clean
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt constructs/pyproject.toml
-	python3 -m venv $(VENV)
-	$(PYTHON) -m pip install --quiet --upgrade pip 2>&1 | { grep -v "$(PIP_NOISE)" || true; }
-	PYTHONWARNINGS=ignore $(PYTHON) -m pip install --quiet -r requirements-dev.txt 2>&1 | { grep -v "$(PIP_NOISE)" || true; }
-	touch $@
+# What synthesis needs (the app, the library with its command line, cfn-lint), and no test tool: `make synth`, the
+# pipeline's synth step and `npx cdk ...` (cdk.json runs app.py with .venv's Python) install only this.
+$(VENV)/.synth-installed: requirements.txt requirements-checks.txt constructs/pyproject.toml
+	@echo "==> $(VENV): Python packages for synthesis (aws-cdk-lib, the library, cfn-lint)"
+	@[ -x $(PYTHON) ] || python3 -m venv $(VENV)
+	@$(call pip_install,$(VENV),--quiet --upgrade pip)
+	@$(call pip_install,$(VENV),-r requirements.txt -r requirements-checks.txt)
+	@touch $@
+
+# The tests' tools and protocol peers (pytest, ruff, mypy, moto, huggingface_hub, sagemaker-core): `make test` only.
+$(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.synth-installed
+	@echo "==> $(VENV): test tools (pytest, ruff, mypy, moto, huggingface_hub, sagemaker-core)"
+	@$(call pip_install,$(VENV),-r requirements-dev.txt)
+	@touch $@
 
 .venv-checkov/.installed: requirements-checkov.txt
-	python3 -m venv .venv-checkov
-	.venv-checkov/bin/python -m pip install --quiet --upgrade pip 2>&1 | { grep -v "$(PIP_NOISE)" || true; }
-	PYTHONWARNINGS=ignore .venv-checkov/bin/python -m pip install --quiet -r requirements-checkov.txt 2>&1 | { grep -v "$(PIP_NOISE)" || true; }
-	touch $@
+	@echo "==> .venv-checkov: checkov, in a venv of its own (its pins clash with the app's)"
+	@[ -x .venv-checkov/bin/python ] || python3 -m venv .venv-checkov
+	@$(call pip_install,.venv-checkov,--quiet --upgrade pip)
+	@$(call pip_install,.venv-checkov,-r requirements-checkov.txt)
+	@touch $@
 
 node_modules/.installed: package.json package-lock.json
-	npm ci --silent --no-audit --no-fund
-	touch $@
+	@echo "==> node_modules: the pinned CDK CLI (npm ci)"
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
-install: $(VENV)/.installed node_modules/.installed .venv-checkov/.installed
+install: $(VENV)/.synth-installed node_modules/.installed .venv-checkov/.installed
+
+install-dev: install $(VENV)/.dev-installed
 
 # The deploy rehearsal's Node.js packages (tests only): the AWS SDK v3 that Lambda's Node.js runtime provides to
 # CDK's own functions, and the IAM policy evaluator (AGPL-3.0, a test tool: never installed by synth, never shipped).
@@ -44,7 +65,8 @@ REHEARSAL_NODE := tests/rehearsal/runtimes/nodejs tests/rehearsal/iam_simulator
 REHEARSAL_INSTALLED := $(addsuffix /node_modules/.installed,$(REHEARSAL_NODE))
 
 $(REHEARSAL_INSTALLED): %/node_modules/.installed: %/package.json %/package-lock.json
-	npm ci --silent --no-audit --no-fund --prefix $*
+	@echo "==> $*/node_modules: the deploy rehearsal's Node.js packages (npm ci)"
+	@npm ci --no-audit --no-fund --loglevel=error --prefix $*
 	touch $@
 
 ## synth: synthesize the app (default: cdk.json context; CONFIG=path.yaml for a file; PIPELINE=config/pipeline.yaml
@@ -76,7 +98,7 @@ plan: install
 	tgi-sagemaker plan $(PLAN_CONFIG)
 
 ## test: every check CI runs
-test: install $(REHEARSAL_INSTALLED) lint typecheck unit
+test: install-dev $(REHEARSAL_INSTALLED) lint typecheck unit
 
 lint:
 	ruff check .
