@@ -22,7 +22,7 @@ PIP_NOISE := ^WARNING: Location '.*' is ignored
 define pip_install
 	PYTHONWARNINGS=ignore $(1)/bin/python -m pip install --disable-pip-version-check --progress-bar off $(2) 2>&1 \
 	  | tee $(1)/pip-install.log \
-	  | { grep --line-buffered -E '^(Collecting|Successfully installed)' | cut -c1-100 | sed -u 's/^/    /' || true; } \
+	  | { grep --line-buffered -E '^(Collecting|Successfully installed)' | sed -u -E 's/^(.{1,100}).*/    \1/' || true; } \
 	  || { grep -v "$(PIP_NOISE)" $(1)/pip-install.log | tail -25 >&2; echo "pip failed: $(1)/pip-install.log" >&2; exit 1; }
 endef
 

@@ -35,9 +35,24 @@ def test_composition_example_synthesizes(tmp_path: Path) -> None:
 def test_every_documented_command_line_parses() -> None:
     from tgi_sagemaker.cli.main import build_parser
 
-    commands = re.findall(r"^(tgi-sagemaker .*?)$", README.replace("\\\n", " "), re.M)
+    commands = re.findall(r"^(?:\.venv/bin/)?(tgi-sagemaker .*?)$", README.replace("\\\n", " "), re.M)
     assert len(commands) >= 5
     for command in commands:
         words = shlex.split(command.replace("<", "").replace(">", ""), comments=True)
         args = build_parser().parse_args(words[1:])  # argparse exits (SystemExit) on an unknown option
         assert args.command in ("invoke", "bench", "plan", "catalog", "check-findings")
+
+
+# What a fresh shell has: the set-up commands' entry points, the AWS CLI, and what `make synth` put under .venv/bin.
+FRESH_SHELL_COMMANDS = ("make", "npx", "aws")
+
+
+def test_every_shell_command_works_from_a_fresh_shell() -> None:
+    """No README command relies on an activated venv (a bare ``tgi-sagemaker``, ``python`` or ``cdk``)."""
+    needing_a_venv = []
+    for block in re.findall(r"```bash\n(.*?)```", README, re.S):
+        for command in block.replace("\\\n", " ").splitlines():
+            words = [word for word in shlex.split(command, comments=True) if not re.match(r"^[A-Z_]+=", word)]
+            if words and words[0] not in FRESH_SHELL_COMMANDS and not words[0].startswith(".venv/bin/"):
+                needing_a_venv.append(command)
+    assert needing_a_venv == []
