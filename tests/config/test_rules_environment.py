@@ -1,0 +1,47 @@
+"""rules/environment.py and the app level: the region, the names of deployments and environments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rule_cases import CASE_ARGUMENTS, Case, assert_one_problem, case_params
+
+from helpers import default_config, problems_of
+
+CASES: list[Case] = [
+    (
+        "region without a TGI image",
+        {"network.vpc": "none"},
+        {"environment": {"region": "xx-nowhere-1"}},
+        "environment.region",
+        "xx-nowhere-1",
+        "us-east-1",
+    ),
+    (
+        "environment name with capitals",
+        {},
+        {"environment": {"name": "Prod"}},
+        "environment.name",
+        "Prod",
+        "'dev' or 'prod'",
+    ),
+    ("deployment name with capitals", {"name": "Llama8B"}, {}, "name", "Llama8B", "lower-case"),
+    ("no deployments", {}, {"deployments": []}, "deployments", [], "at least one"),
+    ("unknown top-level key", {}, {"deployment": []}, "deployment", [], "did you mean 'deployments'"),
+]
+
+
+@pytest.mark.parametrize(CASE_ARGUMENTS, case_params(CASES))
+def test_each_invalid_spec_gives_one_problem_naming_field_value_and_fix(
+    changes: dict[str, Any], app_changes: dict[str, Any], field: str, value: Any, fix: str
+) -> None:
+    assert_one_problem(changes, app_changes, field, value, fix)
+
+
+def test_duplicate_deployment_names_are_rejected() -> None:
+    config = default_config()
+    config["deployments"].append(dict(config["deployments"][0]))
+    problems = problems_of(config)
+    assert [p.field for p in problems] == ["deployments[r1-distill-llama-8b].name"]
+    assert "its own name" in problems[0].fix
