@@ -12,6 +12,9 @@ from __future__ import annotations
 STARTUP_TIMEOUT_SECONDS = (60, 3600)
 # Inclusive (lowest, highest) in seconds of an autoscaling policy's cooldowns, scale in and out.
 COOLDOWN_SECONDS = (0, 3600)
+# Inclusive (lowest, highest) in seconds of an update's bake time: TerminationWaitInSeconds and WaitIntervalInSeconds
+# of an endpoint's or inference component's update policy.
+BAKE_TIME_SECONDS = (0, 3600)
 # An alarm threshold given as a percentage: above 0, at most this.
 MAX_ALARM_PERCENT = 100
 # The retention periods CloudWatch Logs offers, in days (PutRetentionPolicy refuses any other).

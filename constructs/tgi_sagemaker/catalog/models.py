@@ -22,7 +22,7 @@ class KvGeometry:
     kv_heads: int
     head_dim: int
 
-    def kv_cache_bytes_per_token(self, bytes_per_element: float = 2.0) -> int:
+    def kv_cache_bytes_per_token(self, bytes_per_element: float) -> int:
         # keys and values, every layer, every KV head
         return int(2 * self.layers * self.kv_heads * self.head_dim * bytes_per_element)
 
@@ -161,8 +161,6 @@ MODELS: dict[str, CatalogModel] = {
         ),
     ]
 }
-
-DEFAULT_MODEL_ID = "deepseek-ai/DeepSeek-R1-Distill-Llama-8B"
 
 
 def find_model(repo_id: str) -> CatalogModel | None:

@@ -217,7 +217,7 @@ class OperationsSpec(_Spec):
     """instances: ``blue_green`` (a full new fleet, traffic all at once, old fleet kept while baking) or
     ``rolling`` (one instance at a time). scale_to_zero: copies always roll one at a time. Default: blue_green
     with instances, rolling with scale_to_zero."""
-    bake_minutes: Annotated[int, Field(ge=0, le=60)] = defaults.BAKE_MINUTES
+    bake_minutes: Annotated[int, Field(ge=0, le=limits.BAKE_TIME_SECONDS[1] // 60)] = defaults.BAKE_MINUTES
     """How long an update is watched by the rollback alarms before the old capacity goes. Default: 10."""
     log_retention_days: int = defaults.LOG_RETENTION_DAYS
     """Retention of every log group the stack creates (one of CloudWatch's values). Default: 365."""
