@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tgi_sagemaker import defaults
+from tgi_sagemaker import defaults, limits
 from tgi_sagemaker.catalog.instance_types import InstanceType
 from tgi_sagemaker.catalog.sizing import copies_that_fit
 from tgi_sagemaker.config.errors import Problems
@@ -58,12 +58,12 @@ def resolve_scaling(
             if mode == "scale_to_zero"
             else defaults.MIN_INSTANCES_WITH_INSTANCES
         )
-    if mode == "instances" and min_instances < 1:
+    if mode == "instances" and min_instances < limits.MIN_VARIANT_INSTANCES:
         problems.add(
             "scaling.min_instances",
             min_instances,
             "an instance-based variant keeps at least one instance",
-            "set it to 1 or more, or use scaling.mode 'scale_to_zero' to reach zero",
+            f"set it to {limits.MIN_VARIANT_INSTANCES} or more, or use scaling.mode 'scale_to_zero' to reach zero",
         )
     if min_instances > scaling.max_instances:
         problems.add(
