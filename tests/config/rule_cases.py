@@ -3,6 +3,7 @@ naming the field, the bad value and the fix."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -39,3 +40,13 @@ def assert_one_problem(changes: dict[str, Any], app_changes: dict[str, Any], fie
     assert fix in problem.fix, problem
     rendered = str(problem)
     assert field in rendered and "Fix:" in rendered
+
+
+def one_problem_test(cases: list[Case]) -> Callable[..., None]:
+    """The test a rule module runs over its cases (assign it to a ``test_`` name for pytest to collect)."""
+
+    @pytest.mark.parametrize(CASE_ARGUMENTS, case_params(cases))
+    def test(changes: dict[str, Any], app_changes: dict[str, Any], field: str, value: Any, fix: str) -> None:
+        assert_one_problem(changes, app_changes, field, value, fix)
+
+    return test

@@ -4,8 +4,6 @@ for each module of config/rules/."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 import test_rules_environment
 import test_rules_instance
@@ -17,7 +15,7 @@ import test_rules_tags
 import test_rules_tgi
 import test_rules_token_limits
 import test_rules_weights
-from rule_cases import CASE_ARGUMENTS, HUB_TOKEN, Case, assert_one_problem, case_params
+from rule_cases import HUB_TOKEN, Case, one_problem_test
 
 from helpers import config_with, default_config, problems_of
 from tgi_sagemaker import ConfigError, load_app
@@ -46,11 +44,7 @@ RULE_MODULES = (
 )
 
 
-@pytest.mark.parametrize(CASE_ARGUMENTS, case_params(CASES))
-def test_each_invalid_spec_gives_one_problem_naming_field_value_and_fix(
-    changes: dict[str, Any], app_changes: dict[str, Any], field: str, value: Any, fix: str
-) -> None:
-    assert_one_problem(changes, app_changes, field, value, fix)
+test_each_invalid_spec_gives_one_problem_naming_field_value_and_fix = one_problem_test(CASES)
 
 
 def test_there_are_at_least_twenty_distinct_rules() -> None:

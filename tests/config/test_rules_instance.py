@@ -3,10 +3,7 @@ sharded over, where the weights fit."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import pytest
-from rule_cases import CASE_ARGUMENTS, UNKNOWN_MODEL, Case, assert_one_problem, case_params
+from rule_cases import UNKNOWN_MODEL, Case, one_problem_test
 
 from helpers import config_with
 from tgi_sagemaker import load_app
@@ -73,11 +70,7 @@ CASES: list[Case] = [
 ]
 
 
-@pytest.mark.parametrize(CASE_ARGUMENTS, case_params(CASES))
-def test_each_invalid_spec_gives_one_problem_naming_field_value_and_fix(
-    changes: dict[str, Any], app_changes: dict[str, Any], field: str, value: Any, fix: str
-) -> None:
-    assert_one_problem(changes, app_changes, field, value, fix)
+test_each_invalid_spec_gives_one_problem_naming_field_value_and_fix = one_problem_test(CASES)
 
 
 def test_a_model_outside_the_catalog_gets_one_gpu_where_its_weights_fit() -> None:

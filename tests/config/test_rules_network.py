@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import pytest
-from rule_cases import CASE_ARGUMENTS, Case, assert_one_problem, case_params
+from rule_cases import Case, one_problem_test
 
 CASES: list[Case] = [
     (
@@ -84,8 +81,4 @@ CASES: list[Case] = [
 ]
 
 
-@pytest.mark.parametrize(CASE_ARGUMENTS, case_params(CASES))
-def test_each_invalid_spec_gives_one_problem_naming_field_value_and_fix(
-    changes: dict[str, Any], app_changes: dict[str, Any], field: str, value: Any, fix: str
-) -> None:
-    assert_one_problem(changes, app_changes, field, value, fix)
+test_each_invalid_spec_gives_one_problem_naming_field_value_and_fix = one_problem_test(CASES)

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import pytest
-from rule_cases import CASE_ARGUMENTS, HUB_TOKEN, Case, assert_one_problem, case_params
+from rule_cases import HUB_TOKEN, Case, one_problem_test
 
 from helpers import config_with, problems_of
 
@@ -94,11 +91,7 @@ CASES: list[Case] = [
 ]
 
 
-@pytest.mark.parametrize(CASE_ARGUMENTS, case_params(CASES))
-def test_each_invalid_spec_gives_one_problem_naming_field_value_and_fix(
-    changes: dict[str, Any], app_changes: dict[str, Any], field: str, value: Any, fix: str
-) -> None:
-    assert_one_problem(changes, app_changes, field, value, fix)
+test_each_invalid_spec_gives_one_problem_naming_field_value_and_fix = one_problem_test(CASES)
 
 
 def test_a_secret_name_is_not_taken_for_a_token() -> None:
