@@ -6,15 +6,13 @@ from dataclasses import asdict
 from typing import Any
 
 from tgi_sagemaker.catalog.instance_types import INSTANCE_TYPES
-from tgi_sagemaker.catalog.models import MODELS
+from tgi_sagemaker.catalog.models import GB, MODELS
 from tgi_sagemaker.catalog.sizing import default_num_gpus
 from tgi_sagemaker.config.errors import ConfigError, ConfigProblem
 from tgi_sagemaker.config.pipeline import ResolvedPipeline
 from tgi_sagemaker.config.resolve import ResolvedApp, ResolvedDeployment, resolve_deployment
 from tgi_sagemaker.config.spec import DeploymentSpec, ModelSpec
 from tgi_sagemaker.runtimes.tgi.environment import MODEL_DIRECTORY
-
-GB = 1e9
 
 
 def describe_app(app: ResolvedApp) -> str:

@@ -7,7 +7,7 @@ where its weights fit. A model that cannot fit is a problem that names instance 
 from __future__ import annotations
 
 from tgi_sagemaker.catalog.instance_types import GIB, InstanceType, find_instance_type, similar_instance_types
-from tgi_sagemaker.catalog.models import CatalogModel
+from tgi_sagemaker.catalog.models import GB, CatalogModel
 from tgi_sagemaker.catalog.sizing import (
     MAX_WEIGHTS_SHARE,
     default_num_gpus,
@@ -18,7 +18,6 @@ from tgi_sagemaker.catalog.sizing import (
 from tgi_sagemaker.config.errors import Problems
 from tgi_sagemaker.config.spec import DeploymentSpec
 
-GB = 1e9
 _INSTANCE_FIX = "use a g5, g6, g6e, p4d, p4de, p5, p5e or p5en type with the 'ml.' prefix, e.g. 'ml.g5.2xlarge'"
 
 

@@ -4,7 +4,7 @@ KV cache left next to its weights, and checked against each other as TGI's launc
 from __future__ import annotations
 
 from tgi_sagemaker.catalog.instance_types import InstanceType
-from tgi_sagemaker.catalog.models import CatalogModel
+from tgi_sagemaker.catalog.models import GB, CatalogModel
 from tgi_sagemaker.catalog.sizing import (
     DEFAULT_OUTPUT_TOKEN_BUDGET,
     PREFILL_TOKENS_OVER_INPUT,
@@ -14,8 +14,6 @@ from tgi_sagemaker.catalog.sizing import (
 )
 from tgi_sagemaker.config.errors import Problems
 from tgi_sagemaker.config.spec import DeploymentSpec
-
-GB = 1e9
 
 
 def resolve_kv_cache_capacity(
