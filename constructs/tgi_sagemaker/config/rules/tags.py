@@ -12,8 +12,6 @@ from tgi_sagemaker.config.spec import AppSpec, DeploymentSpec
 # Cost allocation: every taggable resource carries the deployment and model (activate the keys in Billing).
 COST_TAG_DEPLOYMENT = "tgi-sagemaker:deployment"
 COST_TAG_MODEL = "tgi-sagemaker:model"
-
-
 _TAG_KEY = re.compile(r"^[\w .:/=+\-@]{1,128}$")
 
 
