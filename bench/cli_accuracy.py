@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/cli_accuracy.py
 
-The TGI emulator (tests/inference/tgi_emulator.py) sends each token at an absolute time: request read +
+The TGI emulator (tests/cli/tgi_emulator.py) sends each token at an absolute time: request read +
 TTFT + i x ITL. The CLI runs in its own process, once through a plain TGI URL and once through the SageMaker
 runtime protocol (boto3, event-stream framing, fake credentials, loopback endpoint), at concurrency 1, 8 and
 32. Results in bench/cli_accuracy.md: what the emulator was set to vs what the CLI reported.

@@ -29,7 +29,7 @@ from tgi_sagemaker import (
     TgiModel,
     manage_function_log_groups,
 )
-from tgi_sagemaker.config.spec import LOG_RETENTION_DAYS
+from tgi_sagemaker.limits import LOG_RETENTION_DAYS
 from tgi_sagemaker.serving_metrics import ServingMetrics
 
 SAMPLE_REQUEST = '{"messages":[{"role":"user","content":"What is 7 x 8? Think briefly."}],"max_tokens":512}'

@@ -27,6 +27,9 @@ MIN_COPIES = 0
 CONCURRENT_REQUESTS_PER_COPY = 5.0
 SCALE_OUT_FROM_ZERO_COOLDOWN_SECONDS = 300
 
+# Network: availability zones of a new VPC.
+MAX_AZS = 2
+
 # The weights copy's orchestration (the engine's own settings are in weights_copy.settings).
 HUB_ENDPOINT = "https://huggingface.co"
 COPY_MAX_CONCURRENCY = 16
@@ -37,3 +40,5 @@ LOG_RETENTION_DAYS = 365
 ERROR_RATE_PERCENT = 5.0
 MODEL_LATENCY_P90_SECONDS = 120.0
 GPU_MEMORY_PERCENT = 98.0
+# Updates: how long the rollback alarms watch new capacity before the old goes (instance fleets and copies alike).
+BAKE_MINUTES = 10

@@ -6,11 +6,11 @@ from collections.abc import Mapping
 
 import aws_cdk as cdk
 
-from tgi_sagemaker import defaults
+from tgi_sagemaker import defaults, limits
 from tgi_sagemaker.catalog.instance_types import InstanceType, find_instance_type
 
-STARTUP_TIMEOUT_RANGE = (60, 3600)  # ModelDataDownload/ContainerStartupHealthCheck timeouts, in seconds
-COOLDOWN_RANGE = (0, 3600)
+STARTUP_TIMEOUT_RANGE = limits.STARTUP_TIMEOUT_SECONDS  # ModelDataDownload/ContainerStartupHealthCheck timeouts
+COOLDOWN_RANGE = limits.COOLDOWN_SECONDS
 DEFAULT_MODEL_DATA_DOWNLOAD_TIMEOUT = cdk.Duration.seconds(defaults.MODEL_DATA_DOWNLOAD_TIMEOUT_SECONDS)
 DEFAULT_CONTAINER_STARTUP_TIMEOUT = cdk.Duration.seconds(defaults.CONTAINER_STARTUP_HEALTH_CHECK_TIMEOUT_SECONDS)
 

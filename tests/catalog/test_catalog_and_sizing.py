@@ -9,6 +9,7 @@ from tgi_sagemaker import load_app
 from tgi_sagemaker.catalog.instance_types import INSTANCE_TYPES, find_instance_type, similar_instance_types
 from tgi_sagemaker.catalog.models import MODELS, find_model
 from tgi_sagemaker.catalog.sizing import (
+    copies_that_fit,
     default_num_gpus,
     default_token_limits,
     fitting_instance_types,
@@ -134,3 +135,10 @@ def test_user_token_limits_derive_the_rest() -> None:
 def test_close_instance_names_are_suggested() -> None:
     assert similar_instance_types("g5.2xlarge")[0] == "ml.g5.2xlarge"
     assert similar_instance_types("ml.g6e.2xlarg")[0] == "ml.g6e.2xlarge"
+
+
+def test_a_model_copy_never_spans_instances() -> None:
+    four_gpus = INSTANCE_TYPES["ml.g5.12xlarge"]
+    assert copies_that_fit(four_gpus, 2, 1) == 8
+    assert copies_that_fit(four_gpus, 2, 3) == 2  # one three-GPU copy an instance: the fourth GPU stays idle
+    assert copies_that_fit(four_gpus, 3, 8) == 0

@@ -350,7 +350,7 @@ def test_every_configurable_retention_maps_to_the_same_number_of_days() -> None:
     from aws_cdk.assertions import Template
 
     from stacks.tgi_endpoint_stack import log_retention
-    from tgi_sagemaker.config.spec import LOG_RETENTION_DAYS
+    from tgi_sagemaker.limits import LOG_RETENTION_DAYS
 
     stack = cdk.Stack(cdk.App())
     for days in LOG_RETENTION_DAYS:

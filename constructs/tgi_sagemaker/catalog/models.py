@@ -8,6 +8,7 @@ a deployment gets when it names the model but no instance type.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 GB = 10**9
@@ -22,7 +23,7 @@ class KvGeometry:
     kv_heads: int
     head_dim: int
 
-    def kv_cache_bytes_per_token(self, bytes_per_element: float = 2.0) -> int:
+    def kv_cache_bytes_per_token(self, bytes_per_element: float) -> int:
         # keys and values, every layer, every KV head
         return int(2 * self.layers * self.kv_heads * self.head_dim * bytes_per_element)
 
@@ -57,6 +58,19 @@ class CatalogModel:
 
 
 _DISTILL_CONTEXT = 131072
+_R1 = CatalogModel(
+    "deepseek-ai/DeepSeek-R1",
+    "DeepSeek-V3 (MoE, 37B active)",
+    671.0,
+    "fp8",
+    688.0,
+    163,
+    163840,
+    "ml.p5e.48xlarge",
+    ("ml.p5e.48xlarge", "ml.p5en.48xlarge"),
+    None,
+    tgi_attention="flashdecoding",
+)
 
 MODELS: dict[str, CatalogModel] = {
     m.repo_id: m
@@ -133,36 +147,11 @@ MODELS: dict[str, CatalogModel] = {
             ("ml.p4d.24xlarge", "ml.g6e.48xlarge", "ml.g6e.12xlarge", "ml.g5.48xlarge", "ml.g6.48xlarge"),
             KvGeometry(layers=80, attention_heads=64, kv_heads=8, head_dim=128),
         ),
-        CatalogModel(
-            "deepseek-ai/DeepSeek-R1",
-            "DeepSeek-V3 (MoE, 37B active)",
-            671.0,
-            "fp8",
-            688.0,
-            163,
-            163840,
-            "ml.p5e.48xlarge",
-            ("ml.p5e.48xlarge", "ml.p5en.48xlarge"),
-            None,
-            tgi_attention="flashdecoding",
-        ),
-        CatalogModel(
-            "deepseek-ai/DeepSeek-R1-Zero",
-            "DeepSeek-V3 (MoE, 37B active)",
-            671.0,
-            "fp8",
-            688.0,
-            163,
-            163840,
-            "ml.p5e.48xlarge",
-            ("ml.p5e.48xlarge", "ml.p5en.48xlarge"),
-            None,
-            tgi_attention="flashdecoding",
-        ),
+        _R1,
+        # The same DeepSeek-V3 architecture and checkpoint layout, trained by reinforcement learning alone.
+        dataclasses.replace(_R1, repo_id="deepseek-ai/DeepSeek-R1-Zero"),
     ]
 }
-
-DEFAULT_MODEL_ID = "deepseek-ai/DeepSeek-R1-Distill-Llama-8B"
 
 
 def find_model(repo_id: str) -> CatalogModel | None:

@@ -119,6 +119,11 @@ def fitting_instance_types(
     return names[:limit]
 
 
+def copies_that_fit(instance: InstanceType, instances: int, gpus_per_copy: int) -> int:
+    """Model copies of ``gpus_per_copy`` GPUs that ``instances`` of the type hold: a copy never spans instances."""
+    return instances * (instance.gpu_count // gpus_per_copy)
+
+
 def copy_memory_needed_mb(part_size_mb: int, max_in_flight: int) -> int:
     """Lambda memory a copy needs: the parts in flight, and as much again for buffers and the runtime."""
     return 2 * part_size_mb * max_in_flight

@@ -79,7 +79,11 @@ def _plan(config: str | None, cdk_json: Path, pipeline: str | None = None) -> in
 def _catalog(*, as_json: bool) -> int:
     from tgi_sagemaker.cli.plan import catalog_entries
 
-    entries = catalog_entries()
+    try:
+        entries = catalog_entries()
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 1
     if as_json:
         print(
             json.dumps({"models": entries, "instance_types": [asdict(it) for it in INSTANCE_TYPES.values()]}, indent=1)
@@ -92,17 +96,15 @@ def _catalog(*, as_json: bool) -> int:
     for column in ("model", "size", "weights", "instance", "GPUs", "input/total/prefill", "KV cache", "fits"):
         table.add_column(column, overflow="fold")
     for entry in entries:
-        defaults = entry["defaults"] or {}
-        limits = (
-            "{max_input_tokens}/{max_total_tokens}/{max_batch_prefill_tokens}".format(**defaults) if defaults else "-"
-        )
-        kv = defaults.get("kv_cache_token_capacity")
+        defaults = entry["defaults"]
+        limits = "{max_input_tokens}/{max_total_tokens}/{max_batch_prefill_tokens}".format(**defaults)
+        kv = defaults["kv_cache_token_capacity"]
         table.add_row(
             entry["repo_id"].removeprefix("deepseek-ai/"),
             f"{entry['parameters_billion']:g}B {entry['native_dtype']}",
             f"~{entry['weights_gb']:g} GB",
-            defaults.get("instance_type", "-"),
-            str(defaults.get("num_gpus", "-")),
+            defaults["instance_type"],
+            str(defaults["num_gpus"]),
             limits,
             f"~{kv:,} tokens" if kv else "not estimated",
             _compact_fits(entry["fits"]),

@@ -6,14 +6,13 @@ from dataclasses import asdict
 from typing import Any
 
 from tgi_sagemaker.catalog.instance_types import INSTANCE_TYPES
-from tgi_sagemaker.catalog.models import MODELS
+from tgi_sagemaker.catalog.models import GB, MODELS
 from tgi_sagemaker.catalog.sizing import default_num_gpus
+from tgi_sagemaker.config.errors import ConfigError, ConfigProblem
 from tgi_sagemaker.config.pipeline import ResolvedPipeline
 from tgi_sagemaker.config.resolve import ResolvedApp, ResolvedDeployment, resolve_deployment
 from tgi_sagemaker.config.spec import DeploymentSpec, ModelSpec
 from tgi_sagemaker.runtimes.tgi.environment import MODEL_DIRECTORY
-
-GB = 1e9
 
 
 def describe_app(app: ResolvedApp) -> str:
@@ -89,22 +88,29 @@ def _environment(d: ResolvedDeployment) -> dict[str, str]:
 
 def catalog_entries() -> list[dict[str, Any]]:
     """Every catalog model with the instance types it fits (GPUs there) and the defaults a deployment of it gets
-    on its recommended instance, resolved by the same rules as a config."""
+    on its recommended instance, resolved by the same rules as a config. Raises ``ConfigError`` for an entry
+    that does not resolve (an error in the catalog)."""
     entries = []
+    problems: list[ConfigProblem] = []
     for model in MODELS.values():
         fits = {
             name: gpus
             for name, it in INSTANCE_TYPES.items()
             if (gpus := default_num_gpus(model.weights_bytes, it, model.attention)) is not None
         }
-        resolved = resolve_deployment(DeploymentSpec(name="catalog", model=ModelSpec(id=model.repo_id)), app=None)
-        defaults = None
-        if isinstance(resolved, ResolvedDeployment):
-            defaults = {
-                "instance_type": resolved.instance.name,
-                "num_gpus": resolved.num_gpus,
-                **asdict(resolved.token_limits),
-                "kv_cache_token_capacity": resolved.kv_cache_token_capacity,
-            }
+        spec = DeploymentSpec(name="catalog", model=ModelSpec(id=model.repo_id))
+        try:
+            resolved = resolve_deployment(spec, app=None, base=f"catalog[{model.repo_id}]")
+        except ConfigError as error:
+            problems += error.problems
+            continue
+        defaults = {
+            "instance_type": resolved.instance.name,
+            "num_gpus": resolved.num_gpus,
+            **asdict(resolved.token_limits),
+            "kv_cache_token_capacity": resolved.kv_cache_token_capacity,
+        }
         entries.append({**asdict(model), "fits": fits, "defaults": defaults})
+    if problems:
+        raise ConfigError(problems, "the catalog")
     return entries

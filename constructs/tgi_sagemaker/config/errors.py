@@ -6,7 +6,7 @@ import difflib
 import re
 import typing
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -42,6 +42,19 @@ class ConfigError(ValueError):
         count = len(self.problems)
         lines = "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(f"{source} has {count} problem{'s' if count != 1 else ''}:\n{lines}")
+
+
+@dataclass
+class Problems:
+    """The problems found so far in one deployment, each under ``base``, its field path (e.g.
+    ``deployments[llama]``; empty for the app's own fields). The rules add to it; the resolver raises them."""
+
+    base: str
+    items: list[ConfigProblem] = field(default_factory=list)
+
+    def add(self, path: str, value: Any, problem: str, fix: str) -> None:
+        full_path = f"{self.base}.{path}" if self.base and path else path or self.base
+        self.items.append(ConfigProblem(full_path, value, problem, fix))
 
 
 # Unknown keys that name a credential: no "did you mean" towards a field that would then hold it.
@@ -96,12 +109,10 @@ def field_path(loc: Iterable[Any], raw: Any) -> str:
     return "".join(parts) or "(top level)"
 
 
-def problems_from_validation_error(
-    error: ValidationError, raw: Any, root: type[BaseModel], prefix: tuple[Any, ...] = ()
-) -> list[ConfigProblem]:
+def problems_from_validation_error(error: ValidationError, raw: Any, root: type[BaseModel]) -> list[ConfigProblem]:
     problems = []
     for item in error.errors(include_url=False):
-        loc = prefix + tuple(item["loc"])
+        loc = tuple(item["loc"])
         value = item.get("input")
         if item["type"] == "missing":
             value = None

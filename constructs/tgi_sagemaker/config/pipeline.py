@@ -53,6 +53,7 @@ class PipelineSpec(_Spec):
     """A CodeConnections (CodeStar) connection to the Git host, created and authorized in the console."""
     repository: Annotated[str, StringConstraints(pattern=REPOSITORY_PATTERN)]
     branch: Annotated[str, StringConstraints(min_length=1)] = "main"
+    """The branch whose pushes run the pipeline. Default: main."""
     stages: Annotated[list[StageSpec], Field(min_length=1)]
 
 

@@ -1,7 +1,8 @@
-"""From a parsed spec to a resolved, checked deployment: every cross-field rule and every derived value.
+"""From a parsed spec to a resolved, checked deployment: the rules of every spec section run in turn.
 
 ``load_app(raw)`` is the one entry point apps use: it parses, checks and resolves, and raises one
-``ConfigError`` listing every problem (field, value, fix) before any construct exists.
+``ConfigError`` listing every problem (field, value, fix) before any construct exists. A deployment is resolved
+or its problems are raised: none is ever left out without a word.
 """
 
 from __future__ import annotations
@@ -15,39 +16,36 @@ from pydantic import ValidationError
 
 from tgi_sagemaker.catalog.instance_types import InstanceType
 from tgi_sagemaker.catalog.models import CatalogModel, find_model
-from tgi_sagemaker.catalog.sizing import (
-    TokenLimits,
-    kv_cache_token_capacity,
-)
-from tgi_sagemaker.config.errors import ConfigError, ConfigProblem, field_path, problems_from_validation_error
-from tgi_sagemaker.config.rules.deployment import (
+from tgi_sagemaker.catalog.sizing import TokenLimits
+from tgi_sagemaker.config.errors import (
+    ConfigError,
+    ConfigProblem,
     Problems,
-    ScalingPlan,
-    check_network,
-    check_operations,
-    check_precision,
-    check_tags,
-    check_weights,
-    resolve_egress,
-    resolve_image,
-    resolve_instance,
-    resolve_num_gpus,
-    resolve_scaling,
-    resolve_token_limits,
-    resolve_update_strategy,
-    resolve_weights_bytes,
+    field_path,
+    problems_from_validation_error,
 )
-from tgi_sagemaker.config.rules.tgi import check_launcher_environment, check_startup
+from tgi_sagemaker.config.rules.environment import check_region, stack_name
+from tgi_sagemaker.config.rules.instance import resolve_instance, resolve_num_gpus
+from tgi_sagemaker.config.rules.model import resolve_context_length, resolve_weights_bytes
+from tgi_sagemaker.config.rules.network import check_network, resolve_egress
+from tgi_sagemaker.config.rules.operations import check_operations, resolve_update_strategy
+from tgi_sagemaker.config.rules.scaling import ScalingPlan, resolve_scaling
+from tgi_sagemaker.config.rules.tags import check_tags, deployment_tags
+from tgi_sagemaker.config.rules.tgi import (
+    check_launcher_environment,
+    check_precision,
+    check_startup,
+    resolve_image,
+)
+from tgi_sagemaker.config.rules.token_limits import resolve_kv_cache_capacity, resolve_token_limits
+from tgi_sagemaker.config.rules.weights import check_weights
 from tgi_sagemaker.config.spec import AppSpec, DeploymentSpec
 from tgi_sagemaker.runtimes.tgi.environment import (
     check_environment_size,
     check_extra_environment,
     tgi_settings_environment,
 )
-from tgi_sagemaker.runtimes.tgi.image import TgiImage, supported_regions
-
-COST_TAG_DEPLOYMENT = "tgi-sagemaker:deployment"
-COST_TAG_MODEL = "tgi-sagemaker:model"
+from tgi_sagemaker.runtimes.tgi.image import TgiImage
 
 
 @dataclass(frozen=True)
@@ -97,18 +95,9 @@ def load_app(raw: Any, source: str = "config") -> ResolvedApp:
 
 
 def resolve_app(spec: AppSpec, raw: Any = None, source: str = "config") -> ResolvedApp:
-    problems: list[ConfigProblem] = []
-    region = spec.environment.region
-    if region is not None and region not in supported_regions():
-        problems.append(
-            ConfigProblem(
-                "environment.region",
-                region,
-                "SageMaker publishes no TGI image in this region",
-                f"use one of {', '.join(supported_regions())}",
-            )
-        )
-    problems += _problems_of_app_tags({"tags": spec.tags})
+    app_problems = Problems("")
+    check_region(spec, app_problems)
+    problems = app_problems.items + _problems_of_app_tags({"tags": spec.tags})
     seen: dict[str, int] = {}
     resolved = []
     for index, deployment in enumerate(spec.deployments):
@@ -123,11 +112,10 @@ def resolve_app(spec: AppSpec, raw: Any = None, source: str = "config") -> Resol
                 )
             )
         seen.setdefault(deployment.name, index)
-        result = resolve_deployment(deployment, app=spec, base=base)
-        if isinstance(result, ResolvedDeployment):
-            resolved.append(result)
-        else:
-            problems += result
+        try:
+            resolved.append(resolve_deployment(deployment, app=spec, base=base))
+        except ConfigError as error:
+            problems += error.problems
     if problems:
         raise ConfigError(problems, source)
     return ResolvedApp(spec, tuple(resolved))
@@ -155,9 +143,10 @@ def _problems_of_parseable_deployments(raw: Any) -> list[ConfigProblem]:
         if deployment is None:
             continue
         base = field_path(("deployments", index), raw)
-        result = resolve_deployment(deployment, app=None, base=base)
-        if not isinstance(result, ResolvedDeployment):
-            problems += [p for p in result if p.field.removeprefix(f"{base}.") not in bad_fields]
+        try:
+            resolve_deployment(deployment, app=None, base=base)
+        except ConfigError as error:
+            problems += [p for p in error.problems if p.field.removeprefix(f"{base}.") not in bad_fields]
     return problems
 
 
@@ -184,47 +173,48 @@ def _parse_without_bad_keys(item: Any) -> tuple[DeploymentSpec | None, set[str]]
             return None, bad_fields
 
 
-def resolve_deployment(
-    spec: DeploymentSpec, *, app: AppSpec | None, base: str | None = None
-) -> ResolvedDeployment | list[ConfigProblem]:
-    """The deployment resolved, or the list of its problems."""
+def resolve_deployment(spec: DeploymentSpec, *, app: AppSpec | None, base: str | None = None) -> ResolvedDeployment:
+    """The deployment with every value decided; else ``ConfigError`` with every problem found, under ``base``
+    (its field path; default ``deployments[<name>]``). ``app``: the app it belongs to (None: checked alone)."""
     problems = Problems(base or f"deployments[{spec.name}]")
     model = find_model(spec.model.id)
     instance = resolve_instance(spec, model, problems)
-    image = resolve_image(spec, problems)
-    check_precision(spec, problems)
+    image = resolve_image(spec, problems.add)
+    check_precision(spec, problems.add)
     weights_bytes = resolve_weights_bytes(spec, model, problems)
-    attention = model.attention if model else None
     num_gpus = resolve_num_gpus(spec, model, instance, weights_bytes, problems) if instance else None
-    context = spec.model.context_length or (model.context_length if model else None)
-    capacity = None
-    if instance and num_gpus and weights_bytes is not None and attention is not None:
-        capacity = kv_cache_token_capacity(weights_bytes, instance, num_gpus, attention, spec.tgi.kv_cache_dtype)
+    context = resolve_context_length(spec, model)
+    capacity = resolve_kv_cache_capacity(spec, model, instance, num_gpus, weights_bytes)
     limits = resolve_token_limits(spec, context, capacity, num_gpus, instance, weights_bytes, problems)
     check_startup(spec, model, limits, problems.add, image.version if image else None)
     check_launcher_environment(spec.tgi.extra_env, num_gpus, problems.add)
     scaling = resolve_scaling(spec, instance, num_gpus, problems)
-    region = app.environment.region if app else None
-    check_network(spec, region, problems)
+    check_network(spec, app.environment.region if app else None, problems)
     check_weights(spec, problems, production=app.environment.production if app else False)
     egress = resolve_egress(spec, problems)
     check_extra_environment(spec.tgi.extra_env, problems.add)
-    # Cost allocation: every taggable resource carries the deployment and model (activate the keys in Billing).
-    tags = {COST_TAG_DEPLOYMENT: spec.name, COST_TAG_MODEL: spec.model.id, **(app.tags if app else {}), **spec.tags}
     check_tags(spec.tags, problems)  # the app's own tags are checked once, by resolve_app
     check_operations(spec, problems)
+    decided = {"instance_type": instance, "tgi.version": image, "num_gpus": num_gpus, "scaling": scaling}
+    undecided = [path for path, value in decided.items() if value is None]
+    if undecided and not problems.items:
+        # Each rule that leaves a value undecided adds a problem saying why; should one not, still never return
+        # without the deployment.
+        problems.add(
+            undecided[0],
+            None,
+            "left undecided by the rules, which gave no reason",
+            "report it as a bug of this library",
+        )
     if problems.items or instance is None or image is None or num_gpus is None or scaling is None:
-        return problems.items
+        raise ConfigError(problems.items)
     environment = tgi_settings_environment(spec, num_gpus=num_gpus, limits=limits, catalog_model=model)
     check_environment_size({"HF_MODEL_ID": spec.model.id, **environment}, problems.add)
     if problems.items:
-        return problems.items
-    prefix = app.stack_name_prefix if app else AppSpec.model_fields["stack_name_prefix"].default
-    if app and app.environment.name:
-        prefix = f"{prefix}-{app.environment.name}"
+        raise ConfigError(problems.items)
     return ResolvedDeployment(
         spec=spec,
-        stack_name=f"{prefix}-{spec.name}",
+        stack_name=stack_name(spec, app),
         catalog_model=model,
         instance=instance,
         num_gpus=num_gpus,
@@ -235,6 +225,6 @@ def resolve_deployment(
         weights_bytes=weights_bytes,
         kv_cache_token_capacity=capacity,
         tgi_environment=environment,
-        tags=tags,
+        tags=deployment_tags(spec, app),
         update_strategy=resolve_update_strategy(spec),
     )

@@ -1,8 +1,10 @@
 """The deployment spec: what a user writes in cdk.json context or a YAML/JSON config file.
 
-Pydantic checks shapes, types and single-field ranges here; ``resolve.py`` checks everything that spans fields
-(fit, token limits, network) and derives the values left open (GPUs, token limits, instance type).
-Every default a deployment can get is written in this module or derived in ``sizing.py``.
+Pydantic checks shapes, types and single-field ranges here; the rules (``rules/``, one module per section of this
+spec) check everything that spans fields (fit, token limits, network) and derive the values left open (GPUs, token
+limits, instance type), and ``resolve.py`` runs them. Every default a deployment can get is written in this module,
+read from ``defaults.py`` (the defaults the constructs apply too) or derived by the rules and ``catalog/sizing.py``;
+the ranges the constructs check too are read from ``limits.py``.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from tgi_sagemaker import defaults
+from tgi_sagemaker import defaults, limits
 from tgi_sagemaker.runtimes.tgi.image import default_tgi_version
 
 # Hub repo ids: "owner/name", letters, digits, '-', '_', '.'; no leading/trailing separators, no "--" or "..".
@@ -43,7 +45,9 @@ FilePattern = Annotated[str, StringConstraints(min_length=1, max_length=256, pat
 # The copy engine's shell entry point selects alike (lambda/weights_copy/.../manifest.py; a test holds them equal).
 WEIGHTS_ALLOW_PATTERNS = ("*.safetensors", "*.json", "*.txt", "*.model", "*.tiktoken", "*.jinja", "*.py")
 WEIGHTS_IGNORE_PATTERNS = ("original/*",)
-StartupSeconds = Annotated[int, Field(ge=60, le=3600)]
+StartupSeconds = Annotated[int, Field(ge=limits.STARTUP_TIMEOUT_SECONDS[0], le=limits.STARTUP_TIMEOUT_SECONDS[1])]
+CooldownSeconds = Annotated[int, Field(ge=limits.COOLDOWN_SECONDS[0], le=limits.COOLDOWN_SECONDS[1])]
+AlarmPercent = Annotated[float, Field(gt=0, le=limits.MAX_ALARM_PERCENT)]
 
 
 class _Spec(BaseModel):
@@ -66,7 +70,7 @@ class ModelSpec(_Spec):
 class WeightsSpec(_Spec):
     source: Literal["s3", "hub"] = "s3"
     """``s3``: copied once from the Hub into a bucket of the stack at deploy time, served with network isolation
-    from /opt/ml/model. ``hub``: the container downloads from the Hub at every start (needs egress)."""
+    from /opt/ml/model. ``hub``: the container downloads from the Hub at every start (needs egress). Default: s3."""
     hf_token_secret: Annotated[str, StringConstraints(pattern=SECRET_REF_PATTERN)] | None = None
     """Secrets Manager secret (name or ARN) holding a Hub token, for gated or private repos. Default: none."""
     hf_token_kms_key_arn: Annotated[str, StringConstraints(pattern=KMS_KEY_ARN_PATTERN)] | None = None
@@ -101,29 +105,32 @@ class TgiSpec(_Spec):
     version: str = Field(default_factory=default_tgi_version)
     """TGI DLC version (``3.3.6`` or a minor alias like ``3.3``). Default: the newest supported."""
     dtype: Dtype | None = None
-    """DTYPE. Default: the catalog model's dtype (bfloat16 for the distills); unset for fp8 checkpoints."""
+    """DTYPE. Default: the catalog model's dtype (bfloat16 for the distills); unset for fp8 checkpoints, with
+    tgi.quantize, and for models outside the catalog (TGI reads the dtype from their config.json)."""
     quantize: Quantize | None = None
     """QUANTIZE (as HF_MODEL_QUANTIZE). Default: none."""
     kv_cache_dtype: KvCacheDtype | None = None
     """KV_CACHE_DTYPE. Default: the model dtype."""
     max_input_tokens: PositiveInt | None = None
-    """Default: max_total_tokens - 1024 (the blog's 3072)."""
+    """Default: max_total_tokens - 1024, or half of max_total_tokens when that is more (the blog's 3072)."""
     max_total_tokens: PositiveInt | None = None
-    """Default: 4096, lowered to the model's context and the KV cache that fits."""
+    """Default: 4096, lowered to the model's context and the KV cache that fits (in steps of 256, at least 512);
+    raised to max_input_tokens + 1024 when max_input_tokens is given."""
     max_batch_prefill_tokens: PositiveInt | None = None
-    """Default: max_input_tokens + 128 (the blog's 3200)."""
+    """Default: max_input_tokens + 128 (the blog's 3200), at most max_batch_total_tokens."""
     max_batch_total_tokens: PositiveInt | None = None
     """Default: unset, TGI sizes it from free GPU memory at start-up."""
     max_concurrent_requests: PositiveInt = 128
     """MAX_CONCURRENT_REQUESTS. Default: 128 (TGI's own default, stated explicitly)."""
     extra_env: dict[str, str] = Field(default_factory=dict)
-    """More container environment variables. Managed variables and secrets are refused."""
+    """More container environment variables. Managed variables and secrets are refused. Default: none."""
 
 
 class ScalingSpec(_Spec):
     mode: Literal["scale_to_zero", "instances"] = "scale_to_zero"
     """``scale_to_zero``: an inference component whose copies (and the instances under them) scale to 0 when idle
-    and back when requests arrive. ``instances``: an instance-based variant, always at least one instance."""
+    and back when requests arrive. ``instances``: an instance-based variant, always at least one instance.
+    Default: scale_to_zero."""
     min_instances: Annotated[int, Field(ge=0)] | None = None
     """Default: 0 with scale_to_zero, 1 with instances."""
     max_instances: Annotated[int, Field(ge=1)] = defaults.MAX_INSTANCES
@@ -136,16 +143,14 @@ class ScalingSpec(_Spec):
     """scale_to_zero: most model copies. Default: as many as fit on max_instances."""
     concurrent_requests_per_copy: Annotated[float, Field(gt=0)] = defaults.CONCURRENT_REQUESTS_PER_COPY
     """scale_to_zero: target of SageMakerInferenceComponentConcurrentRequestsPerCopyHighResolution. Default: 5."""
-    scale_out_from_zero_cooldown_seconds: Annotated[int, Field(ge=0, le=3600)] = (
-        defaults.SCALE_OUT_FROM_ZERO_COOLDOWN_SECONDS
-    )
+    scale_out_from_zero_cooldown_seconds: CooldownSeconds = defaults.SCALE_OUT_FROM_ZERO_COOLDOWN_SECONDS
     """scale_to_zero: pause after the no-capacity alarm added a copy, while it starts. Default: 300."""
     min_memory_mb: Annotated[int, Field(ge=1)] | None = None
     """scale_to_zero: host memory reserved for a copy. Default: half the instance memory per GPU x GPUs."""
-    scale_in_cooldown_seconds: Annotated[int, Field(ge=0, le=3600)] = defaults.SCALE_IN_COOLDOWN_SECONDS
-    """Default: 600."""
-    scale_out_cooldown_seconds: Annotated[int, Field(ge=0, le=3600)] = defaults.SCALE_OUT_COOLDOWN_SECONDS
-    """Default: 120."""
+    scale_in_cooldown_seconds: CooldownSeconds = defaults.SCALE_IN_COOLDOWN_SECONDS
+    """Pause after a scale-in before the next one. Default: 600."""
+    scale_out_cooldown_seconds: CooldownSeconds = defaults.SCALE_OUT_COOLDOWN_SECONDS
+    """Pause after a scale-out before the next one. Default: 120."""
 
 
 class TimeoutsSpec(_Spec):
@@ -157,20 +162,24 @@ class TimeoutsSpec(_Spec):
 
 class NetworkSpec(_Spec):
     vpc: Literal["new", "existing", "none"] = "new"
-    """``new``: a VPC made for the endpoint; ``existing``: ids below; ``none``: SageMaker-managed network."""
+    """``new``: a VPC made for the endpoint; ``existing``: ids below; ``none``: SageMaker-managed network.
+    Default: new."""
     egress: bool | None = None
     """Internet egress for the container (a NAT gateway in a new VPC). Default: false with s3 weights (the model
     runs with network isolation), true with hub weights (the container downloads them)."""
-    max_azs: Annotated[int, Field(ge=1, le=6)] = 2
+    max_azs: Annotated[int, Field(ge=1, le=6)] = defaults.MAX_AZS
     """Availability zones of a new VPC. Default: 2."""
     availability_zones: list[Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[a-z]+)+-\d[a-z]$")]] = Field(
         default_factory=list
     )
-    """Pinned AZs for a new VPC; required when the environment names a region (no look-ups at synth)."""
+    """Pinned AZs for a new VPC; required when the environment names a region (no look-ups at synth). Default:
+    none, the first max_azs zones of the region the stack deploys to."""
     vpc_id: Annotated[str, StringConstraints(pattern=r"^vpc-([0-9a-f]{8}|[0-9a-f]{17})$")] | None = None
+    """existing: the VPC the endpoint's new security group is made in. Default: none."""
     subnet_ids: list[Annotated[str, StringConstraints(pattern=r"^subnet-([0-9a-f]{8}|[0-9a-f]{17})$")]] = Field(
         default_factory=list
     )
+    """existing: the endpoint's subnets (1 to 16, private). Default: none."""
     security_group_ids: list[Annotated[str, StringConstraints(pattern=r"^sg-([0-9a-f]{8}|[0-9a-f]{17})$")]] = Field(
         default_factory=list
     )
@@ -181,30 +190,6 @@ class NetworkSpec(_Spec):
     a new VPC without egress route to S3's gateway endpoint only."""
 
 
-LOG_RETENTION_DAYS = (
-    1,
-    3,
-    5,
-    7,
-    14,
-    30,
-    60,
-    90,
-    120,
-    150,
-    180,
-    365,
-    400,
-    545,
-    731,
-    1096,
-    1827,
-    2192,
-    2557,
-    2922,
-    3288,
-    3653,
-)
 SNS_TOPIC_ARN_PATTERN = r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
@@ -218,12 +203,12 @@ class OperationsSpec(_Spec):
     """Addresses an alarm topic (SNS, KMS-encrypted, TLS only) notifies. Default: none, no topic."""
     alarm_topic_arn: Annotated[str, StringConstraints(pattern=SNS_TOPIC_ARN_PATTERN)] | None = None
     """An existing SNS topic to notify instead. Default: none."""
-    error_rate_percent: Annotated[float, Field(gt=0, le=100)] = defaults.ERROR_RATE_PERCENT
+    error_rate_percent: AlarmPercent = defaults.ERROR_RATE_PERCENT
     """Alarm when 5xx responses exceed this share of invocations over 5 minutes. Default: 5."""
     model_latency_p90_seconds: Annotated[float, Field(gt=0, le=3600)] = defaults.MODEL_LATENCY_P90_SECONDS
     """Alarm when p90 ModelLatency (a whole streamed answer) exceeds this over 5 minutes. Default: 120 (R1 thinks
     at length: 2,048 tokens at 25 ms is 51 s)."""
-    gpu_memory_percent: Annotated[float, Field(gt=0, le=100)] = defaults.GPU_MEMORY_PERCENT
+    gpu_memory_percent: AlarmPercent = defaults.GPU_MEMORY_PERCENT
     """Alarm when GPU memory stays above this for 15 minutes. Default: 98 (TGI reserves most GPU memory for its KV
     cache at start, so ~90 % is its normal level)."""
     auto_rollback: bool = True
@@ -232,7 +217,7 @@ class OperationsSpec(_Spec):
     """instances: ``blue_green`` (a full new fleet, traffic all at once, old fleet kept while baking) or
     ``rolling`` (one instance at a time). scale_to_zero: copies always roll one at a time. Default: blue_green
     with instances, rolling with scale_to_zero."""
-    bake_minutes: Annotated[int, Field(ge=0, le=60)] = 10
+    bake_minutes: Annotated[int, Field(ge=0, le=limits.BAKE_TIME_SECONDS[1] // 60)] = defaults.BAKE_MINUTES
     """How long an update is watched by the rollback alarms before the old capacity goes. Default: 10."""
     log_retention_days: int = defaults.LOG_RETENTION_DAYS
     """Retention of every log group the stack creates (one of CloudWatch's values). Default: 365."""
@@ -245,7 +230,8 @@ class DeploymentSpec(_Spec):
     instance_type: str | None = None
     """SageMaker instance type. Default: the catalog model's recommended instance."""
     num_gpus: PositiveInt | None = None
-    """SM_NUM_GPUS. Default: every GPU of the instance the model can be sharded over."""
+    """SM_NUM_GPUS. Default: every GPU of the instance the model can be sharded over; one GPU, where the weights fit
+    on one, for a model outside the catalog (its attention heads are unknown) or exl2 weights (never sharded)."""
     weights: WeightsSpec = Field(default_factory=WeightsSpec)
     tgi: TgiSpec = Field(default_factory=TgiSpec)
     scaling: ScalingSpec = Field(default_factory=ScalingSpec)
@@ -253,6 +239,7 @@ class DeploymentSpec(_Spec):
     network: NetworkSpec = Field(default_factory=NetworkSpec)
     operations: OperationsSpec = Field(default_factory=OperationsSpec)
     tags: dict[str, str] = Field(default_factory=dict)
+    """Tags on every resource of this deployment, over the app's tags of the same keys. Default: none."""
 
 
 ENVIRONMENT_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,18}[a-z0-9]$"
@@ -263,6 +250,7 @@ class EnvironmentSpec(_Spec):
     """Environment name (``dev``, ``prod``): stacks are named ``<stack_name_prefix>-<name>-<deployment>`` and a
     pipeline stage takes it. Default: none, ``<stack_name_prefix>-<deployment>``."""
     account: Annotated[str, StringConstraints(pattern=r"^\d{12}$")] | None = None
+    """Default: none, the account of the CLI's credentials."""
     region: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")] | None = None
     """Default: none, a region-agnostic stack that deploys wherever the CLI's credentials point."""
     production: bool = False
@@ -275,5 +263,6 @@ class AppSpec(_Spec):
 
     environment: EnvironmentSpec = Field(default_factory=EnvironmentSpec)
     stack_name_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9-]{0,63}$")] = "TgiSageMaker"
+    """Stacks are named ``<stack_name_prefix>[-<environment.name>]-<deployment>``. Default: TgiSageMaker."""
     tags: dict[str, str] = Field(default_factory=dict)
-    """Tags on every resource of every deployment."""
+    """Tags on every resource of every deployment. Default: none."""

@@ -1,6 +1,7 @@
-"""TGI's own start-up checks, decided at synth: a deployment TGI refuses costs a 10-30 minute failed deploy.
+"""``tgi``: the image version, and TGI's own start-up checks decided at synth (a deployment TGI refuses costs a 10-30
+minute failed deploy).
 
-Each rule below cites where TGI (3.0.1-3.3.6, the same in every supported version) refuses to start:
+Each start-up rule below cites where TGI (3.0.1-3.3.6, the same in every supported version) refuses to start:
 ``launcher/src/main.rs`` (argument parsing with clap, ``ArgumentValidation``), ``backends/v3/src/main.rs`` (the
 router's checks once the model is warm), ``server/text_generation_server`` (``cli.py``, ``models/__init__.py``,
 ``models/globals.py``, ``utils/adapter.py``, ``layers/attention/kv_cache.py``).
@@ -15,11 +16,12 @@ from typing import Any
 from tgi_sagemaker.catalog.models import CatalogModel
 from tgi_sagemaker.catalog.sizing import TokenLimits
 from tgi_sagemaker.config.spec import DeploymentSpec
+from tgi_sagemaker.runtimes.tgi.image import TgiImage, UnknownTgiVersionError
 
 AddProblem = Callable[[str, Any, str, str], None]
 
 # Launcher flags read from the environment and parsed by clap before anything starts (launcher Args): a value that
-# does not parse stops the container. Managed variables (tgi_environment.MANAGED_VARIABLES) are checked elsewhere.
+# does not parse stops the container. Managed variables are refused by runtimes/tgi/environment.py.
 _UNSIGNED_BITS = {
     "VALIDATION_WORKERS": 64,
     "SPECULATE": 64,
@@ -49,6 +51,36 @@ _ATTENTION = ("flashinfer", "flashdecoding", "paged")
 # Quantizations that load weights quantized ahead of time: TGI has nothing to load from a float checkpoint.
 PRE_QUANTIZED = ("awq", "gptq", "marlin", "exl2", "compressed-tensors")
 _FALSEY = ("", "0", "false", "no", "off", "n", "f")  # clap's reading of a flag's environment value
+# Quantizations TGI's server lets DTYPE go with (server cli.py): bitsandbytes keeps the other layers in DTYPE.
+_QUANTIZE_WITH_DTYPE = ("bitsandbytes", "bitsandbytes-nf4", "bitsandbytes-fp4")
+
+
+def resolve_image(spec: DeploymentSpec, add: AddProblem) -> TgiImage | None:
+    """The SageMaker TGI image of tgi.version; None only with a problem added."""
+    try:
+        return TgiImage.of(spec.tgi.version)
+    except UnknownTgiVersionError as error:
+        add("tgi.version", spec.tgi.version, "no SageMaker TGI image has this version", str(error).split("; ")[1])
+        return None
+
+
+def check_precision(spec: DeploymentSpec, add: AddProblem) -> None:
+    """DTYPE together with QUANTIZE (refused by the server's cli.py), and exl2 weights sharded over several GPUs."""
+    tgi = spec.tgi
+    if tgi.dtype is not None and tgi.quantize is not None and tgi.quantize not in _QUANTIZE_WITH_DTYPE:
+        add(
+            "tgi.dtype",
+            tgi.dtype,
+            f"TGI refuses DTYPE together with QUANTIZE ('{tgi.quantize}')",
+            "remove tgi.dtype (the quantized weights decide it) or remove tgi.quantize",
+        )
+    if tgi.quantize == "exl2" and spec.num_gpus is not None and spec.num_gpus > 1:
+        add(
+            "num_gpus",
+            spec.num_gpus,
+            "exl2-quantized models cannot be sharded over several GPUs",
+            "set num_gpus to 1 or use another quantization (awq, gptq, marlin)",
+        )
 
 
 def check_launcher_environment(extra: Mapping[str, str], num_gpus: int | None, add: AddProblem) -> None:
@@ -113,7 +145,7 @@ def check_startup(
     model: CatalogModel | None,
     limits: TokenLimits,
     add: AddProblem,
-    tgi_version: str | None = None,
+    tgi_version: str | None,
 ) -> None:
     """Cross-field rules TGI enforces at start-up (``tgi_version``: the resolved image version, where it matters)."""
     tgi, extra = spec.tgi, spec.tgi.extra_env
