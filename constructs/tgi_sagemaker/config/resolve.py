@@ -39,12 +39,11 @@ from tgi_sagemaker.config.rules.deployment import (
 )
 from tgi_sagemaker.config.rules.tgi import check_launcher_environment, check_startup
 from tgi_sagemaker.config.spec import AppSpec, DeploymentSpec
-from tgi_sagemaker.runtimes.tgi.environment import (
-    check_environment_size,
-    check_extra_environment,
-    tgi_settings_environment,
-)
-from tgi_sagemaker.runtimes.tgi.image import TgiImage, supported_regions
+from tgi_sagemaker.runtimes.container_image import ContainerImage
+from tgi_sagemaker.runtimes.runtime import HubModel, ModelDirectory, ModelLocation, ServingRuntime
+from tgi_sagemaker.runtimes.tgi.environment import check_environment_size, check_extra_environment
+from tgi_sagemaker.runtimes.tgi.image import supported_regions
+from tgi_sagemaker.runtimes.tgi.runtime import Tgi
 
 COST_TAG_DEPLOYMENT = "tgi-sagemaker:deployment"
 COST_TAG_MODEL = "tgi-sagemaker:model"
@@ -59,7 +58,7 @@ class ResolvedDeployment:
     catalog_model: CatalogModel | None
     instance: InstanceType
     num_gpus: int
-    image: TgiImage
+    runtime: ServingRuntime
     token_limits: TokenLimits
     scaling: ScalingPlan
     network_egress: bool
@@ -76,6 +75,22 @@ class ResolvedDeployment:
     @property
     def model_id(self) -> str:
         return self.spec.model.id
+
+    @property
+    def image(self) -> ContainerImage:
+        return self.runtime.image
+
+    @property
+    def model_location(self) -> ModelLocation:
+        return _model_location(self.spec)
+
+
+def _model_location(spec: DeploymentSpec) -> ModelLocation:
+    """Where the container finds the model: S3 weights in the directory SageMaker fills, Hub weights by repo id
+    (the config refuses a Hub token with Hub weights, so no token is part of it)."""
+    if spec.weights.source == "s3":
+        return ModelDirectory()
+    return HubModel(spec.model.id, spec.model.revision)
 
 
 @dataclass(frozen=True)
@@ -215,8 +230,9 @@ def resolve_deployment(
     check_operations(spec, problems)
     if problems.items or instance is None or image is None or num_gpus is None or scaling is None:
         return problems.items
-    environment = tgi_settings_environment(spec, num_gpus=num_gpus, limits=limits, catalog_model=model)
-    check_environment_size({"HF_MODEL_ID": spec.model.id, **environment}, problems.add)
+    runtime = Tgi(image=image)
+    environment = runtime.settings_environment(spec, num_gpus=num_gpus, limits=limits, catalog_model=model)
+    check_environment_size({**runtime.model_environment(_model_location(spec)), **environment}, problems.add)
     if problems.items:
         return problems.items
     prefix = app.stack_name_prefix if app else AppSpec.model_fields["stack_name_prefix"].default
@@ -228,7 +244,7 @@ def resolve_deployment(
         catalog_model=model,
         instance=instance,
         num_gpus=num_gpus,
-        image=image,
+        runtime=runtime,
         token_limits=limits,
         scaling=scaling,
         network_egress=egress,
