@@ -37,7 +37,6 @@ class OtherImage(ContainerImage):
 
 @dataclass(frozen=True)
 class OtherRuntime(ServingRuntime):
-    name = "other"
     gpus_per_copy_variable = "OTHER_TENSOR_PARALLEL_SIZE"
     model_variables = frozenset({"OTHER_MODEL", "OTHER_REVISION"})
     stream_formats: ClassVar[tuple[StreamFormat, ...]] = ("messages",)

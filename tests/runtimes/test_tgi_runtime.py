@@ -79,7 +79,6 @@ def test_a_runtime_that_forgets_a_class_attribute_is_refused_when_defined() -> N
     with pytest.raises(TypeError, match="Incomplete must set gpus_per_copy_variable, model_variables"):
 
         class Incomplete(ServingRuntime):
-            name = "incomplete"
             stream_formats: ClassVar[tuple[StreamFormat, ...]] = ("messages",)
 
             def model_environment(self, location: Any) -> dict[str, str]:

@@ -27,8 +27,8 @@ if TYPE_CHECKING:
 MODEL_DIRECTORY = "/opt/ml/model"
 
 StreamFormat = Literal["messages", "generate"]
-"""A request/stream framing the command line's client speaks (``cli/client/payloads.py``): ``messages`` is OpenAI
-chat completions (``/v1/chat/completions``), ``generate`` TGI's native ``/generate_stream``."""
+"""A request and stream framing the command line's client speaks (``cli/client/payloads.py``): ``messages`` is
+OpenAI chat completions, ``generate`` TGI's native API."""
 
 
 @dataclass(frozen=True)
@@ -59,8 +59,6 @@ class ServingRuntime(ABC):
     construct (``ServingModel``), its execution role and the weights sources then work with it unchanged.
     """
 
-    name: ClassVar[str]
-    """The config's name for the runtime, e.g. ``tgi``."""
     gpus_per_copy_variable: ClassVar[str]
     """The environment variable that sets how many GPUs one copy of the model shards over (TGI: SM_NUM_GPUS)."""
     model_variables: ClassVar[frozenset[str]]
@@ -92,4 +90,4 @@ class ServingRuntime(ABC):
         return self.image.table.container
 
 
-_CLASS_ATTRIBUTES = ("name", "gpus_per_copy_variable", "model_variables", "stream_formats")
+_CLASS_ATTRIBUTES = ("gpus_per_copy_variable", "model_variables", "stream_formats")

@@ -27,7 +27,6 @@ class Tgi(ServingRuntime):
     :param image: the TGI image. Default: the newest supported version.
     """
 
-    name = "tgi"
     gpus_per_copy_variable = SM_NUM_GPUS
     model_variables = MODEL_LOCATION_VARIABLES
     # TGI serves OpenAI chat completions beside its own generate stream; chat applies the model's chat template.
