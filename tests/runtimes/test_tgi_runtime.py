@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
 
-from helpers import ROOT, default_config
+from helpers import ROOT, config_with, default_config, synthesize
 from tgi_sagemaker import load_app
 from tgi_sagemaker.cli.client.payloads import APIS, Sampling, parse_event, request_body
+from tgi_sagemaker.cli.plan import describe_deployment
 from tgi_sagemaker.runtimes.runtime import MODEL_DIRECTORY, HubModel, ModelDirectory, ServingRuntime, StreamFormat
 from tgi_sagemaker.runtimes.tgi.image import TGI_IMAGES, TgiImage
 from tgi_sagemaker.runtimes.tgi.runtime import Tgi
@@ -45,6 +47,18 @@ def test_the_settings_set_the_gpus_per_copy_through_the_runtimes_variable() -> N
     assert isinstance(deployment.runtime, Tgi)
     assert deployment.tgi_environment[Tgi.gpus_per_copy_variable] == str(deployment.num_gpus)
     assert Tgi.gpus_per_copy_variable == "SM_NUM_GPUS"
+
+
+def test_the_plan_shows_the_environment_the_model_deploys(tmp_path: Path) -> None:
+    """The plan and the stack ask the same runtime: a Hub revision (which the plan once left out) shows in both."""
+    config = config_with({"weights": {"source": "hub"}, "model.revision": "4f0e1c7" * 5 + "ab1234"})
+    (deployment,) = load_app(config).deployments
+    (model,) = synthesize(config, tmp_path).template().find_resources("AWS::SageMaker::Model").values()
+    deployed = model["Properties"]["PrimaryContainer"]["Environment"]
+    assert deployed["HF_MODEL_REVISION"] == "4f0e1c7" * 5 + "ab1234"
+    assert "    env        " + " ".join(f"{k}={v}" for k, v in sorted(deployed.items())) in describe_deployment(
+        deployment
+    )
 
 
 def test_a_version_or_its_minor_alias_names_one_image() -> None:
