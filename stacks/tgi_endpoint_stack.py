@@ -26,7 +26,7 @@ from tgi_sagemaker import (
     ResolvedDeployment,
     S3PrefixWeights,
     ScalableInferenceComponent,
-    TgiModel,
+    ServingModel,
     manage_function_log_groups,
 )
 from tgi_sagemaker.limits import LOG_RETENTION_DAYS
@@ -42,10 +42,10 @@ class TgiEndpointStack(cdk.Stack):
         self.log_retention = log_retention(deployment.spec.operations.log_retention_days)
         self.weights_copy: HubWeightsCopy | None = None
         network = self._network(deployment)
-        self.model = TgiModel(
+        self.model = ServingModel(
             self,
-            "TgiModel",
-            image=deployment.image,
+            "TgiModel",  # names deployed resources: another id would replace them
+            runtime=deployment.runtime,
             weights=self._weights(deployment),
             environment=deployment.tgi_environment,
             network=network,

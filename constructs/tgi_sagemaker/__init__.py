@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from tgi_sagemaker.config.resolve import ResolvedApp, ResolvedDeployment, load_app, resolve_app
     from tgi_sagemaker.config.spec import AppSpec, DeploymentSpec
     from tgi_sagemaker.endpoint_network import EndpointNetwork
-    from tgi_sagemaker.execution_role import TgiExecutionRole
+    from tgi_sagemaker.execution_role import ModelExecutionRole, TgiExecutionRole
     from tgi_sagemaker.hub_weights_copy import HubWeightsCopy
     from tgi_sagemaker.inference_component_endpoint import InferenceComponentEndpoint
     from tgi_sagemaker.instance_endpoint import InstanceEndpoint
@@ -24,8 +24,11 @@ if TYPE_CHECKING:
     from tgi_sagemaker.operations.deployment_alarms import DeploymentAlarms
     from tgi_sagemaker.operations.deployment_dashboard import DeploymentDashboard
     from tgi_sagemaker.operations.function_log_groups import manage_function_log_groups
+    from tgi_sagemaker.runtimes.runtime import ServingRuntime
     from tgi_sagemaker.runtimes.tgi.image import TgiImage
+    from tgi_sagemaker.runtimes.tgi.runtime import Tgi
     from tgi_sagemaker.scalable_inference_component import ScalableInferenceComponent
+    from tgi_sagemaker.serving_model import ServingModel
     from tgi_sagemaker.tgi_model import TgiModel
 
 __all__ = [
@@ -42,11 +45,15 @@ __all__ = [
     "InferenceComponentEndpoint",
     "InstanceEndpoint",
     "ModelBucket",
+    "ModelExecutionRole",
     "ModelWeights",
     "ResolvedApp",
     "ResolvedDeployment",
     "S3PrefixWeights",
     "ScalableInferenceComponent",
+    "ServingModel",
+    "ServingRuntime",
+    "Tgi",
     "TgiExecutionRole",
     "TgiImage",
     "TgiModel",
@@ -72,11 +79,15 @@ _MODULES = {
     "InferenceComponentEndpoint": "tgi_sagemaker.inference_component_endpoint",
     "InstanceEndpoint": "tgi_sagemaker.instance_endpoint",
     "ModelBucket": "tgi_sagemaker.model_bucket",
+    "ModelExecutionRole": "tgi_sagemaker.execution_role",
     "ModelWeights": "tgi_sagemaker.model_weights",
     "ResolvedApp": "tgi_sagemaker.config.resolve",
     "ResolvedDeployment": "tgi_sagemaker.config.resolve",
     "S3PrefixWeights": "tgi_sagemaker.model_weights",
     "ScalableInferenceComponent": "tgi_sagemaker.scalable_inference_component",
+    "ServingModel": "tgi_sagemaker.serving_model",
+    "ServingRuntime": "tgi_sagemaker.runtimes.runtime",
+    "Tgi": "tgi_sagemaker.runtimes.tgi.runtime",
     "TgiExecutionRole": "tgi_sagemaker.execution_role",
     "TgiImage": "tgi_sagemaker.runtimes.tgi.image",
     "TgiModel": "tgi_sagemaker.tgi_model",

@@ -1,12 +1,15 @@
-"""Least-privilege execution role for SageMaker models that serve TGI.
+"""Least-privilege execution role for SageMaker models, whatever container they run.
 
 No managed policy: container metrics, and (with a ``network``) the network interfaces SageMaker creates in the
-model's subnets. The rest is granted by whoever knows the resource: image pull (``TgiImage.bind``), model data
-(weights sources), and the log group of each endpoint or inference component (``grant_sagemaker_log_group``,
-which the endpoint constructs call: SageMaker names the group after them).
+model's subnets (``network_interface_statements``, which a model also adds to a role it is given). The rest is
+granted by whoever knows the resource: image pull (the runtime's image), model data (weights sources), and the log
+group of each endpoint or inference component (``grant_sagemaker_log_group``, which the endpoint constructs call:
+SageMaker names the group after them).
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
@@ -48,16 +51,24 @@ WILDCARD_REASONS = {
 }
 
 
-class TgiExecutionRole(Construct):
-    """An IAM role SageMaker assumes to run a TGI model.
+class ModelExecutionRole(Construct):
+    """An IAM role SageMaker assumes to run a model's container.
 
     Trusted by SageMaker for this account only (``aws:SourceAccount``).
 
     :param network: the model's subnets and security groups: SageMaker may create network interfaces in exactly
         those, and share or delete interfaces in those subnets. Default: none (no VPC access).
+    :param description: the role's description. Default: "Runs the container of a SageMaker model".
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, network: EndpointNetwork | None = None) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        network: EndpointNetwork | None = None,
+        description: str = "Runs the container of a SageMaker model",
+    ) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
         self.role = iam.Role(
@@ -66,7 +77,7 @@ class TgiExecutionRole(Construct):
             assumed_by=iam.ServicePrincipal(
                 "sagemaker.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}
             ),
-            description="Runs the TGI container of a SageMaker model",
+            description=description,
         )
         self.role.add_to_policy(
             iam.PolicyStatement(
@@ -76,7 +87,8 @@ class TgiExecutionRole(Construct):
             )
         )
         if network is not None:
-            self._allow_network_interfaces(network)
+            for statement in network_interface_statements(network):
+                self.role.add_to_policy(statement)
         acknowledge_wildcards(self.role, reasons=WILDCARD_REASONS)
         acknowledge(
             self.role,
@@ -86,28 +98,42 @@ class TgiExecutionRole(Construct):
             },
         )
 
-    def _allow_network_interfaces(self, network: EndpointNetwork) -> None:
-        stack = cdk.Stack.of(self)
-        own_interfaces = stack.format_arn(service="ec2", resource="network-interface", resource_name="*")
+
+class TgiExecutionRole(ModelExecutionRole):
+    """A ``ModelExecutionRole`` described as running TGI, as it was before the runtime seam.
+
+    :param network: as ``ModelExecutionRole``'s. Default: none (no VPC access).
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, network: EndpointNetwork | None = None) -> None:
+        super().__init__(
+            scope, construct_id, network=network, description="Runs the TGI container of a SageMaker model"
+        )
+
+
+def network_interface_statements(network: EndpointNetwork) -> list[iam.PolicyStatement]:
+    """What SageMaker needs, acting with a model's execution role, to create the network interfaces of a model with
+    ``network`` as its VpcConfig (only in its subnets, with its security groups), and to share, describe and delete
+    them."""
+    own_interfaces = cdk.Stack.of(network).format_arn(service="ec2", resource="network-interface", resource_name="*")
+    return [
         # CreateNetworkInterface authorizes the new interface (no id yet), its subnet and its security groups.
-        self.role.add_to_policy(iam.PolicyStatement(actions=["ec2:CreateNetworkInterface"], resources=[own_interfaces]))
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["ec2:CreateNetworkInterface"],
-                resources=[*network.subnet_arns, *network.security_group_arns],
-            )
-        )
-        self.role.add_to_policy(
-            iam.PolicyStatement(
-                actions=_ENI_ACTIONS_ON_ITS_OWN_INTERFACES,
-                resources=[own_interfaces],
-                conditions={"ArnLike": {"ec2:Subnet": network.subnet_arns}},
-            )
-        )
-        self.role.add_to_policy(iam.PolicyStatement(actions=_DESCRIBE_ACTIONS, resources=["*"]))
+        iam.PolicyStatement(actions=["ec2:CreateNetworkInterface"], resources=[own_interfaces]),
+        iam.PolicyStatement(
+            actions=["ec2:CreateNetworkInterface"], resources=[*network.subnet_arns, *network.security_group_arns]
+        ),
+        iam.PolicyStatement(
+            actions=_ENI_ACTIONS_ON_ITS_OWN_INTERFACES,
+            resources=[own_interfaces],
+            conditions={"ArnLike": {"ec2:Subnet": network.subnet_arns}},
+        ),
+        iam.PolicyStatement(actions=_DESCRIBE_ACTIONS, resources=["*"]),
+    ]
 
 
-def grant_sagemaker_log_group(scope: Construct, grantee: iam.IGrantable, kind: str, name: str) -> iam.Grant:
+def grant_sagemaker_log_group(
+    scope: Construct, grantee: iam.IGrantable, kind: Literal["Endpoints", "InferenceComponents"], name: str
+) -> iam.Grant:
     """Let SageMaker, acting with ``grantee``, create and write the log group it names after an endpoint or an
     inference component: ``/aws/sagemaker/<kind>/<name>`` (kind ``Endpoints`` or ``InferenceComponents``).
 

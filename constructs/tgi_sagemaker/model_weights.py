@@ -1,8 +1,9 @@
-"""Where a TGI model's weights come from: the seam between the model construct and the weights source.
+"""Where a model's weights come from: the seam between the model construct and the weights source.
 
-A weights source binds to a model: it contributes the container environment (HF_MODEL_ID, ...), optionally a
-``ModelDataSource`` that SageMaker copies to /opt/ml/model, grants the execution role what it needs, and says
-whether the container needs the internet (which rules out network isolation).
+A weights source binds to a model: it says where the container finds the model (a Hub repository, or the directory
+SageMaker fills from an optional ``ModelDataSource``), grants the execution role what it needs, and says whether the
+container needs the internet (which rules out network isolation). The model's runtime turns the location into its
+own variables (``ServingRuntime.model_environment``): a weights source works with every runtime.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from tgi_sagemaker.runtimes.tgi.environment import MODEL_DIRECTORY
+from tgi_sagemaker.runtimes.runtime import HubModel, ModelDirectory, ModelLocation
 
 
 @dataclass(frozen=True)
 class WeightsBinding:
-    environment: dict[str, str]
+    location: ModelLocation
+    """Where the container finds the model."""
     needs_internet: bool
     model_data_source: sagemaker.CfnModel.ModelDataSourceProperty | None = None
     s3_read: tuple[s3.IBucket, str] | None = None
@@ -30,7 +32,7 @@ class WeightsBinding:
 
 
 class ModelWeights(ABC):
-    """A source of model weights for ``TgiModel``."""
+    """A source of model weights for a ``ServingModel`` (``TgiModel``)."""
 
     @abstractmethod
     def bind(self, scope: Construct, grantee: iam.IGrantable) -> WeightsBinding: ...
@@ -40,11 +42,11 @@ class HubWeights(ModelWeights):
     """The container downloads the weights from the Hugging Face Hub at start-up.
 
     :param repo_id: Hub repo id, e.g. ``deepseek-ai/DeepSeek-R1-Distill-Llama-8B``.
-    :param revision: branch, tag or commit (HF_MODEL_REVISION). Default: the repo's default branch.
+    :param revision: branch, tag or commit. Default: the repo's default branch.
     :param token_secret: a secret whose string is a Hub token, for gated or private repos. Default: none.
         CloudFormation resolves it at deploy time (a dynamic reference): the token is never in the template,
-        but SageMaker stores it in the model's environment (HF_TOKEN), readable by whoever may DescribeModel and
-        in the console. Needs ``expose_token_in_model_environment=True``; ``S3PrefixWeights`` filled by
+        but SageMaker stores it in the model's environment (TGI: HF_TOKEN), readable by whoever may DescribeModel
+        and in the console. Needs ``expose_token_in_model_environment=True``; ``S3PrefixWeights`` filled by
         ``HubWeightsCopy`` keep the token away from the model.
     :param expose_token_in_model_environment: accept that exposure. Default: False (a token is refused).
     """
@@ -59,7 +61,7 @@ class HubWeights(ModelWeights):
     ) -> None:
         if token_secret is not None and not expose_token_in_model_environment:
             raise ValueError(
-                "HubWeights: token_secret would put the Hub token into the SageMaker model's environment (HF_TOKEN), "
+                "HubWeights: token_secret would put the Hub token into the SageMaker model's environment, "
                 "readable by DescribeModel callers; copy gated weights to S3 with HubWeightsCopy instead, or pass "
                 "expose_token_in_model_environment=True"
             )
@@ -68,20 +70,16 @@ class HubWeights(ModelWeights):
         self.token_secret = token_secret
 
     def bind(self, scope: Construct, grantee: iam.IGrantable) -> WeightsBinding:
-        environment = {"HF_MODEL_ID": self.repo_id}
-        if self.revision is not None:
-            environment["HF_MODEL_REVISION"] = self.revision
-        if self.token_secret is not None:
-            environment["HF_TOKEN"] = self.token_secret.secret_value.unsafe_unwrap()
-        return WeightsBinding(environment=environment, needs_internet=True)
+        token = self.token_secret.secret_value.unsafe_unwrap() if self.token_secret is not None else None
+        return WeightsBinding(location=HubModel(self.repo_id, self.revision, token), needs_internet=True)
 
 
 class S3PrefixWeights(ModelWeights):
     """Weights under an S3 prefix, copied by SageMaker to /opt/ml/model before the container starts.
 
-    TGI cannot read ``HF_MODEL_ID=s3://...``: the prefix becomes an uncompressed ``ModelDataSource`` (S3Prefix,
-    CompressionType None, URI ending in ``/``) and HF_MODEL_ID points at the local copy. The container needs no
-    network at all, so the model runs with network isolation.
+    The serving containers cannot read an ``s3://`` model (TGI's HF_MODEL_ID refuses one): the prefix becomes an
+    uncompressed ``ModelDataSource`` (S3Prefix, CompressionType None, URI ending in ``/``) and the runtime is told
+    the model is in that directory. The container needs no network at all, so the model runs with network isolation.
 
     :param bucket: the bucket holding the weights.
     :param s3_uri: ``s3://bucket/prefix/`` (may be a token, e.g. ``HubWeightsCopy.s3_uri``).
@@ -115,7 +113,7 @@ class S3PrefixWeights(ModelWeights):
             )
         )
         return WeightsBinding(
-            environment={"HF_MODEL_ID": MODEL_DIRECTORY},
+            location=ModelDirectory(),
             needs_internet=False,
             model_data_source=source,
             s3_read=(self.bucket, f"{self.read_prefix}*"),

@@ -12,7 +12,6 @@ from tgi_sagemaker.config.errors import ConfigError, ConfigProblem
 from tgi_sagemaker.config.pipeline import ResolvedPipeline
 from tgi_sagemaker.config.resolve import ResolvedApp, ResolvedDeployment, resolve_deployment
 from tgi_sagemaker.config.spec import DeploymentSpec, ModelSpec
-from tgi_sagemaker.runtimes.tgi.environment import MODEL_DIRECTORY
 
 
 def describe_app(app: ResolvedApp) -> str:
@@ -81,9 +80,8 @@ def describe_deployment(d: ResolvedDeployment) -> list[str]:
 
 
 def _environment(d: ResolvedDeployment) -> dict[str, str]:
-    """The container environment as deployed (HF_MODEL_ID as the weights source sets it; no token values)."""
-    model_id = MODEL_DIRECTORY if d.spec.weights.source == "s3" else d.spec.model.id
-    return {"HF_MODEL_ID": model_id, **d.tgi_environment}
+    """The container environment as deployed (the model's location as the weights source sets it; no token)."""
+    return {**d.runtime.model_environment(d.model_location), **d.tgi_environment}
 
 
 def catalog_entries() -> list[dict[str, Any]]:

@@ -40,12 +40,10 @@ from tgi_sagemaker.config.rules.tgi import (
 from tgi_sagemaker.config.rules.token_limits import resolve_kv_cache_capacity, resolve_token_limits
 from tgi_sagemaker.config.rules.weights import check_weights
 from tgi_sagemaker.config.spec import AppSpec, DeploymentSpec
-from tgi_sagemaker.runtimes.tgi.environment import (
-    check_environment_size,
-    check_extra_environment,
-    tgi_settings_environment,
-)
-from tgi_sagemaker.runtimes.tgi.image import TgiImage
+from tgi_sagemaker.runtimes.container_image import ContainerImage
+from tgi_sagemaker.runtimes.runtime import HubModel, ModelDirectory, ModelLocation, ServingRuntime
+from tgi_sagemaker.runtimes.tgi.environment import check_environment_size, check_extra_environment
+from tgi_sagemaker.runtimes.tgi.runtime import Tgi
 
 
 @dataclass(frozen=True)
@@ -57,7 +55,7 @@ class ResolvedDeployment:
     catalog_model: CatalogModel | None
     instance: InstanceType
     num_gpus: int
-    image: TgiImage
+    runtime: ServingRuntime
     token_limits: TokenLimits
     scaling: ScalingPlan
     network_egress: bool
@@ -74,6 +72,22 @@ class ResolvedDeployment:
     @property
     def model_id(self) -> str:
         return self.spec.model.id
+
+    @property
+    def image(self) -> ContainerImage:
+        return self.runtime.image
+
+    @property
+    def model_location(self) -> ModelLocation:
+        return _model_location(self.spec)
+
+
+def _model_location(spec: DeploymentSpec) -> ModelLocation:
+    """Where the container finds the model: S3 weights in the directory SageMaker fills, Hub weights by repo id
+    (the config refuses a Hub token with Hub weights, so no token is part of it)."""
+    if spec.weights.source == "s3":
+        return ModelDirectory()
+    return HubModel(spec.model.id, spec.model.revision)
 
 
 @dataclass(frozen=True)
@@ -208,8 +222,9 @@ def resolve_deployment(spec: DeploymentSpec, *, app: AppSpec | None, base: str |
         )
     if problems.items or instance is None or image is None or num_gpus is None or scaling is None:
         raise ConfigError(problems.items)
-    environment = tgi_settings_environment(spec, num_gpus=num_gpus, limits=limits, catalog_model=model)
-    check_environment_size({"HF_MODEL_ID": spec.model.id, **environment}, problems.add)
+    runtime = Tgi(image=image)
+    environment = runtime.settings_environment(spec, num_gpus=num_gpus, limits=limits, catalog_model=model)
+    check_environment_size({**runtime.model_environment(_model_location(spec)), **environment}, problems.add)
     if problems.items:
         raise ConfigError(problems.items)
     return ResolvedDeployment(
@@ -218,7 +233,7 @@ def resolve_deployment(spec: DeploymentSpec, *, app: AppSpec | None, base: str |
         catalog_model=model,
         instance=instance,
         num_gpus=num_gpus,
-        image=image,
+        runtime=runtime,
         token_limits=limits,
         scaling=scaling,
         network_egress=egress,

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-Api = Literal["messages", "generate"]
-APIS: tuple[Api, ...] = ("messages", "generate")
+from tgi_sagemaker.runtimes.runtime import StreamFormat
+from tgi_sagemaker.runtimes.tgi.runtime import Tgi
+
+Api = StreamFormat
+APIS: tuple[Api, ...] = Tgi.stream_formats  # what the endpoints this library deploys serve, the default first
 DONE = "[DONE]"
 
 

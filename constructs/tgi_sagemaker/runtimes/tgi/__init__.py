@@ -1,1 +1,1 @@
-"""The Hugging Face TGI container: its SageMaker images and its environment."""
+"""The Hugging Face TGI container: its SageMaker images, its environment and ``Tgi``, its runtime."""

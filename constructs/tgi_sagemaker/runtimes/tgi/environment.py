@@ -1,6 +1,7 @@
 """The TGI container environment: what the SageMaker entrypoint and text-generation-launcher read.
 
-The weights source adds HF_MODEL_ID / HF_MODEL_REVISION (``model_weights.py``); everything else comes from here.
+Where the model is (``model_location_environment``: the weights decide) and what the settings become
+(``settings_environment``: the config decides); ``Tgi`` (``runtime.py``) offers both through the runtime seam.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from tgi_sagemaker.config.credentials import looks_like_credential
+from tgi_sagemaker.runtimes.runtime import HubModel, ModelLocation
 
 if TYPE_CHECKING:
     from tgi_sagemaker.catalog.models import CatalogModel
@@ -17,15 +19,22 @@ if TYPE_CHECKING:
     from tgi_sagemaker.config.spec import DeploymentSpec
 
 AddProblem = Callable[[str, Any, str, str], None]
-MODEL_DIRECTORY = "/opt/ml/model"  # where SageMaker puts a ModelDataSource: HF_MODEL_ID for S3 weights
+
+# Where the model is: a Hub repo id or a local directory, the Hub revision, and a Hub token (the DLC's entrypoint and
+# huggingface_hub read these names).
+HF_MODEL_ID = "HF_MODEL_ID"
+HF_MODEL_REVISION = "HF_MODEL_REVISION"
+HF_TOKEN = "HF_TOKEN"
+MODEL_LOCATION_VARIABLES = frozenset({HF_MODEL_ID, HF_MODEL_REVISION, HF_TOKEN})
+SM_NUM_GPUS = "SM_NUM_GPUS"  # the DLC's entrypoint passes it to the launcher as --num-shard
 
 # Variables this library sets, and the field that sets each (also their launcher aliases).
 MANAGED_VARIABLES = {
-    "HF_MODEL_ID": "model.id",
+    HF_MODEL_ID: "model.id",
     "MODEL_ID": "model.id",
-    "HF_MODEL_REVISION": "model.revision",
+    HF_MODEL_REVISION: "model.revision",
     "REVISION": "model.revision",
-    "SM_NUM_GPUS": "num_gpus",
+    SM_NUM_GPUS: "num_gpus",
     "NUM_SHARD": "num_gpus",
     "MAX_INPUT_TOKENS": "tgi.max_input_tokens",
     "MAX_INPUT_LENGTH": "tgi.max_input_tokens",
@@ -49,7 +58,18 @@ MAX_VARIABLE_BYTES = 1024
 MAX_ENVIRONMENT_BYTES = 32 * 1024
 
 
-def tgi_settings_environment(
+def model_location_environment(location: ModelLocation) -> dict[str, str]:
+    if not isinstance(location, HubModel):  # TGI loads a local directory given where a repo id would go
+        return {HF_MODEL_ID: location.path}
+    environment = {HF_MODEL_ID: location.repo_id}
+    if location.revision is not None:
+        environment[HF_MODEL_REVISION] = location.revision
+    if location.token is not None:
+        environment[HF_TOKEN] = location.token
+    return environment
+
+
+def settings_environment(
     spec: DeploymentSpec, *, num_gpus: int, limits: TokenLimits, catalog_model: CatalogModel | None
 ) -> dict[str, str]:
     tgi = spec.tgi
@@ -58,7 +78,7 @@ def tgi_settings_environment(
         # fp8 checkpoints carry their own quantization config: DTYPE would force an upcast.
         dtype = catalog_model.native_dtype if catalog_model.native_dtype in ("bfloat16", "float16") else None
     environment = {
-        "SM_NUM_GPUS": str(num_gpus),
+        SM_NUM_GPUS: str(num_gpus),
         "MAX_INPUT_TOKENS": str(limits.max_input_tokens),
         "MAX_TOTAL_TOKENS": str(limits.max_total_tokens),
         "MAX_BATCH_PREFILL_TOKENS": str(limits.max_batch_prefill_tokens),

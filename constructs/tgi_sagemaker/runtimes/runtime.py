@@ -1,0 +1,93 @@
+"""The runtime seam: what the library needs to know about one serving container at one version.
+
+A runtime knows its image (per region and version), the environment its settings become, how it is told where the
+model is (the directory SageMaker fills from S3, or a Hub repository it downloads), the variable that sets the GPUs
+a copy shards over, and the streams a client can read from it. The model construct, the execution role and the
+weights sources know none of this: they ask the runtime. ``Tgi`` (``runtimes/tgi``) is the first implementation.
+
+What is SageMaker's and the same for every container stays outside: the model directory's path (below), the log
+groups SageMaker names after an endpoint or inference component (``execution_role.grant_sagemaker_log_group``).
+
+Nothing here imports aws_cdk, so ``tgi-sagemaker invoke`` and ``bench`` read stream formats without jsii.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+if TYPE_CHECKING:
+    from tgi_sagemaker.catalog.models import CatalogModel
+    from tgi_sagemaker.catalog.sizing import TokenLimits
+    from tgi_sagemaker.config.spec import DeploymentSpec
+    from tgi_sagemaker.runtimes.container_image import ContainerImage
+
+# Where SageMaker puts a model's ModelDataSource before the container starts, whatever the container.
+MODEL_DIRECTORY = "/opt/ml/model"
+
+StreamFormat = Literal["messages", "generate"]
+"""A request and stream framing the command line's client speaks (``cli/client/payloads.py``): ``messages`` is
+OpenAI chat completions, ``generate`` TGI's native API."""
+
+
+@dataclass(frozen=True)
+class HubModel:
+    """The container downloads the model from the Hugging Face Hub at start-up."""
+
+    repo_id: str
+    revision: str | None = None
+    """Branch, tag or commit. None: the repo's default branch."""
+    token: str | None = None
+    """A Hub token as CloudFormation resolves it (a dynamic reference, never a literal). None: anonymous."""
+
+
+@dataclass(frozen=True)
+class ModelDirectory:
+    """The model is already on disk: SageMaker copied the model's ModelDataSource here before the start."""
+
+    path: str = MODEL_DIRECTORY
+
+
+ModelLocation = HubModel | ModelDirectory
+
+
+class ServingRuntime(ABC):
+    """One serving container at one version, as SageMaker hosts it.
+
+    An implementation sets the class attributes below and ``image``, and implements the two methods; the model
+    construct (``ServingModel``), its execution role and the weights sources then work with it unchanged.
+    """
+
+    gpus_per_copy_variable: ClassVar[str]
+    """The environment variable that sets how many GPUs one copy of the model shards over (TGI: SM_NUM_GPUS)."""
+    model_variables: ClassVar[frozenset[str]]
+    """Every variable ``model_environment`` may set: owned by the weights, refused in a model's environment."""
+    stream_formats: ClassVar[tuple[StreamFormat, ...]]
+    """The streams a client can request from this container, the one to use by default first."""
+    image: ContainerImage
+    """The container image of this version; binds to a stack as a URI, granting pull."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        missing = [name for name in _CLASS_ATTRIBUTES if not hasattr(cls, name)]
+        if missing:
+            raise TypeError(f"{cls.__name__} must set {', '.join(missing)} (see ServingRuntime)")
+
+    @abstractmethod
+    def model_environment(self, location: ModelLocation) -> dict[str, str]:
+        """The variables that tell the container where the model is."""
+
+    @abstractmethod
+    def settings_environment(
+        self, spec: DeploymentSpec, *, num_gpus: int, limits: TokenLimits, catalog_model: CatalogModel | None
+    ) -> dict[str, str]:
+        """The container environment a deployment's settings become (the weights' variables excepted)."""
+
+    @property
+    def container_name(self) -> str:
+        """How people name the container, e.g. ``TGI`` (in descriptions and messages)."""
+        return self.image.table.container
+
+
+_CLASS_ATTRIBUTES = ("gpus_per_copy_variable", "model_variables", "stream_formats")
