@@ -1,4 +1,5 @@
-"""Checks the endpoint constructs share: each returns messages that state the bad value and the range or fix."""
+"""Checks the serving constructs share: each adds a message that names the prop, states the bad value and the fix,
+and a construct raises them all at once (``raise_problems``) before it creates anything."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ from collections.abc import Mapping
 import aws_cdk as cdk
 
 from tgi_sagemaker import defaults
-from tgi_sagemaker.catalog.instance_types import InstanceType, find_instance_type
+from tgi_sagemaker.instance_type import InstanceType, form_problem
 
 STARTUP_TIMEOUT_RANGE = (60, 3600)  # ModelDataDownload/ContainerStartupHealthCheck timeouts, in seconds
 COOLDOWN_RANGE = (0, 3600)
+BAKE_TIME_RANGE = (0, 3600)  # TerminationWaitInSeconds / WaitIntervalInSeconds of an endpoint's update policy
+DEFAULT_BAKE_TIME = cdk.Duration.minutes(10)
 DEFAULT_MODEL_DATA_DOWNLOAD_TIMEOUT = cdk.Duration.seconds(defaults.MODEL_DATA_DOWNLOAD_TIMEOUT_SECONDS)
 DEFAULT_CONTAINER_STARTUP_TIMEOUT = cdk.Duration.seconds(defaults.CONTAINER_STARTUP_HEALTH_CHECK_TIMEOUT_SECONDS)
 
@@ -23,21 +26,35 @@ def startup_timeouts(download: cdk.Duration | None, startup: cdk.Duration | None
     }
 
 
-def known_instance_type(instance_type: str, problems: list[str]) -> InstanceType | None:
-    """The instance type's figures; None for a token (checked at deploy) or an unknown name (a problem)."""
-    if cdk.Token.is_unresolved(instance_type):
+def seconds(duration: cdk.Duration | None, default_seconds: float) -> float:
+    return duration.to_seconds() if duration is not None else float(default_seconds)
+
+
+def instance_type_of(value: InstanceType | str, problems: list[str]) -> InstanceType | None:
+    """The value object for an ``instance_type`` prop given as one or as a name; None (a problem) for a bad form."""
+    if isinstance(value, InstanceType):
+        return value
+    problem = form_problem(value)
+    if problem is not None:
+        problems.append(f"instance_type {value!r} {problem}")
         return None
-    instance = find_instance_type(instance_type)
-    if instance is None:
-        problems.append(f"instance_type {instance_type!r} is not a known GPU instance type; use e.g. 'ml.g5.2xlarge'")
-    return instance
+    return InstanceType(value)
 
 
 def within(seconds_by_name: Mapping[str, float], bounds: tuple[int, int], problems: list[str]) -> None:
     low, high = bounds
-    for name, seconds in seconds_by_name.items():
-        if not low <= seconds <= high:
-            problems.append(f"{name} {seconds:g}s must be between {low} and {high} seconds")
+    for name, value in seconds_by_name.items():
+        if not low <= value <= high:
+            problems.append(f"{name} {value:g}s must be between {low} and {high} seconds")
+
+
+def bake_time_seconds(owner: str, bake_time: cdk.Duration | None) -> int:
+    """``configure_updates``' bake time in seconds (Default: 10 minutes), within what the update policies take."""
+    bake = seconds(bake_time, DEFAULT_BAKE_TIME.to_seconds())
+    problems: list[str] = []
+    within({"bake_time": bake}, BAKE_TIME_RANGE, problems)
+    raise_problems(owner, problems)
+    return int(bake)
 
 
 def raise_problems(owner: str, problems: list[str]) -> None:

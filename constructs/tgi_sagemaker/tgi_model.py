@@ -95,3 +95,10 @@ class TgiModel(Construct):
         if self.network is None:
             raise ValueError("TgiModel has no VPC: pass network=EndpointNetwork(...) to get connections")
         return self.network.connections
+
+    @property
+    def num_gpus(self) -> int | None:
+        """GPUs the container shards the model over (``SM_NUM_GPUS``), which a copy or an instance must have; None
+        when the environment leaves it to TGI (every GPU the container sees) or gives a token."""
+        value = self.environment.get("SM_NUM_GPUS")
+        return int(value) if value is not None and value.isdigit() else None

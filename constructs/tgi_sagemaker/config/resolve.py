@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from tgi_sagemaker.catalog.instance_types import InstanceType
+from tgi_sagemaker.catalog.instance_types import InstanceFigures
 from tgi_sagemaker.catalog.models import CatalogModel, find_model
 from tgi_sagemaker.catalog.sizing import (
     TokenLimits,
@@ -57,7 +57,7 @@ class ResolvedDeployment:
     spec: DeploymentSpec
     stack_name: str
     catalog_model: CatalogModel | None
-    instance: InstanceType
+    instance: InstanceFigures
     num_gpus: int
     image: TgiImage
     token_limits: TokenLimits

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from tgi_sagemaker import defaults
-from tgi_sagemaker.catalog.instance_types import GIB, InstanceType, find_instance_type, similar_instance_types
+from tgi_sagemaker.catalog.instance_types import GIB, InstanceFigures, find_instance_type, similar_instance_types
 from tgi_sagemaker.catalog.models import CatalogModel
 from tgi_sagemaker.catalog.sizing import (
     DEFAULT_OUTPUT_TOKEN_BUDGET,
@@ -43,7 +43,7 @@ class Problems:
         self.items.append(ConfigProblem(field, value, problem, fix))
 
 
-def resolve_instance(spec: DeploymentSpec, model: CatalogModel | None, problems: Problems) -> InstanceType | None:
+def resolve_instance(spec: DeploymentSpec, model: CatalogModel | None, problems: Problems) -> InstanceFigures | None:
     if spec.instance_type is None:
         if model is not None:
             return find_instance_type(model.recommended_instance)
@@ -119,7 +119,7 @@ def resolve_weights_bytes(spec: DeploymentSpec, model: CatalogModel | None, prob
 def resolve_num_gpus(
     spec: DeploymentSpec,
     model: CatalogModel | None,
-    instance: InstanceType,
+    instance: InstanceFigures,
     weights_bytes: int | None,
     problems: Problems,
 ) -> int | None:
@@ -178,7 +178,7 @@ def resolve_num_gpus(
 def _add_does_not_fit(
     spec: DeploymentSpec,
     model: CatalogModel | None,
-    instance: InstanceType,
+    instance: InstanceFigures,
     num_gpus: int,
     weights_bytes: int,
     problems: Problems,
@@ -204,7 +204,7 @@ def resolve_token_limits(
     context: int | None,
     capacity: int | None,
     num_gpus: int | None,
-    instance: InstanceType | None,
+    instance: InstanceFigures | None,
     weights_bytes: int | None,
     problems: Problems,
 ) -> TokenLimits:
@@ -291,7 +291,7 @@ DEFAULT_MEMORY_SHARE = 0.5
 
 
 def resolve_scaling(
-    spec: DeploymentSpec, instance: InstanceType | None, num_gpus: int | None, problems: Problems
+    spec: DeploymentSpec, instance: InstanceFigures | None, num_gpus: int | None, problems: Problems
 ) -> ScalingPlan | None:
     scaling = spec.scaling
     mode = scaling.mode
