@@ -50,9 +50,9 @@ class TgiEndpointStack(cdk.Stack):
             network=network,
         )
         if deployment.scaling.mode == "scale_to_zero":
-            endpoint_name, invoke_target = self._scale_to_zero_endpoint(deployment, network)
+            self.serving, endpoint_name, invoke_target = self._scale_to_zero_endpoint(deployment, network)
         else:
-            endpoint_name, invoke_target = self._instance_endpoint(deployment)
+            self.serving, endpoint_name, invoke_target = self._instance_endpoint(deployment)
         self._operations(deployment, self.serving)
         manage_function_log_groups(self, self.log_retention)
         cdk.CfnOutput(self, "EndpointName", value=endpoint_name, description="SageMaker endpoint")
@@ -124,7 +124,7 @@ class TgiEndpointStack(cdk.Stack):
             bucket=self.weights_bucket.bucket, s3_uri=self.weights_copy.s3_uri, read_prefix=f"models/{spec.model.id}/"
         )
 
-    def _instance_endpoint(self, deployment: ResolvedDeployment) -> tuple[str, str]:
+    def _instance_endpoint(self, deployment: ResolvedDeployment) -> tuple[IServedModel, str, str]:
         scaling, plan, timeouts = deployment.spec.scaling, deployment.scaling, deployment.spec.timeouts
         endpoint = InstanceEndpoint(
             self,
@@ -142,12 +142,11 @@ class TgiEndpointStack(cdk.Stack):
             ),
         )
         self.endpoint: InstanceEndpoint | InferenceComponentEndpoint = endpoint
-        self.serving: IServedModel = endpoint
-        return endpoint.endpoint_name, ""
+        return endpoint, endpoint.endpoint_name, ""
 
     def _scale_to_zero_endpoint(
         self, deployment: ResolvedDeployment, network: EndpointNetwork | None
-    ) -> tuple[str, str]:
+    ) -> tuple[IServedModel, str, str]:
         scaling, plan, timeouts = deployment.spec.scaling, deployment.scaling, deployment.spec.timeouts
         endpoint = InferenceComponentEndpoint(
             self,
@@ -178,9 +177,8 @@ class TgiEndpointStack(cdk.Stack):
             ),
         )
         self.endpoint = endpoint
-        self.serving = self.component
         cdk.CfnOutput(self, "InferenceComponentName", value=self.component.component_name)
-        return endpoint.endpoint_name, f"--inference-component-name {self.component.component_name} "
+        return self.component, endpoint.endpoint_name, f"--inference-component-name {self.component.component_name} "
 
     def _operations(self, deployment: ResolvedDeployment, serving: IServedModel) -> None:
         """Alarms (and what they notify), the update policy that rolls back on them, the dashboard."""

@@ -20,6 +20,7 @@ from tgi_sagemaker.prop_checks import (
     STARTUP_TIMEOUT_RANGE,
     bake_time_seconds,
     instance_type_of,
+    model_problems,
     raise_problems,
     seconds,
     startup_timeouts,
@@ -226,7 +227,7 @@ def _validate(
     cooldowns: dict[str, float],
     timeouts: dict[str, float],
 ) -> InstanceType:
-    problems: list[str] = []
+    problems = model_problems(model)
     instance = instance_type_of(instance_type, problems)
     gpus = instance.gpu_count if instance is not None else None
     if gpus is not None and model.num_gpus is not None and model.num_gpus > gpus:

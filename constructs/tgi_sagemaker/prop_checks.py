@@ -4,11 +4,15 @@ and a construct raises them all at once (``raise_problems``) before it creates a
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import aws_cdk as cdk
 
 from tgi_sagemaker import defaults
 from tgi_sagemaker.instance_type import InstanceType, form_problem
+
+if TYPE_CHECKING:
+    from tgi_sagemaker.tgi_model import TgiModel
 
 STARTUP_TIMEOUT_RANGE = (60, 3600)  # ModelDataDownload/ContainerStartupHealthCheck timeouts, in seconds
 COOLDOWN_RANGE = (0, 3600)
@@ -39,6 +43,18 @@ def instance_type_of(value: InstanceType | str, problems: list[str]) -> Instance
         problems.append(f"instance_type {value!r} {problem}")
         return None
     return InstanceType(value)
+
+
+def model_problems(model: TgiModel) -> list[str]:
+    """What keeps a model from starting wherever it is served."""
+    network = model.network
+    if network is not None and not model.network_isolation and not network.allow_internet_egress:
+        return [
+            "model downloads its weights at start-up (its weights source needs the internet) and model.network has "
+            "no internet egress: the container could not start; create its EndpointNetwork with "
+            "allow_internet_egress=True, or copy the weights to S3 (HubWeightsCopy, S3PrefixWeights)"
+        ]
+    return []
 
 
 def within(seconds_by_name: Mapping[str, float], bounds: tuple[int, int], problems: list[str]) -> None:

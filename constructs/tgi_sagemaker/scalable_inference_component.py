@@ -19,6 +19,7 @@ from tgi_sagemaker.prop_checks import (
     COOLDOWN_RANGE,
     STARTUP_TIMEOUT_RANGE,
     bake_time_seconds,
+    model_problems,
     raise_problems,
     seconds,
     startup_timeouts,
@@ -98,7 +99,7 @@ class ScalableInferenceComponent(InvocationMetrics, Construct):
         }
         timeouts = startup_timeouts(model_data_download_timeout, container_startup_health_check_timeout)
         self.component_name = component_name or cdk.Names.unique_resource_name(self, max_length=63, separator="-")
-        problems: list[str] = []
+        problems = model_problems(model)
         if not cdk.Token.is_unresolved(self.component_name) and not (
             len(self.component_name) <= 63 and _NAME.match(self.component_name)
         ):
@@ -251,13 +252,13 @@ def _gpu_problems(
         problems.append(f"min_copies {min_copies} must be >= 0")
     if max_copies < max(1, min_copies):
         problems.append(f"max_copies {max_copies} must be >= 1 and >= min_copies {min_copies}")
+    accelerators = accelerators if accelerators is not None else shards
     if accelerators is None:
-        if shards is None:
-            problems.append(
-                "accelerators_per_copy is required: the model's environment does not set SM_NUM_GPUS; give the "
-                "number of GPUs a copy gets"
-            )
-        return shards
+        problems.append(
+            "accelerators_per_copy is required: the model's environment does not set SM_NUM_GPUS; give the number "
+            "of GPUs a copy gets"
+        )
+        return None
     if accelerators < 1:
         problems.append(f"accelerators_per_copy {accelerators} must be >= 1")
         return accelerators

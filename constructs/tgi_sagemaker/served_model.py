@@ -13,7 +13,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from typing_extensions import Unpack
 
-from tgi_sagemaker.serving_metrics import ErrorKind, MetricOptions, Resource
+from tgi_sagemaker.serving_metrics import ErrorKind, MetricOptions, MetricOptionsExceptStatistic, Resource
 
 UpdateStrategy = Literal["blue_green", "rolling"]
 
@@ -44,9 +44,13 @@ class IServedModel(Protocol):
 
     def metric_invocation_errors(self, kind: ErrorKind, **options: Unpack[MetricOptions]) -> cloudwatch.Metric: ...
 
-    def metric_model_latency(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric: ...
+    def metric_model_latency(
+        self, statistic: str = "p90", **options: Unpack[MetricOptionsExceptStatistic]
+    ) -> cloudwatch.Metric: ...
 
-    def metric_overhead_latency(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric: ...
+    def metric_overhead_latency(
+        self, statistic: str = "p90", **options: Unpack[MetricOptionsExceptStatistic]
+    ) -> cloudwatch.Metric: ...
 
     def metric_utilization_percent(self, resource: Resource, **options: Unpack[MetricOptions]) -> cloudwatch.IMetric:
         """0-100 of ``resource``: of an instance's, or of what the component's copies reserved."""

@@ -26,8 +26,8 @@ ErrorKind = Literal["4XX", "5XX"]
 MICROSECONDS = 1_000_000
 
 
-class MetricOptions(TypedDict, total=False):
-    """``cloudwatch.MetricOptions`` without ``dimensions_map``: a helper's metric is about its construct."""
+class MetricOptionsExceptStatistic(TypedDict, total=False):
+    """What latency helpers take after their first argument, the statistic (``metric_model_latency("p99")``)."""
 
     account: str
     color: str
@@ -37,9 +37,14 @@ class MetricOptions(TypedDict, total=False):
     region: str
     stack_account: str
     stack_region: str
-    statistic: str
     unit: cloudwatch.Unit
     visible: bool
+
+
+class MetricOptions(MetricOptionsExceptStatistic, total=False):
+    """``cloudwatch.MetricOptions`` without ``dimensions_map``: a helper's metric is about its construct."""
+
+    statistic: str
 
 
 def sagemaker_metric(
@@ -76,14 +81,19 @@ class InvocationMetrics:
         """Requests answered with a 4xx or 5xx. Default: the sum over one minute."""
         return self.metric(f"Invocation{kind}Errors", **with_defaults(options, statistic="Sum"))
 
-    def metric_model_latency(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
-        """Microseconds from the request reaching the container to its last byte (a whole streamed answer).
-        Default: p90 over one minute."""
-        return self.metric("ModelLatency", **with_defaults(options, statistic="p90"))
+    def metric_model_latency(
+        self, statistic: str = "p90", **options: Unpack[MetricOptionsExceptStatistic]
+    ) -> cloudwatch.Metric:
+        """Microseconds from the request reaching the container to its last byte (a whole streamed answer), over
+        one minute unless ``options`` say otherwise."""
+        return self.metric("ModelLatency", statistic=statistic, **options)
 
-    def metric_overhead_latency(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
-        """Microseconds SageMaker adds around the container (auth, routing). Default: p90 over one minute."""
-        return self.metric("OverheadLatency", **with_defaults(options, statistic="p90"))
+    def metric_overhead_latency(
+        self, statistic: str = "p90", **options: Unpack[MetricOptionsExceptStatistic]
+    ) -> cloudwatch.Metric:
+        """Microseconds SageMaker adds around the container (auth, routing), over one minute unless ``options``
+        say otherwise."""
+        return self.metric("OverheadLatency", statistic=statistic, **options)
 
 
 def instance_count_metric(dimensions: Mapping[str, str], **options: Unpack[MetricOptions]) -> cloudwatch.Metric:

@@ -69,7 +69,7 @@ class DeploymentAlarms(Construct):
         self.model_latency_alarm = self._alarm(
             "ModelLatency",
             f"p90 model latency above {latency.to_seconds():g} s over 5 minutes",
-            serving.metric_model_latency(statistic="p90", period=five_minutes),
+            serving.metric_model_latency("p90", period=five_minutes),
             latency.to_seconds() * MICROSECONDS,
         )
         self.gpu_memory_alarm = self._alarm(

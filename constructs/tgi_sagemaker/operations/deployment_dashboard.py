@@ -57,11 +57,11 @@ class DeploymentDashboard(Construct):
             ),
             _graph(
                 "Model latency (s): a whole streamed answer",
-                [in_seconds(serving.metric_model_latency(statistic=p), f"model {p}") for p in PERCENTILES],
+                [in_seconds(serving.metric_model_latency(p), f"model {p}") for p in PERCENTILES],
             ),
             _graph(
                 "Overhead latency (s): SageMaker around the container",
-                [in_seconds(serving.metric_overhead_latency(statistic=p), f"overhead {p}") for p in PERCENTILES],
+                [in_seconds(serving.metric_overhead_latency(p), f"overhead {p}") for p in PERCENTILES],
             ),
         )
         self.dashboard.add_widgets(
