@@ -32,9 +32,11 @@ class InferenceComponentEndpoint(Construct):
         (or a token) is accepted: the components' checks that need its figures (GPUs, memory) are skipped.
     :param min_instances: lower bound of managed instance scaling. Default: 0.
     :param max_instances: upper bound of managed instance scaling. Default: 2.
-    :param network: subnets and security groups of the variant (the components' models use the same). Default: none.
+    :param network: subnets and security groups of the variant, where SageMaker runs the components' containers:
+        their models' network (checked when a component joins). Default: none.
     :param network_isolation: ``EnableNetworkIsolation`` of the endpoint config, which SageMaker applies to the
-        components' containers: give the value of their models (``TgiModel.network_isolation``). Default: False.
+        components' containers: their models' ``TgiModel.network_isolation`` (checked when a component joins).
+        Default: False.
     :param variant_name: Default: ``AllTraffic``.
     :param endpoint_name: Default: derived from the construct path, unique in the stack's account and region (known
         before deployment, so that a pipeline can grant invoking exactly this endpoint).

@@ -124,9 +124,8 @@ class InstanceEndpoint(InvocationMetrics, Construct):
         )
         self.instance_count = ScalableInstanceCount(
             self,
-            endpoint=self.endpoint,
-            endpoint_name=self.endpoint_name,
-            variant_name=variant_name,
+            scaled=self.endpoint,
+            resource_id=f"endpoint/{self.endpoint_name}/variant/{variant_name}",
             min_capacity=min_instances,
             max_capacity=max_instances,
         )

@@ -8,6 +8,8 @@ scalable target, policies and alarm are children of the serving construct, under
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import aws_cdk as cdk
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -16,20 +18,16 @@ from constructs import Construct, IConstruct
 
 
 class ScalableCount:
-    """A SageMaker count between ``min_capacity`` and ``max_capacity``, registered after ``scaled`` exists.
+    """A SageMaker count (``DIMENSION``) of ``resource_id`` between ``min_capacity`` and ``max_capacity``,
+    registered once ``scaled`` exists.
 
     ``scalable_target`` is the ``appscaling.ScalableTarget``: add scheduled or step scaling to it as to any other.
     """
 
+    DIMENSION: ClassVar[str]
+
     def __init__(
-        self,
-        owner: Construct,
-        *,
-        scaled: IConstruct,
-        resource_id: str,
-        dimension: str,
-        min_capacity: int,
-        max_capacity: int,
+        self, owner: Construct, *, scaled: IConstruct, resource_id: str, min_capacity: int, max_capacity: int
     ) -> None:
         self._owner = owner
         self.scalable_target = appscaling.ScalableTarget(
@@ -37,7 +35,7 @@ class ScalableCount:
             "ScalableTarget",
             service_namespace=appscaling.ServiceNamespace.SAGEMAKER,
             resource_id=resource_id,
-            scalable_dimension=dimension,
+            scalable_dimension=self.DIMENSION,
             min_capacity=min_capacity,
             max_capacity=max_capacity,
         )
@@ -64,26 +62,9 @@ class ScalableCount:
 
 
 class ScalableInstanceCount(ScalableCount):
-    """The instance count of an endpoint variant (``sagemaker:variant:DesiredInstanceCount``)."""
+    """The instance count of an endpoint variant (resource id ``endpoint/<endpoint>/variant/<variant>``)."""
 
-    def __init__(
-        self,
-        owner: Construct,
-        *,
-        endpoint: IConstruct,
-        endpoint_name: str,
-        variant_name: str,
-        min_capacity: int,
-        max_capacity: int,
-    ) -> None:
-        super().__init__(
-            owner,
-            scaled=endpoint,
-            resource_id=f"endpoint/{endpoint_name}/variant/{variant_name}",
-            dimension="sagemaker:variant:DesiredInstanceCount",
-            min_capacity=min_capacity,
-            max_capacity=max_capacity,
-        )
+    DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 
     def scale_on_invocations(
         self, *, invocations_per_instance: float, scale_in_cooldown: cdk.Duration, scale_out_cooldown: cdk.Duration
@@ -99,20 +80,10 @@ class ScalableInstanceCount(ScalableCount):
 
 
 class ScalableCopyCount(ScalableCount):
-    """The copy count of an inference component (``sagemaker:inference-component:DesiredCopyCount``), which may
+    """The copy count of an inference component (resource id ``inference-component/<component>``), which may
     reach zero."""
 
-    def __init__(
-        self, owner: Construct, *, component: IConstruct, component_name: str, min_capacity: int, max_capacity: int
-    ) -> None:
-        super().__init__(
-            owner,
-            scaled=component,
-            resource_id=f"inference-component/{component_name}",
-            dimension="sagemaker:inference-component:DesiredCopyCount",
-            min_capacity=min_capacity,
-            max_capacity=max_capacity,
-        )
+    DIMENSION = "sagemaker:inference-component:DesiredCopyCount"
 
     def scale_on_concurrent_requests(
         self, *, requests_per_copy: float, scale_in_cooldown: cdk.Duration, scale_out_cooldown: cdk.Duration

@@ -148,8 +148,8 @@ class ScalableInferenceComponent(InvocationMetrics, Construct):
         self.grant_write_logs(endpoint.role)
         self.copy_count = ScalableCopyCount(
             self,
-            component=self.component,
-            component_name=self.component_name,
+            scaled=self.component,
+            resource_id=f"inference-component/{self.component_name}",
             min_capacity=min_copies,
             max_capacity=max_copies,
         )

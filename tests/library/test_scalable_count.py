@@ -21,7 +21,9 @@ def _component(owner: Construct) -> sagemaker.CfnInferenceComponent:
 def test_a_copy_count_is_registered_after_its_component_and_wakes_from_zero(stack: cdk.Stack) -> None:
     owner = Construct(stack, "Chat")
     component = _component(owner)
-    count = ScalableCopyCount(owner, component=component, component_name="chat", min_capacity=0, max_capacity=3)
+    count = ScalableCopyCount(
+        owner, scaled=component, resource_id="inference-component/chat", min_capacity=0, max_capacity=3
+    )
     count.scale_on_concurrent_requests(
         requests_per_copy=4, scale_in_cooldown=cdk.Duration.minutes(10), scale_out_cooldown=cdk.Duration.minutes(2)
     )

@@ -9,23 +9,15 @@ from aws_cdk.assertions import Template
 
 from tgi_sagemaker import (
     DeploymentAlarms,
-    HubWeights,
     InferenceComponentEndpoint,
     InstanceEndpoint,
     ScalableInferenceComponent,
-    TgiImage,
     TgiModel,
 )
 
 
-def _model(stack: cdk.Stack) -> TgiModel:
-    weights = HubWeights(repo_id="deepseek-ai/DeepSeek-R1-Distill-Qwen-7B")
-    return TgiModel(stack, "Model", image=TgiImage.of("3.3.6"), weights=weights, environment={"SM_NUM_GPUS": "2"})
-
-
-def test_each_component_gets_its_own_alarms_and_rollback_and_the_stack_has_no_cycle() -> None:
-    stack = cdk.Stack(cdk.App(), "Platform")
-    model = _model(stack)
+def test_each_component_gets_its_own_alarms_and_rollback_and_the_stack_has_no_cycle(model: TgiModel) -> None:
+    stack = cdk.Stack.of(model)
     endpoint = InferenceComponentEndpoint(stack, "Endpoint", role=model.role, instance_type="ml.g5.12xlarge")
     names = []
     for team in ("Chat", "Batch"):
@@ -45,9 +37,9 @@ def test_each_component_gets_its_own_alarms_and_rollback_and_the_stack_has_no_cy
         assert len(config["AutoRollbackConfiguration"]["Alarms"]) == 2  # 5xx rate and latency
 
 
-def test_a_failed_copy_is_an_alarm_on_the_metric_given() -> None:
-    stack = cdk.Stack(cdk.App(), "Copy")
-    endpoint = InstanceEndpoint(stack, "Endpoint", model=_model(stack), instance_type="ml.g5.12xlarge")
+def test_a_failed_copy_is_an_alarm_on_the_metric_given(model: TgiModel) -> None:
+    stack = cdk.Stack.of(model)
+    endpoint = InstanceEndpoint(stack, "Endpoint", model=model, instance_type="ml.g5.12xlarge")
     failures = cloudwatch.Metric(namespace="Copies", metric_name="Failed", statistic="Sum")
     alarms = DeploymentAlarms(stack, "Alarms", serving=endpoint, weights_copy_failures=failures)
     assert alarms.weights_copy_alarm is not None and alarms.weights_copy_alarm in alarms.alarms
@@ -72,8 +64,8 @@ def test_a_failed_copy_is_an_alarm_on_the_metric_given() -> None:
         ({"model_latency_p90": cdk.Duration.hours(2)}, "model_latency_p90 7200s must be above 0 and at most 3600"),
     ],
 )
-def test_alarm_thresholds_are_checked(kwargs: dict[str, object], message: str) -> None:
-    stack = cdk.Stack(cdk.App(), "Bad")
-    endpoint = InstanceEndpoint(stack, "Endpoint", model=_model(stack), instance_type="ml.g5.12xlarge")
+def test_alarm_thresholds_are_checked(model: TgiModel, kwargs: dict[str, object], message: str) -> None:
+    stack = cdk.Stack.of(model)
+    endpoint = InstanceEndpoint(stack, "Endpoint", model=model, instance_type="ml.g5.12xlarge")
     with pytest.raises(ValueError, match=f"DeploymentAlarms: {message}"):
         DeploymentAlarms(stack, "Alarms", serving=endpoint, **kwargs)  # type: ignore[arg-type]

@@ -12,18 +12,11 @@ from aws_cdk.assertions import Template
 
 from tgi_sagemaker import (
     DeploymentDashboard,
-    HubWeights,
     InferenceComponentEndpoint,
     InstanceEndpoint,
     ScalableInferenceComponent,
-    TgiImage,
     TgiModel,
 )
-
-
-def _model(stack: cdk.Stack) -> TgiModel:
-    weights = HubWeights(repo_id="deepseek-ai/DeepSeek-R1-Distill-Qwen-7B")
-    return TgiModel(stack, "Model", image=TgiImage.of("3.3.6"), weights=weights, environment={"SM_NUM_GPUS": "1"})
 
 
 def _titles_and_metrics(stack: cdk.Stack) -> dict[str, list[list[Any]]]:
@@ -34,9 +27,8 @@ def _titles_and_metrics(stack: cdk.Stack) -> dict[str, list[list[Any]]]:
     return {w["properties"]["title"]: w["properties"].get("metrics", []) for w in widgets}
 
 
-def test_a_components_capacity_row_shows_instances_copies_and_requests_that_found_none() -> None:
-    stack = cdk.Stack(cdk.App(), "Component")
-    model = _model(stack)
+def test_a_components_capacity_row_shows_instances_copies_and_requests_that_found_none(model: TgiModel) -> None:
+    stack = cdk.Stack.of(model)
     endpoint = InferenceComponentEndpoint(stack, "Endpoint", role=model.role, instance_type="ml.g5.12xlarge")
     component = ScalableInferenceComponent(stack, "Chat", endpoint=endpoint, model=model, min_memory_mb=8192)
     DeploymentDashboard(stack, "Dashboard", serving=component)
@@ -45,9 +37,9 @@ def test_a_components_capacity_row_shows_instances_copies_and_requests_that_foun
     assert not [title for title in metrics if title.startswith("Weights copy")]
 
 
-def test_the_copy_rows_show_the_state_machine_and_the_function_given() -> None:
-    stack = cdk.Stack(cdk.App(), "Instances")
-    endpoint = InstanceEndpoint(stack, "Endpoint", model=_model(stack), instance_type="ml.g5.2xlarge")
+def test_the_copy_rows_show_the_state_machine_and_the_function_given(model: TgiModel) -> None:
+    stack = cdk.Stack.of(model)
+    endpoint = InstanceEndpoint(stack, "Endpoint", model=model, instance_type="ml.g5.2xlarge")
     machine = sfn.StateMachine.from_state_machine_name(stack, "Copy", "weights-copy")
     function = lambda_.Function.from_function_name(stack, "CopyFile", "copy-file")
     DeploymentDashboard(
