@@ -106,7 +106,11 @@ class ScalableInferenceComponent(InvocationMetrics, Construct):
             problems.append(
                 f"component_name {self.component_name!r} must be 1-63 letters, digits and '-', not starting with '-'"
             )
-        accelerators = _gpu_problems(endpoint, model, accelerators_per_copy, min_copies, max_copies, problems)
+        if min_copies < 0:
+            problems.append(f"min_copies {min_copies} must be >= 0")
+        if max_copies < max(1, min_copies):
+            problems.append(f"max_copies {max_copies} must be >= 1 and >= min_copies {min_copies}")
+        accelerators = _gpu_problems(endpoint, model, accelerators_per_copy, min_copies, problems)
         _memory_problems(endpoint, accelerators, min_memory_mb, max_copies, problems)
         problems += _network_problems(endpoint, model)
         if concurrent_requests_per_copy <= 0:
@@ -242,16 +246,11 @@ def _gpu_problems(
     model: TgiModel,
     accelerators: int | None,
     min_copies: int,
-    max_copies: int,
     problems: list[str],
 ) -> int | None:
     """The GPUs a copy gets (``accelerators_per_copy`` or the model's), checked against the model, the instance type
     and the other components on the endpoint; None when there is no count to use."""
     instance, shards = endpoint.instance_type, model.num_gpus
-    if min_copies < 0:
-        problems.append(f"min_copies {min_copies} must be >= 0")
-    if max_copies < max(1, min_copies):
-        problems.append(f"max_copies {max_copies} must be >= 1 and >= min_copies {min_copies}")
     accelerators = accelerators if accelerators is not None else shards
     if accelerators is None:
         problems.append(
