@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
-from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -21,6 +20,7 @@ from tgi_sagemaker import (
     HubWeightsCopy,
     InferenceComponentEndpoint,
     InstanceEndpoint,
+    IServedModel,
     ModelBucket,
     ModelWeights,
     ResolvedDeployment,
@@ -30,7 +30,6 @@ from tgi_sagemaker import (
     manage_function_log_groups,
 )
 from tgi_sagemaker.limits import LOG_RETENTION_DAYS
-from tgi_sagemaker.serving_metrics import ServingMetrics
 
 SAMPLE_REQUEST = '{"messages":[{"role":"user","content":"What is 7 x 8? Think briefly."}],"max_tokens":512}'
 
@@ -51,10 +50,10 @@ class TgiEndpointStack(cdk.Stack):
             network=network,
         )
         if deployment.scaling.mode == "scale_to_zero":
-            endpoint_name, invoke_target = self._scale_to_zero_endpoint(deployment, network)
+            self.serving, endpoint_name, invoke_target = self._scale_to_zero_endpoint(deployment, network)
         else:
-            endpoint_name, invoke_target = self._instance_endpoint(deployment)
-        self._operations(deployment)
+            self.serving, endpoint_name, invoke_target = self._instance_endpoint(deployment)
+        self._operations(deployment, self.serving)
         manage_function_log_groups(self, self.log_retention)
         cdk.CfnOutput(self, "EndpointName", value=endpoint_name, description="SageMaker endpoint")
         cdk.CfnOutput(
@@ -125,13 +124,12 @@ class TgiEndpointStack(cdk.Stack):
             bucket=self.weights_bucket.bucket, s3_uri=self.weights_copy.s3_uri, read_prefix=f"models/{spec.model.id}/"
         )
 
-    def _instance_endpoint(self, deployment: ResolvedDeployment) -> tuple[str, str]:
+    def _instance_endpoint(self, deployment: ResolvedDeployment) -> tuple[IServedModel, str, str]:
         scaling, plan, timeouts = deployment.spec.scaling, deployment.scaling, deployment.spec.timeouts
-        self.endpoint: InstanceEndpoint | InferenceComponentEndpoint = InstanceEndpoint(
+        endpoint = InstanceEndpoint(
             self,
             "Endpoint",
-            model_name=self.model.model_name,
-            role=self.model.role,
+            model=self.model,
             instance_type=deployment.instance.name,
             min_instances=plan.min_instances,
             max_instances=plan.max_instances,
@@ -143,11 +141,12 @@ class TgiEndpointStack(cdk.Stack):
                 timeouts.container_startup_health_check_seconds
             ),
         )
-        return self.endpoint.endpoint_name, ""
+        self.endpoint: InstanceEndpoint | InferenceComponentEndpoint = endpoint
+        return endpoint, endpoint.endpoint_name, ""
 
     def _scale_to_zero_endpoint(
         self, deployment: ResolvedDeployment, network: EndpointNetwork | None
-    ) -> tuple[str, str]:
+    ) -> tuple[IServedModel, str, str]:
         scaling, plan, timeouts = deployment.spec.scaling, deployment.scaling, deployment.spec.timeouts
         endpoint = InferenceComponentEndpoint(
             self,
@@ -163,7 +162,7 @@ class TgiEndpointStack(cdk.Stack):
             self,
             "InferenceComponent",
             endpoint=endpoint,
-            model_name=self.model.model_name,
+            model=self.model,
             accelerators_per_copy=deployment.num_gpus,
             min_memory_mb=plan.min_memory_mb,
             min_copies=plan.min_copies,
@@ -179,18 +178,12 @@ class TgiEndpointStack(cdk.Stack):
         )
         self.endpoint = endpoint
         cdk.CfnOutput(self, "InferenceComponentName", value=self.component.component_name)
-        return endpoint.endpoint_name, f"--inference-component-name {self.component.component_name} "
+        return self.component, endpoint.endpoint_name, f"--inference-component-name {self.component.component_name} "
 
-    def _operations(self, deployment: ResolvedDeployment) -> None:
+    def _operations(self, deployment: ResolvedDeployment, serving: IServedModel) -> None:
         """Alarms (and what they notify), the update policy that rolls back on them, the dashboard."""
         operations = deployment.spec.operations
-        serving: ServingMetrics
-        capacity: list[cloudwatch.IMetric] = [self.endpoint.metric_instance_count()]
-        if isinstance(self.endpoint, InstanceEndpoint):
-            serving = self.endpoint
-        else:
-            serving = self.component
-            capacity += [self.component.metric_copy_count(), self.component.metric_no_capacity_failures()]
+        copy = self.weights_copy
         self.alarms = None
         if operations.alarms:
             topic: sns.ITopic | None = None
@@ -205,25 +198,23 @@ class TgiEndpointStack(cdk.Stack):
                 error_rate_threshold_percent=operations.error_rate_percent,
                 model_latency_p90=cdk.Duration.seconds(operations.model_latency_p90_seconds),
                 gpu_memory_percent=operations.gpu_memory_percent,
-                weights_copy=self.weights_copy,
+                weights_copy_failures=copy.metric_failed_copies() if copy else None,
                 topic=topic,
             )
         rollback = self.alarms.rollback_alarms if self.alarms and operations.auto_rollback else []
-        bake = cdk.Duration.minutes(operations.bake_minutes)
-        if isinstance(self.endpoint, InstanceEndpoint):
-            self.endpoint.configure_updates(
-                strategy=deployment.update_strategy, bake_time=bake, rollback_alarms=rollback
-            )
-        else:
-            self.component.configure_updates(bake_time=bake, rollback_alarms=rollback)
+        serving.configure_updates(
+            strategy=deployment.update_strategy,
+            bake_time=cdk.Duration.minutes(operations.bake_minutes),
+            rollback_alarms=rollback,
+        )
         if operations.dashboard:
             self.dashboard = DeploymentDashboard(
                 self,
                 "Dashboard",
                 serving=serving,
-                capacity=capacity,
                 alarms=self.alarms.alarms if self.alarms else [],
-                weights_copy=self.weights_copy,
+                weights_copy_state_machine=copy.state_machine if copy else None,
+                weights_copy_function=copy.copy_function if copy else None,
             )
             cdk.CfnOutput(self, "DashboardName", value=self.dashboard.dashboard_name)
 

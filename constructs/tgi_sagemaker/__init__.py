@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from tgi_sagemaker.hub_weights_copy import HubWeightsCopy
     from tgi_sagemaker.inference_component_endpoint import InferenceComponentEndpoint
     from tgi_sagemaker.instance_endpoint import InstanceEndpoint
+    from tgi_sagemaker.instance_type import InstanceType
     from tgi_sagemaker.model_bucket import ModelBucket
     from tgi_sagemaker.model_weights import HubWeights, ModelWeights, S3PrefixWeights, WeightsBinding
     from tgi_sagemaker.operations.alarm_topic import AlarmTopic
@@ -27,7 +28,10 @@ if TYPE_CHECKING:
     from tgi_sagemaker.runtimes.runtime import ServingRuntime
     from tgi_sagemaker.runtimes.tgi.image import TgiImage
     from tgi_sagemaker.runtimes.tgi.runtime import Tgi
+    from tgi_sagemaker.scalable_count import ScalableCopyCount, ScalableCount, ScalableInstanceCount
     from tgi_sagemaker.scalable_inference_component import ScalableInferenceComponent
+    from tgi_sagemaker.served_model import IServedModel, UpdateStrategy
+    from tgi_sagemaker.serving_metrics import MetricOptions
     from tgi_sagemaker.serving_model import ServingModel
     from tgi_sagemaker.tgi_model import TgiModel
 
@@ -42,21 +46,28 @@ __all__ = [
     "EndpointNetwork",
     "HubWeights",
     "HubWeightsCopy",
+    "IServedModel",
     "InferenceComponentEndpoint",
     "InstanceEndpoint",
+    "InstanceType",
+    "MetricOptions",
     "ModelBucket",
     "ModelExecutionRole",
     "ModelWeights",
     "ResolvedApp",
     "ResolvedDeployment",
     "S3PrefixWeights",
+    "ScalableCopyCount",
+    "ScalableCount",
     "ScalableInferenceComponent",
+    "ScalableInstanceCount",
     "ServingModel",
     "ServingRuntime",
     "Tgi",
     "TgiExecutionRole",
     "TgiImage",
     "TgiModel",
+    "UpdateStrategy",
     "WeightsBinding",
     "add_compliance_checks",
     "load_app",
@@ -76,21 +87,28 @@ _MODULES = {
     "EndpointNetwork": "tgi_sagemaker.endpoint_network",
     "HubWeights": "tgi_sagemaker.model_weights",
     "HubWeightsCopy": "tgi_sagemaker.hub_weights_copy",
+    "IServedModel": "tgi_sagemaker.served_model",
     "InferenceComponentEndpoint": "tgi_sagemaker.inference_component_endpoint",
     "InstanceEndpoint": "tgi_sagemaker.instance_endpoint",
+    "InstanceType": "tgi_sagemaker.instance_type",
+    "MetricOptions": "tgi_sagemaker.serving_metrics",
     "ModelBucket": "tgi_sagemaker.model_bucket",
     "ModelExecutionRole": "tgi_sagemaker.execution_role",
     "ModelWeights": "tgi_sagemaker.model_weights",
     "ResolvedApp": "tgi_sagemaker.config.resolve",
     "ResolvedDeployment": "tgi_sagemaker.config.resolve",
     "S3PrefixWeights": "tgi_sagemaker.model_weights",
+    "ScalableCopyCount": "tgi_sagemaker.scalable_count",
+    "ScalableCount": "tgi_sagemaker.scalable_count",
     "ScalableInferenceComponent": "tgi_sagemaker.scalable_inference_component",
     "ServingModel": "tgi_sagemaker.serving_model",
     "ServingRuntime": "tgi_sagemaker.runtimes.runtime",
     "Tgi": "tgi_sagemaker.runtimes.tgi.runtime",
+    "ScalableInstanceCount": "tgi_sagemaker.scalable_count",
     "TgiExecutionRole": "tgi_sagemaker.execution_role",
     "TgiImage": "tgi_sagemaker.runtimes.tgi.image",
     "TgiModel": "tgi_sagemaker.tgi_model",
+    "UpdateStrategy": "tgi_sagemaker.served_model",
     "WeightsBinding": "tgi_sagemaker.model_weights",
     "add_compliance_checks": "tgi_sagemaker.compliance",
     "load_app": "tgi_sagemaker.config.resolve",

@@ -6,13 +6,16 @@ import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aws_cdk as cdk
 import jsii
 from aws_cdk import aws_iam as iam
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks
 from constructs import IConstruct
+
+if TYPE_CHECKING:
+    from tgi_sagemaker.instance_type import InstanceType
 
 
 def add_compliance_checks(scope: IConstruct) -> None:
@@ -70,10 +73,10 @@ class _CheckovAcknowledger:
         node.add_metadata("checkov", {"skip": [skips[check] for check in sorted(skips)]})
 
 
-def acknowledge_local_nvme_encryption(endpoint_config: IConstruct, instance_type: str | None = None) -> None:
-    """Endpoint configs for GPU instance types carry no KMS key: the platform refuses one for local NVMe. With an
-    ``instance_type`` that is unresolved at synth (a parameter), nothing is acknowledged: the reason is unknown."""
-    if instance_type is not None and cdk.Token.is_unresolved(instance_type):
+def acknowledge_local_nvme_encryption(endpoint_config: IConstruct, instance_type: InstanceType) -> None:
+    """Endpoint configs for instance types with local NVMe carry no KMS key: the platform refuses one there. For a
+    token or a type the catalog does not list, nothing is acknowledged: whether the reason holds is unknown."""
+    if not instance_type.has_local_nvme:
         return
     acknowledge(
         endpoint_config,

@@ -15,6 +15,9 @@ from constructs import Construct
 
 from tgi_sagemaker.compliance import acknowledge
 
+MAX_SUBNETS = 16  # VpcConfig.Subnets of a SageMaker model or endpoint config
+MAX_SECURITY_GROUPS = 5  # VpcConfig.SecurityGroupIds
+
 
 class EndpointNetwork(Construct):
     """Subnets and security groups for a SageMaker model's ``VpcConfig``.
@@ -53,8 +56,8 @@ class EndpointNetwork(Construct):
         flow_log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
     ) -> None:
         super().__init__(scope, construct_id)
-        if s3_prefix_list_id is not None and allow_internet_egress:
-            raise ValueError("EndpointNetwork: s3_prefix_list_id limits egress to S3; drop it or allow_internet_egress")
+        _validate(self, subnet_ids, security_groups, allow_internet_egress, s3_prefix_list_id, availability_zones)
+        self.allow_internet_egress = allow_internet_egress
         self._s3_reads: list[iam.PolicyStatement] = []
         self.s3_endpoint: ec2.GatewayVpcEndpoint | None = None
         # Which subnets and groups this stack made (their ARNs carry its account) and which it was given by id (a
@@ -106,9 +109,9 @@ class EndpointNetwork(Construct):
         s3_prefix_list_id: str | None = None,
     ) -> EndpointNetwork:
         """An existing VPC by ids, without look-ups. ``vpc_id`` is needed only to create the security group."""
-        holder = Construct(scope, f"{construct_id}Import")
         if vpc_id is None and not security_group_ids:
             raise ValueError("EndpointNetwork.from_ids: give vpc_id (to create a security group) or security_group_ids")
+        holder = Construct(scope, f"{construct_id}Import")
         # Only the VPC id is used (a new security group needs it). The zones are unknown without a look-up and
         # unused: the subnets are given by id, so the placeholder never reaches a template.
         vpc = ec2.Vpc.from_vpc_attributes(holder, "Vpc", vpc_id=vpc_id or "", availability_zones=["unknown"])
@@ -238,6 +241,35 @@ class EndpointNetwork(Construct):
                 },
             )
         return vpc
+
+
+def _validate(
+    scope: Construct,
+    subnet_ids: Sequence[str] | None,
+    security_groups: Sequence[ec2.ISecurityGroup] | None,
+    egress: bool,
+    s3_prefix_list_id: str | None,
+    availability_zones: Sequence[str] | None,
+) -> None:
+    """What SageMaker's VpcConfig takes (1-16 subnets, 1-5 security groups), and settings that contradict."""
+    problems = []
+    if subnet_ids is not None and not 1 <= len(subnet_ids) <= MAX_SUBNETS:
+        problems.append(f"subnet_ids has {len(subnet_ids)}: SageMaker takes 1 to {MAX_SUBNETS} subnets; list those")
+    if security_groups is not None and len(security_groups) > MAX_SECURITY_GROUPS:
+        problems.append(
+            f"security_groups has {len(security_groups)}: SageMaker takes at most {MAX_SECURITY_GROUPS}; list fewer"
+        )
+    if s3_prefix_list_id is not None and egress:
+        problems.append("s3_prefix_list_id limits egress to S3; drop it or allow_internet_egress")
+    region = cdk.Stack.of(scope).region
+    if availability_zones and not cdk.Token.is_unresolved(region):
+        wrong = [zone for zone in availability_zones if not zone.startswith(region)]
+        if wrong:
+            problems.append(
+                f"availability_zones {wrong} are not zones of the stack's region {region}: use e.g. '{region}a'"
+            )
+    if problems:
+        raise ValueError("EndpointNetwork: " + "; ".join(problems))
 
 
 @jsii.implements(cdk.IStableAnyProducer)

@@ -6,12 +6,11 @@ import re
 from collections.abc import Sequence
 
 import aws_cdk as cdk
-from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
+from typing_extensions import Unpack
 
 from tgi_sagemaker import defaults
 from tgi_sagemaker.execution_role import grant_sagemaker_log_group
@@ -19,17 +18,24 @@ from tgi_sagemaker.inference_component_endpoint import InferenceComponentEndpoin
 from tgi_sagemaker.prop_checks import (
     COOLDOWN_RANGE,
     STARTUP_TIMEOUT_RANGE,
-    known_instance_type,
+    bake_time_seconds,
+    model_problems,
     raise_problems,
+    seconds,
     startup_timeouts,
     within,
 )
+from tgi_sagemaker.scalable_count import ScalableCopyCount
+from tgi_sagemaker.served_model import UpdateStrategy
 from tgi_sagemaker.serving_metrics import (
     COMPONENT_UTILIZATION_NAMESPACE,
     InvocationMetrics,
+    MetricOptions,
     Resource,
     sagemaker_metric,
+    with_defaults,
 )
+from tgi_sagemaker.serving_model import ServingModel
 
 _NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
 
@@ -41,10 +47,14 @@ class ScalableInferenceComponent(InvocationMetrics, Construct):
     - scale out from zero: target tracking cannot leave 0 copies, so an alarm on ``NoCapacityInvocationFailures``
       (requests that found no copy) triggers a step policy that adds one copy.
 
-    :param endpoint: the endpoint to join.
-    :param model_name: the SageMaker model the component serves (``TgiModel.model_name``).
-    :param accelerators_per_copy: GPUs a copy gets (``NumberOfAcceleratorDevicesRequired``; = SM_NUM_GPUS).
+    Serves a model (``IServedModel``): ``grant_invoke``, ``configure_updates``, ``metric_*``, ``capacity_metrics``.
+
+    :param endpoint: the endpoint to join. Its network and network isolation must be the model's: SageMaker runs a
+        component's containers with the endpoint's.
+    :param model: the model the component serves.
     :param min_memory_mb: host memory reserved for a copy (``MinMemoryRequiredInMb``, required by the API).
+    :param accelerators_per_copy: GPUs a copy gets (``NumberOfAcceleratorDevicesRequired``), at least the GPUs the
+        model shards over. Default: the model's ``gpus_per_copy`` (TGI: ``SM_NUM_GPUS``; required when it is unset).
     :param min_copies: Default: 0 (scale to zero).
     :param max_copies: Default: 1.
     :param concurrent_requests_per_copy: target tracking target. Default: 5.
@@ -66,9 +76,9 @@ class ScalableInferenceComponent(InvocationMetrics, Construct):
         construct_id: str,
         *,
         endpoint: InferenceComponentEndpoint,
-        model_name: str,
-        accelerators_per_copy: int,
+        model: ServingModel,
         min_memory_mb: int,
+        accelerators_per_copy: int | None = None,
         min_copies: int = defaults.MIN_COPIES,
         max_copies: int = 1,
         concurrent_requests_per_copy: float = defaults.CONCURRENT_REQUESTS_PER_COPY,
@@ -81,26 +91,39 @@ class ScalableInferenceComponent(InvocationMetrics, Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         cooldowns = {
-            "scale_in_cooldown": _seconds(scale_in_cooldown, defaults.SCALE_IN_COOLDOWN_SECONDS),
-            "scale_out_cooldown": _seconds(scale_out_cooldown, defaults.SCALE_OUT_COOLDOWN_SECONDS),
-            "scale_out_from_zero_cooldown": _seconds(
+            "scale_in_cooldown": seconds(scale_in_cooldown, defaults.SCALE_IN_COOLDOWN_SECONDS),
+            "scale_out_cooldown": seconds(scale_out_cooldown, defaults.SCALE_OUT_COOLDOWN_SECONDS),
+            "scale_out_from_zero_cooldown": seconds(
                 scale_out_from_zero_cooldown, defaults.SCALE_OUT_FROM_ZERO_COOLDOWN_SECONDS
             ),
         }
         timeouts = startup_timeouts(model_data_download_timeout, container_startup_health_check_timeout)
         self.component_name = component_name or cdk.Names.unique_resource_name(self, max_length=63, separator="-")
-        _validate(
-            endpoint,
-            self.component_name,
-            accelerators_per_copy,
-            min_memory_mb,
-            min_copies,
-            max_copies,
-            concurrent_requests_per_copy,
-            cooldowns,
-            timeouts,
-        )
+        problems = model_problems(model)
+        if not cdk.Token.is_unresolved(self.component_name) and not (
+            len(self.component_name) <= 63 and _NAME.match(self.component_name)
+        ):
+            problems.append(
+                f"component_name {self.component_name!r} must be 1-63 letters, digits and '-', not starting with '-'"
+            )
+        if min_copies < 0:
+            problems.append(f"min_copies {min_copies} must be >= 0")
+        if max_copies < max(1, min_copies):
+            problems.append(f"max_copies {max_copies} must be >= 1 and >= min_copies {min_copies}")
+        accelerators = _gpu_problems(endpoint, model, accelerators_per_copy, min_copies, problems)
+        _memory_problems(endpoint, accelerators, min_memory_mb, max_copies, problems)
+        problems += _network_problems(endpoint, model)
+        if concurrent_requests_per_copy <= 0:
+            problems.append(f"concurrent_requests_per_copy {concurrent_requests_per_copy} must be > 0")
+        within(cooldowns, COOLDOWN_RANGE, problems)
+        within(timeouts, STARTUP_TIMEOUT_RANGE, problems)
+        raise_problems("ScalableInferenceComponent", problems)
+        assert accelerators is not None  # its absence is a problem raised above
         self.endpoint = endpoint
+        self.model = model
+        self.accelerators_per_copy = accelerators
+        self.min_copies = min_copies
+        self.max_copies = max_copies
         self.component = sagemaker.CfnInferenceComponent(
             self,
             "Component",
@@ -108,9 +131,9 @@ class ScalableInferenceComponent(InvocationMetrics, Construct):
             endpoint_name=endpoint.endpoint_name,
             variant_name=endpoint.variant_name,
             specification=sagemaker.CfnInferenceComponent.InferenceComponentSpecificationProperty(
-                model_name=model_name,
+                model_name=model.model_name,
                 compute_resource_requirements=sagemaker.CfnInferenceComponent.InferenceComponentComputeResourceRequirementsProperty(
-                    number_of_accelerator_devices_required=accelerators_per_copy,
+                    number_of_accelerator_devices_required=accelerators,
                     min_memory_required_in_mb=min_memory_mb,
                 ),
                 startup_parameters=sagemaker.CfnInferenceComponent.InferenceComponentStartupParametersProperty(
@@ -125,47 +148,24 @@ class ScalableInferenceComponent(InvocationMetrics, Construct):
         )
         # The endpoint is named by a plain string: the component must still wait for it to exist.
         self.component.node.add_dependency(endpoint.endpoint)
+        endpoint._add_component(self)
         self.grant_write_logs(endpoint.role)
-        self.scalable_target = appscaling.ScalableTarget(
+        self.copy_count = ScalableCopyCount(
             self,
-            "ScalableTarget",
-            service_namespace=appscaling.ServiceNamespace.SAGEMAKER,
+            scaled=self.component,
             resource_id=f"inference-component/{self.component_name}",
-            scalable_dimension="sagemaker:inference-component:DesiredCopyCount",
             min_capacity=min_copies,
             max_capacity=max_copies,
         )
-        # The resource id is a plain string: without this, CloudFormation could register it before the component.
-        self.scalable_target.node.add_dependency(self.component)
-        self.target_tracking_policy = self.scalable_target.scale_to_track_metric(
-            "ConcurrentRequestsPerCopy",
-            target_value=concurrent_requests_per_copy,
-            predefined_metric=appscaling.PredefinedMetric.SAGEMAKER_INFERENCE_COMPONENT_CONCURRENT_REQUESTS_PER_COPY_HIGH_RESOLUTION,
+        self.scalable_target = self.copy_count.scalable_target
+        self.target_tracking_policy = self.copy_count.scale_on_concurrent_requests(
+            requests_per_copy=concurrent_requests_per_copy,
             scale_in_cooldown=cdk.Duration.seconds(cooldowns["scale_in_cooldown"]),
             scale_out_cooldown=cdk.Duration.seconds(cooldowns["scale_out_cooldown"]),
         )
-        self.scale_out_from_zero_action = appscaling.StepScalingAction(
-            self,
-            "ScaleOutFromZero",
-            scaling_target=self.scalable_target,
-            adjustment_type=appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
-            metric_aggregation_type=appscaling.MetricAggregationType.MAXIMUM,
+        self.scale_out_from_zero_action, self.scale_out_from_zero_alarm = self.copy_count.scale_out_from_zero(
+            no_capacity_failures=self.metric("NoCapacityInvocationFailures", statistic="Maximum"),
             cooldown=cdk.Duration.seconds(cooldowns["scale_out_from_zero_cooldown"]),
-        )
-        self.scale_out_from_zero_action.add_adjustment(adjustment=1, lower_bound=0)
-        self.scale_out_from_zero_alarm = cloudwatch.Alarm(
-            self,
-            "NoCapacityAlarm",
-            alarm_description="Requests found no copy of the model: add one (scale out from zero)",
-            metric=self.metric("NoCapacityInvocationFailures", statistic="Maximum"),
-            threshold=1,
-            evaluation_periods=1,
-            datapoints_to_alarm=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-        )
-        self.scale_out_from_zero_alarm.add_alarm_action(
-            cloudwatch_actions.ApplicationScalingAction(self.scale_out_from_zero_action)
         )
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
@@ -181,14 +181,25 @@ class ScalableInferenceComponent(InvocationMetrics, Construct):
         return grant_sagemaker_log_group(self, grantee, "InferenceComponents", self.component_name)
 
     def configure_updates(
-        self, *, bake_time: cdk.Duration | None = None, rollback_alarms: Sequence[cloudwatch.IAlarm] = ()
+        self,
+        *,
+        strategy: UpdateStrategy | None = None,
+        bake_time: cdk.Duration | None = None,
+        rollback_alarms: Sequence[cloudwatch.IAlarm] = (),
     ) -> None:
-        """A new model reaches the component one copy at a time, ``bake_time`` between copies; any of
-        ``rollback_alarms`` in ALARM meanwhile rolls it back (one copy at a time). Default bake time: 10 minutes.
+        """A new model reaches the component one copy at a time (``rolling``, the only strategy a component has),
+        ``bake_time`` between copies; any of ``rollback_alarms`` in ALARM meanwhile rolls it back (one copy at a
+        time). Default bake time: 10 minutes.
 
         The alarms must not depend on the component: build them from this construct's ``metric_*`` helpers,
         which name the component by ``component_name``, not by a CloudFormation attribute.
         """
+        if strategy not in (None, "rolling"):
+            raise ValueError(
+                f"ScalableInferenceComponent: configure_updates strategy {strategy!r}: an inference component "
+                "updates copy by copy; use 'rolling' (the default), or an InstanceEndpoint for blue/green"
+            )
+        bake = bake_time_seconds("ScalableInferenceComponent", bake_time)
         one_copy = sagemaker.CfnInferenceComponent.InferenceComponentCapacitySizeProperty(type="COPY_COUNT", value=1)
         rollback = None
         if rollback_alarms:
@@ -197,72 +208,126 @@ class ScalableInferenceComponent(InvocationMetrics, Construct):
             )
         self.component.deployment_config = sagemaker.CfnInferenceComponent.InferenceComponentDeploymentConfigProperty(
             rolling_update_policy=sagemaker.CfnInferenceComponent.InferenceComponentRollingUpdatePolicyProperty(
-                maximum_batch_size=one_copy,
-                rollback_maximum_batch_size=one_copy,
-                wait_interval_in_seconds=int((bake_time or cdk.Duration.minutes(10)).to_seconds()),
+                maximum_batch_size=one_copy, rollback_maximum_batch_size=one_copy, wait_interval_in_seconds=bake
             ),
             auto_rollback_configuration=rollback,
         )
 
-    def metric_no_capacity_failures(self) -> cloudwatch.Metric:
-        """Requests that found no copy: each one while scaled to zero (the wake-up alarm watches its maximum)."""
-        return self.metric("NoCapacityInvocationFailures", statistic="Sum")
+    def metric_no_capacity_failures(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
+        """Requests that found no copy: each one while scaled to zero (the wake-up alarm watches their maximum).
+        Default: the sum over one minute."""
+        return self.metric("NoCapacityInvocationFailures", **with_defaults(options, statistic="Sum"))
 
-    def metric_utilization_percent(self, resource: Resource) -> cloudwatch.Metric:
-        """0-100 of what the copies reserved (``...UtilizationNormalized``)."""
-        return sagemaker_metric(COMPONENT_UTILIZATION_NAMESPACE, f"{resource}UtilizationNormalized", self._dimensions)
-
-    def metric_copy_count(self) -> cloudwatch.Metric:
+    def metric_utilization_percent(self, resource: Resource, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
+        """0-100 of what the copies reserved (``...UtilizationNormalized``). Default: the average over one minute."""
         return sagemaker_metric(
-            COMPONENT_UTILIZATION_NAMESPACE, "CopyCount", self._dimensions, statistic="Maximum", label="copies"
+            COMPONENT_UTILIZATION_NAMESPACE, f"{resource}UtilizationNormalized", self._dimensions, **options
         )
+
+    def metric_copy_count(self, **options: Unpack[MetricOptions]) -> cloudwatch.Metric:
+        """Copies running. Default: the maximum over one minute, labelled ``copies``."""
+        return sagemaker_metric(
+            COMPONENT_UTILIZATION_NAMESPACE,
+            "CopyCount",
+            self._dimensions,
+            **with_defaults(options, statistic="Maximum", label="copies"),
+        )
+
+    def capacity_metrics(self) -> list[cloudwatch.IMetric]:
+        return [self.endpoint.metric_instance_count(), self.metric_copy_count(), self.metric_no_capacity_failures()]
 
     @property
     def _dimensions(self) -> dict[str, str]:
         return {"InferenceComponentName": self.component_name}
 
 
-def _validate(
+def _gpu_problems(
     endpoint: InferenceComponentEndpoint,
-    name: str,
-    accelerators: int,
-    min_memory_mb: int,
+    model: ServingModel,
+    accelerators: int | None,
     min_copies: int,
-    max_copies: int,
-    target: float,
-    cooldowns: dict[str, float],
-    timeouts: dict[str, float],
-) -> None:
-    problems: list[str] = []
-    if not cdk.Token.is_unresolved(name) and not (len(name) <= 63 and _NAME.match(name)):
-        problems.append(f"component_name {name!r} must be 1-63 letters, digits and '-', not starting with '-'")
-    instance = known_instance_type(endpoint.instance_type, problems)
+    problems: list[str],
+) -> int | None:
+    """The GPUs a copy gets (``accelerators_per_copy`` or the model's), checked against the model, the instance type
+    and the other components on the endpoint; None when there is no count to use."""
+    instance, shards, variable = endpoint.instance_type, model.gpus_per_copy, model.runtime.gpus_per_copy_variable
+    accelerators = accelerators if accelerators is not None else shards
+    if accelerators is None:
+        problems.append(
+            f"accelerators_per_copy is required: the model's environment does not set {variable}; give the number "
+            "of GPUs a copy gets"
+        )
+        return None
     if accelerators < 1:
         problems.append(f"accelerators_per_copy {accelerators} must be >= 1")
-    elif instance is not None and accelerators > instance.gpu_count:
+        return accelerators
+    if shards is not None and accelerators < shards:
         problems.append(
-            f"accelerators_per_copy {accelerators} is above the {instance.gpu_count} GPU(s) of {instance.name}"
+            f"accelerators_per_copy {accelerators} is below the model's {variable}={shards}: it would shard over "
+            f"GPUs the copy does not have and fail at start-up; set it to {shards} (or leave it out)"
         )
-    if instance is not None and not 1 <= min_memory_mb <= instance.memory_gib * 1024:
+    gpus = instance.gpu_count
+    if gpus is not None and accelerators > gpus:
         problems.append(
-            f"min_memory_mb {min_memory_mb} must be between 1 and {instance.memory_gib * 1024} on {instance.name}"
+            f"accelerators_per_copy {accelerators} is above the {gpus} GPU(s) of {instance}: a copy runs on one "
+            "instance; use an instance type with more GPUs"
         )
-    if min_copies < 0:
-        problems.append(f"min_copies {min_copies} must be >= 0")
-    if max_copies < max(1, min_copies):
-        problems.append(f"max_copies {max_copies} must be >= 1 and >= min_copies {min_copies}")
-    if instance is not None and accelerators >= 1:
-        room = endpoint.max_instances * (instance.gpu_count // accelerators)
-        if max_copies > room:
-            problems.append(
-                f"max_copies {max_copies} do not fit on {endpoint.max_instances} x {instance.name} ({room} fit)"
+    elif gpus is not None:
+        held = endpoint.gpus_held_at_once()
+        needed = held + accelerators * max(min_copies, 1)
+        capacity = endpoint.max_instances * gpus
+        if needed > capacity:
+            others = ", ".join(
+                f"{c.component_name}: {c.accelerators_per_copy * max(c.min_copies, 1)}" for c in endpoint.components
             )
-    if target <= 0:
-        problems.append(f"concurrent_requests_per_copy {target} must be > 0")
-    within(cooldowns, COOLDOWN_RANGE, problems)
-    within(timeouts, STARTUP_TIMEOUT_RANGE, problems)
-    raise_problems("ScalableInferenceComponent", problems)
+            problems.append(
+                f"accelerators_per_copy {accelerators} x {max(min_copies, 1)} copy(ies) next to the endpoint's other "
+                f"components ({others}) needs {needed} GPUs at once (each component is created with one copy and "
+                f"keeps min_copies), and the endpoint's max_instances {endpoint.max_instances} x {instance} have "
+                f"{capacity}: raise the endpoint's max_instances, or serve this model on another endpoint"
+            )
+    return accelerators
 
 
-def _seconds(duration: cdk.Duration | None, default_seconds: int) -> float:
-    return duration.to_seconds() if duration is not None else float(default_seconds)
+def _memory_problems(
+    endpoint: InferenceComponentEndpoint,
+    accelerators: int | None,
+    min_memory_mb: int,
+    max_copies: int,
+    problems: list[str],
+) -> None:
+    """Host memory a copy reserves, and how many copies fit on ``max_instances`` by GPUs and by that memory."""
+    instance = endpoint.instance_type
+    memory, gpus = instance.memory_mb, instance.gpu_count
+    if memory is not None and not 1 <= min_memory_mb <= memory:
+        problems.append(f"min_memory_mb {min_memory_mb} must be between 1 and {memory} on {instance}")
+        return
+    if gpus is None or memory is None or accelerators is None or not 1 <= accelerators <= gpus:
+        return
+    per_instance = min(gpus // accelerators, memory // min_memory_mb)
+    room = endpoint.max_instances * per_instance
+    if max_copies > room:
+        problems.append(
+            f"max_copies {max_copies} do not fit on {endpoint.max_instances} x {instance} ({room} fit); a copy "
+            f"takes {accelerators} of its {gpus} GPUs and {min_memory_mb} of its {memory} MB: lower max_copies or "
+            "raise the endpoint's max_instances"
+        )
+
+
+def _network_problems(endpoint: InferenceComponentEndpoint, model: ServingModel) -> list[str]:
+    """SageMaker runs a component's containers with the endpoint's network settings, not the model's."""
+    problems = []
+    if model.network_isolation != endpoint.network_isolation:
+        problems.append(
+            f"model.network_isolation is {model.network_isolation} and the endpoint's network_isolation is "
+            f"{endpoint.network_isolation}: SageMaker runs the component with the endpoint's (a model that downloads "
+            "its weights cannot start isolated; an isolated model would lose its isolation); create the endpoint "
+            "with network_isolation=model.network_isolation"
+        )
+    if model.network is not endpoint.network:
+        problems.append(
+            "model.network is not the endpoint's network: SageMaker runs the component in the endpoint's subnets, "
+            "and the model was set up for its own (its role's network interfaces, its weights' S3 reads); create "
+            "the endpoint with network=model.network"
+        )
+    return problems

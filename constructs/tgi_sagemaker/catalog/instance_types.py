@@ -14,8 +14,12 @@ GIB = 1024**3
 
 
 @dataclass(frozen=True)
-class InstanceType:
-    """One SageMaker hosting instance type with the figures sizing needs."""
+class InstanceFigures:
+    """The figures of one SageMaker hosting instance type this catalog knows, as sizing needs them.
+
+    Constructs take ``tgi_sagemaker.InstanceType`` (any name of the right form, or a token) and read these
+    figures through it when the type is listed here.
+    """
 
     name: str
     gpu: str
@@ -36,9 +40,9 @@ class InstanceType:
 
 def _family(
     family: str, gpu: str, gpu_memory_gib: int, sizes: list[tuple[str, int, int, int, int]]
-) -> list[InstanceType]:
+) -> list[InstanceFigures]:
     return [
-        InstanceType(f"ml.{family}.{size}", gpu, gpus, gpu_memory_gib, vcpus, memory, nvme)
+        InstanceFigures(f"ml.{family}.{size}", gpu, gpus, gpu_memory_gib, vcpus, memory, nvme)
         for size, gpus, vcpus, memory, nvme in sizes
     ]
 
@@ -75,7 +79,7 @@ _G6E_SIZES = [
     ("48xlarge", 8, 192, 1536, 7600),
 ]
 
-INSTANCE_TYPES: dict[str, InstanceType] = {
+INSTANCE_TYPES: dict[str, InstanceFigures] = {
     it.name: it
     for it in [
         *_family("g5", "NVIDIA A10G", 24, _G5_SIZES),
@@ -90,7 +94,7 @@ INSTANCE_TYPES: dict[str, InstanceType] = {
 }
 
 
-def find_instance_type(name: str) -> InstanceType | None:
+def find_instance_type(name: str) -> InstanceFigures | None:
     return INSTANCE_TYPES.get(name)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tgi_sagemaker.catalog.instance_types import GIB, INSTANCE_TYPES, InstanceType
+from tgi_sagemaker.catalog.instance_types import GIB, INSTANCE_TYPES, InstanceFigures
 from tgi_sagemaker.catalog.models import KvGeometry
 
 MAX_WEIGHTS_SHARE = 0.80
@@ -53,17 +53,17 @@ def weights_bytes_from_parameters(parameters_billion: float, precision: str) -> 
     return int(parameters_billion * 1e9 * BYTES_PER_PARAMETER[precision])
 
 
-def weights_fit(weights_bytes: int, instance: InstanceType, num_gpus: int) -> bool:
+def weights_fit(weights_bytes: int, instance: InstanceFigures, num_gpus: int) -> bool:
     return weights_bytes <= MAX_WEIGHTS_SHARE * num_gpus * instance.gpu_memory_gib * GIB
 
 
-def gpu_counts(instance: InstanceType, attention: KvGeometry | None) -> list[int]:
+def gpu_counts(instance: InstanceFigures, attention: KvGeometry | None) -> list[int]:
     """GPU counts TGI can shard over on this instance, smallest first."""
     counts = [n for n in (1, 2, 4, 8) if n <= instance.gpu_count]
     return [n for n in counts if attention is None or attention.can_shard(n)]
 
 
-def default_num_gpus(weights_bytes: int | None, instance: InstanceType, attention: KvGeometry | None) -> int | None:
+def default_num_gpus(weights_bytes: int | None, instance: InstanceFigures, attention: KvGeometry | None) -> int | None:
     """Every GPU of the instance that the model can be sharded over, if the weights fit there; else None.
 
     An instance-based endpoint pays for all its GPUs, and spare GPU memory becomes KV cache (more concurrent
@@ -79,7 +79,7 @@ def default_num_gpus(weights_bytes: int | None, instance: InstanceType, attentio
 
 
 def kv_cache_token_capacity(
-    weights_bytes: int, instance: InstanceType, num_gpus: int, attention: KvGeometry, kv_cache_dtype: str | None
+    weights_bytes: int, instance: InstanceFigures, num_gpus: int, attention: KvGeometry, kv_cache_dtype: str | None
 ) -> int:
     """How many tokens of KV cache fit next to the weights (all sequences of a batch together)."""
     usable = USABLE_MEMORY_SHARE * num_gpus * instance.gpu_memory_gib * GIB
@@ -119,7 +119,7 @@ def fitting_instance_types(
     return names[:limit]
 
 
-def copies_that_fit(instance: InstanceType, instances: int, gpus_per_copy: int) -> int:
+def copies_that_fit(instance: InstanceFigures, instances: int, gpus_per_copy: int) -> int:
     """Model copies of ``gpus_per_copy`` GPUs that ``instances`` of the type hold: a copy never spans instances."""
     return instances * (instance.gpu_count // gpus_per_copy)
 

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from tgi_sagemaker.catalog.instance_types import InstanceType
+from tgi_sagemaker.catalog.instance_types import InstanceFigures
 from tgi_sagemaker.catalog.models import CatalogModel, find_model
 from tgi_sagemaker.catalog.sizing import TokenLimits
 from tgi_sagemaker.config.errors import (
@@ -53,7 +53,7 @@ class ResolvedDeployment:
     spec: DeploymentSpec
     stack_name: str
     catalog_model: CatalogModel | None
-    instance: InstanceType
+    instance: InstanceFigures
     num_gpus: int
     runtime: ServingRuntime
     token_limits: TokenLimits

@@ -11,11 +11,13 @@ from constructs import Construct
 
 from tgi_sagemaker import defaults
 from tgi_sagemaker.compliance import acknowledge
-from tgi_sagemaker.hub_weights_copy import HubWeightsCopy
+from tgi_sagemaker.operations.metric_math import error_rate_percent
 from tgi_sagemaker.prop_checks import raise_problems
-from tgi_sagemaker.serving_metrics import MICROSECONDS, ServingMetrics, error_rate_percent
+from tgi_sagemaker.served_model import IServedModel
+from tgi_sagemaker.serving_metrics import MICROSECONDS
 
 HIPAA_ALARM_ACTION = "HIPAA.Security::HIPAA.Security-CloudWatchAlarmAction"
+MODEL_LATENCY_LIMIT_SECONDS = 3600
 NO_TOPIC_REASON = (
     "Notifications are opt-in (a topic or email addresses); without them the alarm still records its state in "
     "CloudWatch, where consoles, dashboards and an update's rollback configuration can read it."
@@ -25,12 +27,15 @@ NO_TOPIC_REASON = (
 class DeploymentAlarms(Construct):
     """5xx rate, model latency p90 and GPU memory of ``serving``; the weights copy failing, if there is one.
 
-    :param serving: an ``InstanceEndpoint`` or ``ScalableInferenceComponent``.
+    :param serving: what serves the model (``IServedModel``: an ``InstanceEndpoint`` or a
+        ``ScalableInferenceComponent``).
     :param error_rate_threshold_percent: 5xx share of invocations over 5 minutes. Default: 5.
-    :param model_latency_p90: p90 ``ModelLatency`` over 5 minutes (a whole streamed answer). Default: 2 minutes.
+    :param model_latency_p90: p90 ``ModelLatency`` over 5 minutes (a whole streamed answer), at most an hour.
+        Default: 2 minutes.
     :param gpu_memory_percent: GPU memory use for 15 minutes in a row. Default: 98 (TGI reserves most GPU memory
         for its KV cache at start: ~90 % is normal, the alarm is for a leak or an oversized batch).
-    :param weights_copy: alarm when a copy execution fails or times out. Default: none.
+    :param weights_copy_failures: copy executions that failed or timed out, e.g.
+        ``HubWeightsCopy.metric_failed_copies()``: one or more is an alarm. Default: none (no copy alarm).
     :param topic: notified on ALARM and back to OK. Default: none. A topic of this app gets a policy statement
         that lets CloudWatch publish for exactly these alarms (a topic whose policy holds only a Deny, such as a
         TLS-only one, would otherwise refuse them); an imported topic's policy is its owner's to extend.
@@ -44,17 +49,17 @@ class DeploymentAlarms(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        serving: ServingMetrics,
+        serving: IServedModel,
         error_rate_threshold_percent: float = defaults.ERROR_RATE_PERCENT,
         model_latency_p90: cdk.Duration | None = None,
         gpu_memory_percent: float = defaults.GPU_MEMORY_PERCENT,
-        weights_copy: HubWeightsCopy | None = None,
+        weights_copy_failures: cloudwatch.IMetric | None = None,
         topic: sns.ITopic | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        _validate(error_rate_threshold_percent, gpu_memory_percent)
-        five_minutes = cdk.Duration.minutes(5)
         latency = model_latency_p90 or cdk.Duration.seconds(defaults.MODEL_LATENCY_P90_SECONDS)
+        _validate(error_rate_threshold_percent, gpu_memory_percent, latency)
+        five_minutes = cdk.Duration.minutes(5)
         self.error_rate_alarm = self._alarm(
             "ErrorRate",
             f"More than {error_rate_threshold_percent:g} % of requests got a 5xx in 5 minutes",
@@ -64,7 +69,7 @@ class DeploymentAlarms(Construct):
         self.model_latency_alarm = self._alarm(
             "ModelLatency",
             f"p90 model latency above {latency.to_seconds():g} s over 5 minutes",
-            serving.metric_model_latency("p90").with_(period=five_minutes),
+            serving.metric_model_latency("p90", period=five_minutes),
             latency.to_seconds() * MICROSECONDS,
         )
         self.gpu_memory_alarm = self._alarm(
@@ -75,11 +80,11 @@ class DeploymentAlarms(Construct):
             evaluation_periods=15,
         )
         self.weights_copy_alarm = None
-        if weights_copy is not None:
+        if weights_copy_failures is not None:
             self.weights_copy_alarm = self._alarm(
                 "WeightsCopyFailed",
                 "A weights copy execution failed or timed out: the deployment's custom resource fails with it",
-                weights_copy.metric_failed_copies(five_minutes),
+                weights_copy_failures,
                 1,
                 comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             )
@@ -130,10 +135,16 @@ class DeploymentAlarms(Construct):
         )
 
 
-def _validate(error_rate: float, gpu_memory: float) -> None:
+def _validate(error_rate: float, gpu_memory: float, model_latency_p90: cdk.Duration) -> None:
     problems = [
         f"{name} {value} must be above 0 and at most 100"
         for name, value in (("error_rate_threshold_percent", error_rate), ("gpu_memory_percent", gpu_memory))
         if not 0 < value <= 100
     ]
+    latency = model_latency_p90.to_seconds()
+    if not 0 < latency <= MODEL_LATENCY_LIMIT_SECONDS:
+        problems.append(
+            f"model_latency_p90 {latency:g}s must be above 0 and at most {MODEL_LATENCY_LIMIT_SECONDS} seconds "
+            "(SageMaker ends an invocation within an hour)"
+        )
     raise_problems("DeploymentAlarms", problems)

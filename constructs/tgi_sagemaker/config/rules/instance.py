@@ -6,7 +6,7 @@ where its weights fit. A model that cannot fit is a problem that names instance 
 
 from __future__ import annotations
 
-from tgi_sagemaker.catalog.instance_types import GIB, InstanceType, find_instance_type, similar_instance_types
+from tgi_sagemaker.catalog.instance_types import GIB, InstanceFigures, find_instance_type, similar_instance_types
 from tgi_sagemaker.catalog.models import GB, CatalogModel
 from tgi_sagemaker.catalog.sizing import (
     MAX_WEIGHTS_SHARE,
@@ -21,7 +21,7 @@ from tgi_sagemaker.config.spec import DeploymentSpec
 _INSTANCE_FIX = "use a g5, g6, g6e, p4d, p4de, p5, p5e or p5en type with the 'ml.' prefix, e.g. 'ml.g5.2xlarge'"
 
 
-def resolve_instance(spec: DeploymentSpec, model: CatalogModel | None, problems: Problems) -> InstanceType | None:
+def resolve_instance(spec: DeploymentSpec, model: CatalogModel | None, problems: Problems) -> InstanceFigures | None:
     """The instance type named, else the catalog model's recommended one; None only with a problem added."""
     if spec.instance_type is None:
         if model is not None:
@@ -46,7 +46,7 @@ def resolve_instance(spec: DeploymentSpec, model: CatalogModel | None, problems:
     return instance
 
 
-def _recommended_instance(model: CatalogModel, problems: Problems) -> InstanceType | None:
+def _recommended_instance(model: CatalogModel, problems: Problems) -> InstanceFigures | None:
     instance = find_instance_type(model.recommended_instance)
     if instance is None:  # a catalog entry that names an unknown type: say so rather than resolve nothing
         known = [name for name in model.blog_instances if find_instance_type(name) is not None]
@@ -65,7 +65,7 @@ def _recommended_instance(model: CatalogModel, problems: Problems) -> InstanceTy
 def resolve_num_gpus(
     spec: DeploymentSpec,
     model: CatalogModel | None,
-    instance: InstanceType,
+    instance: InstanceFigures,
     weights_bytes: int | None,
     problems: Problems,
 ) -> int | None:
@@ -126,7 +126,7 @@ def resolve_num_gpus(
 def _add_does_not_fit(
     spec: DeploymentSpec,
     model: CatalogModel | None,
-    instance: InstanceType,
+    instance: InstanceFigures,
     num_gpus: int,
     weights_bytes: int,
     problems: Problems,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tgi_sagemaker import defaults, limits
-from tgi_sagemaker.catalog.instance_types import InstanceType
+from tgi_sagemaker.catalog.instance_types import InstanceFigures
 from tgi_sagemaker.catalog.sizing import copies_that_fit
 from tgi_sagemaker.config.errors import Problems
 from tgi_sagemaker.config.spec import DeploymentSpec
@@ -38,7 +38,7 @@ DEFAULT_MEMORY_SHARE = 0.5
 
 
 def resolve_scaling(
-    spec: DeploymentSpec, instance: InstanceType | None, num_gpus: int | None, problems: Problems
+    spec: DeploymentSpec, instance: InstanceFigures | None, num_gpus: int | None, problems: Problems
 ) -> ScalingPlan | None:
     scaling = spec.scaling
     mode = scaling.mode

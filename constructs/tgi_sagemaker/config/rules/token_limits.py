@@ -3,7 +3,7 @@ KV cache left next to its weights, and checked against each other as TGI's launc
 
 from __future__ import annotations
 
-from tgi_sagemaker.catalog.instance_types import InstanceType
+from tgi_sagemaker.catalog.instance_types import InstanceFigures
 from tgi_sagemaker.catalog.models import GB, CatalogModel
 from tgi_sagemaker.catalog.sizing import (
     DEFAULT_OUTPUT_TOKEN_BUDGET,
@@ -19,7 +19,7 @@ from tgi_sagemaker.config.spec import DeploymentSpec
 def resolve_kv_cache_capacity(
     spec: DeploymentSpec,
     model: CatalogModel | None,
-    instance: InstanceType | None,
+    instance: InstanceFigures | None,
     num_gpus: int | None,
     weights_bytes: int | None,
 ) -> int | None:
@@ -35,7 +35,7 @@ def resolve_token_limits(
     context: int | None,
     capacity: int | None,
     num_gpus: int | None,
-    instance: InstanceType | None,
+    instance: InstanceFigures | None,
     weights_bytes: int | None,
     problems: Problems,
 ) -> TokenLimits:

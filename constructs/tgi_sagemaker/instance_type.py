@@ -1,0 +1,81 @@
+"""A SageMaker hosting instance type as a value: any name of the right form, or a token resolved at deploy.
+
+The catalog (``catalog/instance_types.py``) lists the GPU types this library has figures for. The constructs do
+not stop at that list: a platform team can serve on a family released after this library, and the constructs then
+skip the checks that need figures (GPUs, host memory, local NVMe) and leave the type to SageMaker.
+"""
+
+from __future__ import annotations
+
+import re
+
+import aws_cdk as cdk
+
+from tgi_sagemaker.catalog.instance_types import InstanceFigures, find_instance_type, similar_instance_types
+
+# ml.<family>.<size>: families such as g5, g6e, p4de, p5en, inf2 or p6-b200; sizes medium, large, xlarge, 12xlarge.
+_FORM = re.compile(r"^ml\.[a-z][a-z0-9]*(-[a-z0-9]+)*\.([1-9][0-9]*xlarge|xlarge|large|medium)$")
+
+
+class InstanceType:
+    """The instance type of an endpoint variant, looked up in the catalog once.
+
+    ``InstanceType.of("ml.g6e.12xlarge")``, or of a token (``CfnParameter.value_as_string``). ``figures`` are the
+    catalog's for a type it lists; None for a token or a type it does not list, for which the constructs check
+    nothing that needs them.
+
+    :raises ValueError: the name is not of the form ``ml.<family>.<size>``.
+    """
+
+    def __init__(self, name: str) -> None:
+        problem = form_problem(name)
+        if problem is not None:
+            raise ValueError(f"InstanceType: {name!r} {problem}")
+        self.name = name
+        self.figures: InstanceFigures | None = None if self.is_unresolved else find_instance_type(name)
+
+    @classmethod
+    def of(cls, name: str | InstanceType) -> InstanceType:
+        """The instance type named ``name`` (an ``InstanceType`` is returned as it is)."""
+        return name if isinstance(name, InstanceType) else cls(name)
+
+    @property
+    def is_unresolved(self) -> bool:
+        """A token: the name is known at deploy time only."""
+        return cdk.Token.is_unresolved(self.name)
+
+    @property
+    def gpu_count(self) -> int | None:
+        """GPUs an instance has; None when the catalog does not list the type."""
+        return self.figures.gpu_count if self.figures is not None else None
+
+    @property
+    def memory_mb(self) -> int | None:
+        """Host memory of an instance in MB (MiB, as SageMaker's ``MinMemoryRequiredInMb`` counts them)."""
+        return self.figures.memory_gib * 1024 if self.figures is not None else None
+
+    @property
+    def has_local_nvme(self) -> bool | None:
+        """Whether instances have local NVMe storage (then an endpoint config takes no KMS key); None: unknown."""
+        return self.figures.has_local_nvme if self.figures is not None else None
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"InstanceType.of({self.name!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, InstanceType) and other.name == self.name
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+
+def form_problem(name: str) -> str | None:
+    """What is wrong with the form of ``name`` (and what was probably meant); None for a good form or a token."""
+    if cdk.Token.is_unresolved(name) or _FORM.match(name):
+        return None
+    close = similar_instance_types(name)
+    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ", e.g. 'ml.g6e.xlarge'"
+    return f"is not a SageMaker hosting instance type: use the form 'ml.<family>.<size>'{hint}"
