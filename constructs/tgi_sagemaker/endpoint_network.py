@@ -13,6 +13,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from tgi_sagemaker import defaults
 from tgi_sagemaker.compliance import acknowledge
 
 MAX_SUBNETS = 16  # VpcConfig.Subnets of a SageMaker model or endpoint config
@@ -51,7 +52,7 @@ class EndpointNetwork(Construct):
         security_groups: Sequence[ec2.ISecurityGroup] | None = None,
         allow_internet_egress: bool = False,
         s3_prefix_list_id: str | None = None,
-        max_azs: int = 2,
+        max_azs: int = defaults.MAX_AZS,
         availability_zones: Sequence[str] | None = None,
         flow_log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
     ) -> None:

@@ -11,7 +11,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 from typing_extensions import Unpack
 
-from tgi_sagemaker import defaults
+from tgi_sagemaker import defaults, limits
 from tgi_sagemaker.compliance import acknowledge_local_nvme_encryption
 from tgi_sagemaker.execution_role import grant_sagemaker_log_group
 from tgi_sagemaker.instance_type import InstanceType
@@ -235,7 +235,7 @@ def _validate(
             f"model shards over {variable}={shards} GPUs and {instance} has {gpus}: the container would not start; "
             f"use an instance type with at least {shards} GPUs, or lower the model's {variable}"
         )
-    if min_instances < 1:
+    if min_instances < limits.MIN_VARIANT_INSTANCES:
         problems.append(f"min_instances {min_instances} must be >= 1 (instance-based variants cannot scale to 0)")
     if max_instances < min_instances:
         problems.append(f"max_instances {max_instances} must be >= min_instances {min_instances}")

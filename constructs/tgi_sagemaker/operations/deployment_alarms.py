@@ -9,7 +9,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from tgi_sagemaker import defaults
+from tgi_sagemaker import defaults, limits
 from tgi_sagemaker.compliance import acknowledge
 from tgi_sagemaker.operations.metric_math import error_rate_percent
 from tgi_sagemaker.prop_checks import raise_problems
@@ -137,9 +137,9 @@ class DeploymentAlarms(Construct):
 
 def _validate(error_rate: float, gpu_memory: float, model_latency_p90: cdk.Duration) -> None:
     problems = [
-        f"{name} {value} must be above 0 and at most 100"
+        f"{name} {value} must be above 0 and at most {limits.MAX_ALARM_PERCENT}"
         for name, value in (("error_rate_threshold_percent", error_rate), ("gpu_memory_percent", gpu_memory))
-        if not 0 < value <= 100
+        if not 0 < value <= limits.MAX_ALARM_PERCENT
     ]
     latency = model_latency_p90.to_seconds()
     if not 0 < latency <= MODEL_LATENCY_LIMIT_SECONDS:
