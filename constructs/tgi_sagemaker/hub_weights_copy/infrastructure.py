@@ -40,7 +40,8 @@ from tgi_sagemaker.compliance import (
 )
 from tgi_sagemaker.config.spec import WEIGHTS_ALLOW_PATTERNS, WEIGHTS_IGNORE_PATTERNS
 
-LAMBDA_SOURCE = Path(__file__).resolve().parents[2] / "lambda" / "weights_copy"
+# The asset is the link's target, not the link: CDK's fingerprint hashes a link it does not follow as its text.
+RUNTIME_FOLDER = (Path(__file__).parent / "runtime").resolve()
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 RETRYABLE_ERRORS = [
     "TransientError",
@@ -111,7 +112,7 @@ class HubWeightsCopy(Construct):
                 f"{needed} MB; memory_size_mb is {memory_size_mb}: raise it or lower them"
             )
         self.bucket = bucket
-        code = code or lambda_.Code.from_asset(str(LAMBDA_SOURCE), exclude=["__pycache__", "*.pyc", "README.md"])
+        code = code or lambda_.Code.from_asset(str(RUNTIME_FOLDER), exclude=["__pycache__", "*.pyc", "README.md"])
         environment = {
             "BUCKET": bucket.bucket_name,
             "HF_ENDPOINT": hub_endpoint,
