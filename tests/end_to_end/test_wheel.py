@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -24,6 +25,8 @@ import pytest
 from helpers import ROOT, Synthesized, cdk_json_context
 
 pytestmark = pytest.mark.slow
+
+README = (ROOT / "README.md").read_text()
 
 RUNTIME_IN_WHEEL = "tgi_sagemaker/hub_weights_copy/runtime/"
 PIP_WHEEL = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index"]
@@ -160,3 +163,14 @@ def test_a_wheel_installed_library_synthesizes_the_default_deployment_as_a_check
     (key,) = keys
     asset = outdir / f"asset.{key.removesuffix('.zip')}"
     assert {p.relative_to(asset).as_posix() for p in asset.rglob("*") if p.is_file()} == _source_runtime()
+
+
+def test_the_installed_runtime_runs_as_the_shell_copy(venv: Path, tmp_path: Path) -> None:
+    """The README's recipe for the shell copy from an installed library: the runtime beside the construct."""
+    recipe = re.search(r'PYTHONPATH=\$\(python -c "(.*?)"\) python -m weights_copy', README, re.S)
+    assert recipe is not None, "the README gives the shell copy from an installed library"
+    where = recipe.group(1).replace("\n", " ")
+    runtime = _run([str(venv), "-c", where], cwd=tmp_path, env=_clean_env()).stdout.strip()
+    assert Path(runtime).is_relative_to(venv.parents[1])
+    shell = _run([str(venv), "-m", "weights_copy", "--help"], cwd=tmp_path, env={**_clean_env(), "PYTHONPATH": runtime})
+    assert "default: the repo's default branch" in " ".join(shell.stdout.split())  # argparse wraps lines
