@@ -5,8 +5,8 @@ its runtime (``runtime/``: the Lambda asset folder, whose ``weights_copy`` packa
 as the design card keeps it): a checkout, an editable install and a wheel all find the runtime beside the
 construct, and the built distribution carries its files (setuptools follows the link when it collects packages).
 
-``HubWeightsCopy`` loads on first use, so that the config layer can read the runtime's settings
-(``runtime/weights_copy/settings.py``) without importing the construct, which imports the config layer.
+``HubWeightsCopy`` loads on first use, so that the config layer reads the runtime's settings
+(``runtime/weights_copy/settings.py``) without importing the construct and aws_cdk with it.
 """
 
 from __future__ import annotations
