@@ -3,8 +3,8 @@
 The spec (``config/spec.py``) declares its fields with these values, and a construct used without the config layer
 falls back to the same ones, so a platform team composing constructs gets what ``cdk.json`` users get. Plain
 numbers only: this module imports nothing, the command line's ``invoke`` and ``bench`` included.
-The weights copy's engine settings (part size, parts in flight) live with the copy's runtime, which is shipped to
-Lambda without this library: ``weights_copy.settings``.
+The weights copy's engine settings (the Hub endpoint, part size, parts in flight, file patterns) live with the copy's
+runtime, which is shipped to Lambda without this library: ``weights_copy.settings`` (``hub_weights_copy/runtime/``).
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ SCALE_OUT_FROM_ZERO_COOLDOWN_SECONDS = 300
 MAX_AZS = 2
 
 # The weights copy's orchestration (the engine's own settings are in weights_copy.settings).
-HUB_ENDPOINT = "https://huggingface.co"
 COPY_MAX_CONCURRENCY = 16
 COPY_MEMORY_MB = 2048
 

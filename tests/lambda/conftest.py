@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -10,7 +11,9 @@ import boto3
 import pytest
 from botocore.config import Config
 from hub_emulator import HubEmulator
+from loopback import TOKEN, LoopbackClients
 from moto.server import ThreadedMotoServer
+from weights_copy import environment
 
 
 @pytest.fixture
@@ -43,3 +46,28 @@ def s3(s3_endpoint: str) -> Any:
     client.create_bucket(Bucket=bucket)
     client.bucket = bucket  # type: ignore[attr-defined]
     return client
+
+
+@pytest.fixture
+def clients(hub: HubEmulator, s3: Any, s3_endpoint: str) -> LoopbackClients:
+    """The handlers' clients on loopback, with every variable the functions get (a token secret included)."""
+    loopback = LoopbackClients({}, s3_endpoint)
+    secret = loopback.client("secretsmanager").create_secret(Name=f"hf-token-{s3.bucket}", SecretString=TOKEN)
+    role = "arn:aws:iam::123456789012:role/copy"
+    machine = loopback.client("stepfunctions").create_state_machine(
+        name=f"copy-{s3.bucket}",
+        definition=json.dumps({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}),
+        roleArn=role,
+    )
+    loopback.environ.update(
+        {
+            environment.BUCKET: s3.bucket,
+            environment.STATE_MACHINE_ARN: machine["stateMachineArn"],
+            environment.HF_ENDPOINT: hub.endpoint,
+            environment.HF_TOKEN_SECRET_ID: secret["ARN"],
+            environment.PART_SIZE_MB: "5",
+            environment.MAX_IN_FLIGHT: "3",
+            environment.DELETE_OBJECTS_ON_DELETE: "false",
+        }
+    )
+    return loopback

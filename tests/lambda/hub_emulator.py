@@ -1,7 +1,7 @@
-"""A Hugging Face Hub emulator on loopback: the API listing (the revision API, whose ``siblings`` the Hub truncates
-for large repos, and the paged tree API with ``Link: rel="next"``), /resolve with 302s to a separate "CDN" host whose
-signed URLs expire and honour Range, renamed repos answered with relative 307s, and the Hub's error behaviours on
-demand.
+"""A Hugging Face Hub emulator on loopback: the API listing (the model API, for the default branch or a revision,
+whose ``siblings`` the Hub truncates for large repos, and the paged tree API with ``Link: rel="next"``), /resolve
+with 302s to a separate "CDN" host whose signed URLs expire and honour Range, renamed repos answered with relative
+307s, and the Hub's error behaviours on demand. A repo's default branch need not be ``main``.
 
 Its fidelity is checked by the real client: tests/lambda/test_hub_emulator.py runs
 ``huggingface_hub.snapshot_download`` against it and compares the bytes.
@@ -20,6 +20,7 @@ import struct
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -56,6 +57,7 @@ class Repo:
     refs: dict[str, str]
     gated: bool = False
     approved_tokens: set[str] = field(default_factory=set)
+    default_branch: str = "main"
 
 
 @dataclass
@@ -129,15 +131,27 @@ class HubEmulator:
             server.server_close()
 
     def add_repo(
-        self, repo_id: str, files: dict[str, bytes], *, commit: str | None = None, gated: bool = False, approved=()
-    ) -> str:  # type: ignore[no-untyped-def]
+        self,
+        repo_id: str,
+        files: dict[str, bytes],
+        *,
+        commit: str | None = None,
+        branch: str | None = None,
+        default_branch: str | None = None,
+        gated: bool = False,
+        approved: Iterable[str] = (),
+    ) -> str:
+        """A commit of ``files``, which ``branch`` (default: the repo's default branch) then points at.
+        ``default_branch`` makes another branch the repo's default (the one its model API answers for without a
+        revision). Default: ``main``, or what the repo had."""
         repo_files = {
             p: RepoFile(p, d, lfs=p.endswith((".safetensors", ".bin")) or len(d) > 10_000_000) for p, d in files.items()
         }
         commit = commit or hashlib.sha1(repr(sorted((p, f.sha256) for p, f in repo_files.items())).encode()).hexdigest()
         repo = self.repos.setdefault(repo_id, Repo(repo_id, {}, {}, gated, set(approved)))
         repo.commits[commit] = repo_files
-        repo.refs["main"] = commit
+        repo.default_branch = default_branch or repo.default_branch
+        repo.refs[branch or repo.default_branch] = commit
         return commit
 
     def rename_repo(self, old: str, new: str, *, location_base: str = "") -> None:
@@ -242,7 +256,7 @@ def _handler(hub: HubEmulator, *, cdn: bool) -> type[BaseHTTPRequestHandler]:
                         "Retry-After": str(hub.rate_limit_reset),
                     },
                 )
-            if (moved := re.fullmatch(r"(/api/models/|/)([^/]+/[^/]+)(/(?:revision|tree|resolve)/.*)", path)) and (
+            if (moved := re.fullmatch(r"(/api/models/|/)([^/]+/[^/]+)((?:/(?:revision|tree|resolve)/.*)?)", path)) and (
                 new_id := hub.renamed.get(moved.group(2))
             ):
                 raw = urlsplit(self.path)
@@ -251,7 +265,7 @@ def _handler(hub: HubEmulator, *, cdn: bool) -> type[BaseHTTPRequestHandler]:
                 hub.count("rename-307")
                 location = hub.rename_location_base + target
                 return self._send(307, b"", head=head, headers={"Location": location})
-            if match := re.fullmatch(r"/api/models/([^/]+/[^/]+)/revision/(.+)", path):
+            if match := re.fullmatch(r"/api/models/([^/]+/[^/]+)(?:/revision/(.+))?", path):
                 return self._api(match.group(1), match.group(2), head)
             if match := re.fullmatch(r"/api/models/([^/]+/[^/]+)/tree/([^/]+)/?(.*)", path):
                 return self._tree(match.group(1), match.group(2), match.group(3), head)
@@ -279,10 +293,11 @@ def _handler(hub: HubEmulator, *, cdn: bool) -> type[BaseHTTPRequestHandler]:
                 self._send(404, b"Invalid rev id", head=head, headers={"X-Error-Code": "RevisionNotFound"})
             return commit
 
-        def _api(self, repo_id: str, revision: str, head: bool) -> None:
+        def _api(self, repo_id: str, revision: str | None, head: bool) -> None:
+            """The model API: without a revision it answers for the repo's default branch, as the Hub does."""
             hub.count("api")
             repo = self._repo(repo_id, head)
-            if repo is None or (commit := self._commit(repo, revision, head)) is None:
+            if repo is None or (commit := self._commit(repo, revision or repo.default_branch, head)) is None:
                 return
             siblings = []
             for f in repo.commits[commit].values():

@@ -16,17 +16,10 @@ from weights_copy import copier as copier_module
 from weights_copy.copier import CopySettings, FileCopier, abort_unfinished_uploads
 from weights_copy.errors import CopyError, EntryNotFoundError
 from weights_copy.hub import HubApi, HubFile, Snapshot
-from weights_copy.manifest import (
-    DEFAULT_ALLOW_PATTERNS,
-    DEFAULT_IGNORE_PATTERNS,
-    build_manifest,
-    receipt_key,
-    select_files,
-)
+from weights_copy.manifest import build_manifest, receipt_key, select_files
 from weights_copy.retry import RetryPolicy
+from weights_copy.settings import ALLOW_PATTERNS, IGNORE_PATTERNS
 from weights_copy.snapshot_copy import copy_manifest, plan_copy
-
-from tgi_sagemaker.config.spec import WEIGHTS_ALLOW_PATTERNS, WEIGHTS_IGNORE_PATTERNS
 
 SETTINGS = CopySettings(part_size=5 * MIB, max_in_flight=3)
 
@@ -155,7 +148,7 @@ def test_files_are_selected_like_huggingface_hubs_patterns() -> None:
         for path in ("model.safetensors", "config.json", "original/params.json", "original/consolidated.00.pth",
                      "pytorch_model.bin", "tokenizer.model", "README.md", "figures/plot.png", "chat_template.jinja")
     ]  # fmt: skip
-    chosen = select_files(files, DEFAULT_ALLOW_PATTERNS, DEFAULT_IGNORE_PATTERNS)
+    chosen = select_files(files, ALLOW_PATTERNS, IGNORE_PATTERNS)
     assert [f.path for f in chosen] == ["model.safetensors", "config.json", "tokenizer.model", "chat_template.jinja"]
     assert [f.path for f in select_files(files, ["original/"], None)] == [
         "original/params.json",
@@ -167,9 +160,4 @@ def test_files_are_selected_like_huggingface_hubs_patterns() -> None:
 def test_a_selection_with_no_file_is_refused() -> None:
     snapshot = Snapshot(REPO, "c" * 40, (HubFile("pytorch_model.bin", 5, None, "0" * 40),))
     with pytest.raises(CopyError, match="none of its 1 files matches allow_patterns"):
-        build_manifest(snapshot, "b", "models/x/", DEFAULT_ALLOW_PATTERNS, DEFAULT_IGNORE_PATTERNS)
-
-
-def test_the_engine_selects_by_default_what_a_deployment_selects_by_default() -> None:
-    """The shell copy and a deployment must fill a prefix alike: SageMaker serves whatever the prefix holds."""
-    assert (DEFAULT_ALLOW_PATTERNS, DEFAULT_IGNORE_PATTERNS) == (WEIGHTS_ALLOW_PATTERNS, WEIGHTS_IGNORE_PATTERNS)
+        build_manifest(snapshot, "b", "models/x/", ALLOW_PATTERNS, IGNORE_PATTERNS)

@@ -6,85 +6,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from emulated_models import MIB, REPO, model_files
 from hub_emulator import HubEmulator
+from loopback import TOKEN, FinishedExecution, LoopbackClients, WithExecution, create, run_copy, update
 from weights_copy import handlers
 from weights_copy.errors import CopyError, GatedRepoError
-
-TOKEN = "hf_handlerSecretToken"
-
-
-class LoopbackClients(handlers.Clients):
-    def __init__(self, environ: dict[str, str], s3_endpoint: str) -> None:
-        session = boto3.session.Session(
-            aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
-        )
-        super().__init__(environ, session)
-        self.endpoint = s3_endpoint
-
-    def client(self, name: str, config: Config | None = None) -> Any:
-        return self.session.client(name, endpoint_url=self.endpoint, config=config)
-
-
-@pytest.fixture
-def clients(hub: HubEmulator, s3: Any, s3_endpoint: str) -> LoopbackClients:
-    loopback = LoopbackClients({}, s3_endpoint)
-    secret = loopback.client("secretsmanager").create_secret(Name=f"hf-token-{s3.bucket}", SecretString=TOKEN)
-    role = "arn:aws:iam::123456789012:role/copy"
-    machine = loopback.client("stepfunctions").create_state_machine(
-        name=f"copy-{s3.bucket}",
-        definition=json.dumps({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}),
-        roleArn=role,
-    )
-    loopback.environ.update(
-        BUCKET=s3.bucket,
-        STATE_MACHINE_ARN=machine["stateMachineArn"],
-        HF_ENDPOINT=hub.endpoint,
-        HF_TOKEN_SECRET_ID=secret["ARN"],
-        PART_SIZE_MB="5",
-        MAX_IN_FLIGHT="3",
-    )
-    return loopback
-
-
-STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/Handlers/0f0e0d0c-0b0a-0908-0706-050403020100"
-
-
-def _create(clients: LoopbackClients, revision: str = "main") -> dict[str, Any]:
-    """CloudFormation's Create as the provider framework passes it on (the rehearsal plays the real one)."""
-    event = {
-        "RequestType": "Create",
-        "StackId": STACK_ID,
-        "LogicalResourceId": "WeightsCopy",
-        "ResourceProperties": {"RepoId": REPO, "Revision": revision},
-    }
-    return handlers.on_event(event, clients=clients)
-
-
-class FinishedExecution:
-    def __init__(self, status: str, cause: str = "") -> None:
-        self.status, self.cause = status, cause
-
-    def describe_execution(self, executionArn: str) -> dict[str, Any]:
-        return {"executionArn": executionArn, "status": self.status, "cause": self.cause}
-
-
-class WithExecution(LoopbackClients):
-    def __init__(self, base: LoopbackClients, execution: FinishedExecution) -> None:
-        super().__init__(base.environ, base.endpoint)
-        self.execution = execution
-
-    def client(self, name: str) -> Any:
-        return self.execution if name == "stepfunctions" else super().client(name)
 
 
 def test_create_copies_every_file_through_the_map_items(hub: HubEmulator, s3: Any, clients: LoopbackClients) -> None:
     files = model_files(shard_bytes=11 * MIB)
     commit = hub.add_repo(REPO, files, gated=True, approved={TOKEN})
-    created = _create(clients)
+    created = create(clients)
     prefix = f"models/{REPO}/{commit}/"
     assert created["PhysicalResourceId"] == f"{s3.bucket}/{prefix}@{commit}"
     assert created["Data"]["S3Uri"] == f"s3://{s3.bucket}/{prefix}"
@@ -123,14 +56,14 @@ def test_create_of_a_gated_repo_without_an_approved_token_fails_at_once(
 ) -> None:
     hub.add_repo(REPO, model_files(shard_bytes=64 * 1024), gated=True, approved={"someone-else"})
     with pytest.raises(GatedRepoError, match="not approved"):
-        _create(clients)
+        create(clients)
 
 
 def test_delete_aborts_unfinished_uploads_and_keeps_objects_unless_asked(
     hub: HubEmulator, s3: Any, clients: LoopbackClients
 ) -> None:
     commit = hub.add_repo(REPO, model_files(shard_bytes=64 * 1024))
-    created = _create(clients)
+    created = create(clients)
     prefix = f"models/{REPO}/{commit}/"
     s3.put_object(Bucket=s3.bucket, Key=prefix + "config.json", Body=b"{}")
     s3.create_multipart_upload(Bucket=s3.bucket, Key=prefix + "model-00001-of-00002.safetensors")
@@ -157,7 +90,7 @@ def test_a_token_secret_ending_in_a_line_break_still_works(
     clients.client("secretsmanager").put_secret_value(
         SecretId=clients.environ["HF_TOKEN_SECRET_ID"], SecretString=stored
     )
-    assert _create(clients)["Data"]["Commit"]
+    assert create(clients)["Data"]["Commit"]
 
 
 def test_a_token_secret_with_a_line_break_inside_fails_without_echoing_it(
@@ -169,5 +102,52 @@ def test_a_token_secret_with_a_line_break_inside_fails_without_echoing_it(
         SecretId=clients.environ["HF_TOKEN_SECRET_ID"], SecretString=broken
     )
     with pytest.raises(CopyError, match="control, space or non-ASCII character at position 6") as raised:
-        _create(clients)
+        create(clients)
     assert TOKEN[5:] not in str(raised.value)
+
+
+# --- no revision: the repo's default branch ------------------------------------------------------------------------
+def test_create_without_a_revision_copies_the_commit_of_the_repos_default_branch(
+    hub: HubEmulator, clients: LoopbackClients
+) -> None:
+    """HubWeightsCopy leaves the Revision property out when none is given: the copy takes the default branch, which
+    need not be main (the Hub's model API without a revision answers for it)."""
+    on_main = hub.add_repo(REPO, model_files(shard_bytes=64 * 1024, seed=1))
+    on_release = hub.add_repo(REPO, model_files(shard_bytes=64 * 1024, seed=2), default_branch="release")
+    assert on_main != on_release and hub.repos[REPO].refs == {"main": on_main, "release": on_release}
+    created = create(clients, revision=None)
+    assert created["Data"]["Commit"] == on_release and created["PhysicalResourceId"].endswith(f"@{on_release}")
+
+
+def test_a_rollback_to_no_revision_gets_the_commit_the_default_branch_had_without_the_hub(
+    hub: HubEmulator, s3: Any, clients: LoopbackClients
+) -> None:
+    """Deployed without a revision, updated to a pinned commit that the default branch then moves to; the update
+    fails elsewhere and CloudFormation rolls back with the old properties while the Hub is down: the copy answers
+    with the commit the default branch had at the first deployment, from the resource's history alone."""
+    first = hub.add_repo(REPO, model_files(shard_bytes=64 * 1024, seed=1), default_branch="release")
+    created = create(clients, revision=None)
+    run_copy(s3, clients, created)
+    pinned = hub.add_repo(REPO, model_files(shard_bytes=64 * 1024, seed=2), commit="b" * 40)  # release moves too
+    unpinned, pinning = {"RepoId": REPO}, {"RepoId": REPO, "Revision": pinned}
+    updated = update(clients, created["PhysicalResourceId"], unpinned, pinning)
+    run_copy(s3, clients, updated)
+    for kind in ("api-500", "500"):
+        hub.fail(kind, "/", times=1_000_000)
+    hub.requests.clear()
+    rolled_back = update(clients, updated["PhysicalResourceId"], pinning, unpinned)
+    assert rolled_back["PhysicalResourceId"] == created["PhysicalResourceId"]
+    assert rolled_back["Data"]["Commit"] == first and "ExecutionArn" not in rolled_back["Data"]
+    assert sum(hub.requests.values()) == 0, hub.requests
+
+
+def test_a_resource_deployed_with_main_updates_to_no_revision_in_place_when_main_is_the_default_branch(
+    hub: HubEmulator, s3: Any, clients: LoopbackClients
+) -> None:
+    """Stacks deployed before the Revision property could be left out have ``main`` in it: the update that drops
+    it resolves the default branch to the same commit, keeps the physical id (no replacement) and copies nothing."""
+    hub.add_repo(REPO, model_files(shard_bytes=64 * 1024))
+    created = create(clients, revision="main")
+    run_copy(s3, clients, created)
+    updated = update(clients, created["PhysicalResourceId"], {"RepoId": REPO, "Revision": "main"}, {"RepoId": REPO})
+    assert updated["PhysicalResourceId"] == created["PhysicalResourceId"] and "ExecutionArn" not in updated["Data"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,14 @@ DOWNLOAD = """
 import sys
 from huggingface_hub import snapshot_download
 print(snapshot_download(sys.argv[1], revision=sys.argv[2], cache_dir=sys.argv[3]))
+"""
+
+
+MODEL_INFO = """
+import json, sys
+from huggingface_hub import HfApi
+api, repo = HfApi(endpoint=sys.argv[1]), sys.argv[2]
+print(json.dumps({"default": api.model_info(repo).sha, "main": api.model_info(repo, revision="main").sha}))
 """
 
 
@@ -89,3 +98,18 @@ def test_snapshot_download_follows_a_renamed_repo(hub: HubEmulator, tmp_path: Pa
     assert _downloaded(result)[1] == files
     assert hub.requests["rename-307"] >= 2 + len(files)
     assert hub.authorization_seen_by_cdn == []
+
+
+def test_the_model_api_without_a_revision_answers_for_the_default_branch(hub: HubEmulator) -> None:
+    """huggingface_hub's model_info without a revision asks ``/api/models/{repo}`` (with one,
+    ``.../revision/{revision}``), which the Hub answers for the repo's default branch: the emulator's repo here has
+    ``release`` as its default, and the real client gets that branch's commit, and main's when it names main."""
+    on_main = hub.add_repo(REPO, model_files(shard_bytes=64 * 1024, seed=1))
+    on_release = hub.add_repo(REPO, model_files(shard_bytes=64 * 1024, seed=2), default_branch="release")
+    env = {"HF_HUB_DISABLE_TELEMETRY": "1", "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(
+        [sys.executable, "-c", MODEL_INFO, hub.endpoint, REPO], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads(result.stdout) == {"default": on_release, "main": on_main}
+    assert f"/api/models/{REPO}" in hub.hub_paths and f"/api/models/{REPO}/revision/main" in hub.hub_paths

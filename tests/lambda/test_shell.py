@@ -246,3 +246,15 @@ def test_the_shell_copy_selects_what_a_deployment_selects_unless_told_otherwise(
     assert _run(hub, s3, "--allow-pattern", "*.md") == 0
     listed = s3.list_objects_v2(Bucket=s3.bucket, Prefix=prefix).get("Contents", [])
     assert "README.md" in {o["Key"].removeprefix(prefix) for o in listed}
+
+
+def test_the_shell_copies_the_default_branch_unless_given_a_revision(
+    hub: HubEmulator, s3: Any, aws_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As a deployment without model.revision does: the repo's default branch, which need not be main."""
+    on_main = hub.add_repo(SMALL_REPO, model_files(shard_bytes=64 * 1024, seed=1))
+    on_release = hub.add_repo(SMALL_REPO, model_files(shard_bytes=64 * 1024, seed=2), default_branch="release")
+    assert _run(hub, s3) == 0, capsys.readouterr().err
+    assert f"/{on_release}/ ({on_release})" in capsys.readouterr().out
+    assert _run(hub, s3, "--revision", "main") == 0
+    assert f"/{on_main}/ ({on_main})" in capsys.readouterr().out

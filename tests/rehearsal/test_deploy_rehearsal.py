@@ -106,8 +106,8 @@ def test_a_revision_change_copies_the_new_commit_and_cleans_up_the_old_physical_
     assert stack.update(assembly.stack(stack_name("pinned"))) == "UPDATE_COMPLETE", failures(stack)
     assert served(stack) == files_b
     (update,) = requests_of(account, stack, "Update")
-    assert (update["OldResourceProperties"]["Revision"], update["ResourceProperties"]["Revision"]) == (
-        "main",
+    assert (update["OldResourceProperties"].get("Revision"), update["ResourceProperties"]["Revision"]) == (
+        None,  # the default deployment names no revision: the repo's default branch
         PINNED_COMMIT,
     )
     (cleanup,) = requests_of(account, stack, "Delete")  # the old physical id goes once the update is complete
@@ -120,8 +120,9 @@ def test_a_revision_change_copies_the_new_commit_and_cleans_up_the_old_physical_
 def test_a_rollback_needs_no_hub_and_keeps_the_commit_a_branch_had(
     account: Account, assembly: CloudAssembly, hub: HubEmulator
 ) -> None:
-    """CloudFormation's rollback Update after a failed update asks for the old properties (revision 'main'). The
-    Hub is down by then and 'main' has moved: the rollback must still succeed, on the commit 'main' had before."""
+    """CloudFormation's rollback Update after a failed update asks for the old properties (no revision: the
+    default branch, 'main'). The Hub is down by then and 'main' has moved: the rollback must still succeed, on the
+    commit 'main' had before."""
     commit_a, files_a = model(hub)
     stack = deploy(account, assembly, DEFAULT, "Rollback-without-hub")
     model(hub, seed=8, commit=PINNED_COMMIT)  # 'main' moves to the new commit too
@@ -139,7 +140,7 @@ def test_a_rollback_needs_no_hub_and_keeps_the_commit_a_branch_had(
     assert copy.id.endswith(f"@{commit_a}") and copy.attributes["Commit"] == commit_a
     assert sum(hub.requests.values()) == 0, hub.requests  # not one call to the Hub or its CDN while rolling back
     rollback, cleanup = requests_of(account, stack, "Update")[1], requests_of(account, stack, "Delete")[0]
-    assert rollback["ResourceProperties"]["Revision"] == "main" and rollback["PhysicalResourceId"].endswith(
+    assert "Revision" not in rollback["ResourceProperties"] and rollback["PhysicalResourceId"].endswith(
         f"@{PINNED_COMMIT}"
     )
     assert cleanup["PhysicalResourceId"].endswith(f"@{PINNED_COMMIT}")

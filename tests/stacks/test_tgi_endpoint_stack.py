@@ -144,7 +144,7 @@ def test_the_copy_runs_as_a_provider_over_a_distributed_map(default_app: Synthes
         "weights_copy.handlers.on_event",
     ]
     assert all("VpcConfig" not in f for f in ours)  # the copy reaches the Hub; the endpoint's VPC has no route out
-    assert all("HF_TOKEN" not in json.dumps(f["Environment"]) for f in ours)
+    assert all("HF_TOKEN" not in json.dumps(f.get("Environment", {})) for f in ours)
 
 
 def test_hub_weights_leave_network_isolation_off_and_the_model_in_the_vpc(hub_app: Synthesized) -> None:

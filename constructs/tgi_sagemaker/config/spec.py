@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from tgi_sagemaker import defaults, limits
+from tgi_sagemaker.hub_weights_copy.runtime.weights_copy import settings as copy_settings
 from tgi_sagemaker.runtimes.tgi.image import default_tgi_version
 
 # Hub repo ids: "owner/name", letters, digits, '-', '_', '.'; no leading/trailing separators, no "--" or "..".
@@ -40,11 +41,6 @@ Quantize = Literal[
 KvCacheDtype = Literal["fp8_e4m3fn", "fp8_e5m2"]
 PositiveInt = Annotated[int, Field(gt=0)]
 FilePattern = Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=r"^[^\x00-\x1f]+$")]
-# What a serving container loads: weights as safetensors, configs and tokenizer files, chat templates, remote code;
-# not pickled weights (*.bin, *.pth) nor the original/ checkpoints some repos carry beside the converted ones.
-# The copy engine's shell entry point selects alike (lambda/weights_copy/.../manifest.py; a test holds them equal).
-WEIGHTS_ALLOW_PATTERNS = ("*.safetensors", "*.json", "*.txt", "*.model", "*.tiktoken", "*.jinja", "*.py")
-WEIGHTS_IGNORE_PATTERNS = ("original/*",)
 StartupSeconds = Annotated[int, Field(ge=limits.STARTUP_TIMEOUT_SECONDS[0], le=limits.STARTUP_TIMEOUT_SECONDS[1])]
 CooldownSeconds = Annotated[int, Field(ge=limits.COOLDOWN_SECONDS[0], le=limits.COOLDOWN_SECONDS[1])]
 AlarmPercent = Annotated[float, Field(gt=0, le=limits.MAX_ALARM_PERCENT)]
@@ -77,14 +73,14 @@ class WeightsSpec(_Spec):
     """The customer managed KMS key that encrypts hf_token_secret, when it is not Secrets Manager's own key
     (``aws/secretsmanager``): the copy functions may decrypt with it, through Secrets Manager only. Default: none."""
     hub_endpoint: Annotated[str, StringConstraints(pattern=r"^https://[A-Za-z0-9.-]+(:\d+)?(/.*)?$")] = (
-        defaults.HUB_ENDPOINT
+        copy_settings.HUB_ENDPOINT
     )
     """s3: where the copy reads from (a mirror works too; https only). Default: https://huggingface.co."""
     copy_max_concurrency: Annotated[int, Field(ge=1, le=1000)] = defaults.COPY_MAX_CONCURRENCY
     """s3: files copied at once (Step Functions Map concurrency). Default: 16."""
-    part_size_mb: Annotated[int, Field(ge=8, le=512)] = 64
+    part_size_mb: Annotated[int, Field(ge=8, le=512)] = copy_settings.PART_SIZE_MB
     """s3: bytes a range GET and an UploadPart carry. Default: 64."""
-    max_in_flight: Annotated[int, Field(ge=1, le=64)] = 8
+    max_in_flight: Annotated[int, Field(ge=1, le=64)] = copy_settings.MAX_IN_FLIGHT
     """s3: parallel parts per file (connections to the CDN). Default: 8."""
     copy_memory_mb: Annotated[int, Field(ge=512, le=10240)] = defaults.COPY_MEMORY_MB
     """s3: copy Lambda memory; needs about 2 x part_size_mb x max_in_flight. Default: 2048."""
@@ -94,10 +90,10 @@ class WeightsSpec(_Spec):
     """s3: what stack deletion does to the weights bucket. Default: retain (destroy also empties it)."""
     delete_objects_on_delete: bool = False
     """s3: delete a commit's objects when its copy resource is deleted. Default: false."""
-    allow_patterns: Annotated[tuple[FilePattern, ...], Field(min_length=1)] = WEIGHTS_ALLOW_PATTERNS
+    allow_patterns: Annotated[tuple[FilePattern, ...], Field(min_length=1)] = copy_settings.ALLOW_PATTERNS
     """s3: which repo files to copy (shell-style patterns on their paths; ``*`` also matches ``/``). Default:
     safetensors, JSON, text, tokenizer models, chat templates and Python files: what the container loads."""
-    ignore_patterns: tuple[FilePattern, ...] = WEIGHTS_IGNORE_PATTERNS
+    ignore_patterns: tuple[FilePattern, ...] = copy_settings.IGNORE_PATTERNS
     """s3: files not to copy even if allowed. Default: ``original/*`` (the unconverted checkpoints of Llama repos)."""
 
 

@@ -1,7 +1,7 @@
 """Copy a Hub revision into S3 from a shell (copies that outgrow Lambda):
 
-    python -m weights_copy deepseek-ai/DeepSeek-R1 --revision main --bucket my-weights \\
-        [--token-secret hf/token] [--part-size-mb 64] [--max-in-flight 8] [--parallel-files 4] \\
+    python -m weights_copy deepseek-ai/DeepSeek-R1 [--revision main] --bucket my-weights \\
+        [--token-secret hf/token] [--part-size-mb N] [--max-in-flight N] [--parallel-files 4] \\
         [--allow-pattern '*.safetensors' ...] [--ignore-pattern 'original/*' ...]
 
 It selects the files a deployment selects by default (what the container loads: safetensors, JSON, text, tokenizer
@@ -29,11 +29,11 @@ from urllib.parse import urlsplit
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
+from weights_copy import settings
 from weights_copy.copier import MIB, S3_MIN_PART, CopySettings, FileCopier
 from weights_copy.errors import CopyCancelled, CopyError, TransientError
 from weights_copy.http import HttpClient
-from weights_copy.hub import DEFAULT_ENDPOINT, HubApi
-from weights_copy.manifest import DEFAULT_ALLOW_PATTERNS, DEFAULT_IGNORE_PATTERNS
+from weights_copy.hub import HubApi
 from weights_copy.names import check_repo_id, check_revision
 from weights_copy.retry import RetryPolicy
 from weights_copy.s3_config import copy_s3_config
@@ -74,19 +74,31 @@ def _whole_number(low: int, high: int | None = None, why: str = "") -> Callable[
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m weights_copy", description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("repo_id", type=_checked(check_repo_id), help="owner/name on the Hub")
-    parser.add_argument("--revision", default="main", type=_checked(check_revision), help="default: main")
+    parser.add_argument(
+        "--revision", type=_checked(check_revision), help="branch, tag or commit; default: the repo's default branch"
+    )
     parser.add_argument("--bucket", required=True, type=_checked(_bucket))
     parser.add_argument("--token-secret", help="Secrets Manager id of a Hub token (or set HF_TOKEN)")
     parser.add_argument("--region", help="AWS region (default: AWS_REGION / AWS_DEFAULT_REGION or the profile's)")
     parser.add_argument(
-        "--hub-endpoint", default=os.environ.get("HF_ENDPOINT", DEFAULT_ENDPOINT), type=_checked(_endpoint)
+        "--hub-endpoint", default=os.environ.get("HF_ENDPOINT", settings.HUB_ENDPOINT), type=_checked(_endpoint)
     )
     parser.add_argument("--s3-endpoint-url", default=os.environ.get("AWS_ENDPOINT_URL_S3"))
     s3_part = f" (S3 parts are {S3_MIN_PART // MIB} MiB to 5 GiB)"
-    parser.add_argument("--part-size-mb", type=_whole_number(S3_MIN_PART // MIB, S3_MAX_PART_MB, s3_part), default=64)
-    parser.add_argument("--max-in-flight", type=_whole_number(1), default=8, help="parts fetched at once, a file")
+    parser.add_argument(
+        "--part-size-mb",
+        type=_whole_number(S3_MIN_PART // MIB, S3_MAX_PART_MB, s3_part),
+        default=settings.PART_SIZE_MB,
+        help=f"default: {settings.PART_SIZE_MB}",
+    )
+    parser.add_argument(
+        "--max-in-flight",
+        type=_whole_number(1),
+        default=settings.MAX_IN_FLIGHT,
+        help=f"parts fetched at once, a file; default: {settings.MAX_IN_FLIGHT}",
+    )
     parser.add_argument("--parallel-files", type=_whole_number(1), default=2)
-    for name, default in (("allow", DEFAULT_ALLOW_PATTERNS), ("ignore", DEFAULT_IGNORE_PATTERNS)):
+    for name, default in (("allow", settings.ALLOW_PATTERNS), ("ignore", settings.IGNORE_PATTERNS)):
         parser.add_argument(
             f"--{name}-pattern",
             action="append",
@@ -106,7 +118,7 @@ def _bucket(name: str) -> str:
 def _endpoint(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise CopyError(f"Hub endpoint {url!r}: give an http(s):// URL, e.g. {DEFAULT_ENDPOINT}")
+        raise CopyError(f"Hub endpoint {url!r}: give an http(s):// URL, e.g. {settings.HUB_ENDPOINT}")
     return url
 
 
@@ -137,20 +149,20 @@ def _copy(args: argparse.Namespace, http: HttpClient, started: float) -> int:
     session = boto3.session.Session(region_name=args.region)
     token = read_hub_token(session.client("secretsmanager"), args.token_secret) if args.token_secret else None
     token = token or normalise_token(os.environ.get("HF_TOKEN"), "HF_TOKEN")
-    settings = CopySettings(part_size=args.part_size_mb * MIB, max_in_flight=args.max_in_flight)
-    s3_config = copy_s3_config(settings.max_in_flight * args.parallel_files)
+    engine = CopySettings(part_size=args.part_size_mb * MIB, max_in_flight=args.max_in_flight)
+    s3_config = copy_s3_config(engine.max_in_flight * args.parallel_files)
     uploads = RunUploads(session.client("s3", endpoint_url=args.s3_endpoint_url, config=s3_config))
     retry = RetryPolicy(sleep=_sleep_unless(http.cancelled))
     hub = HubApi(args.hub_endpoint, token, http=http, retry=retry, token_hint=TOKEN_HINT)
     try:
         result = copy_snapshot(
-            FileCopier(hub, uploads, settings),
+            FileCopier(hub, uploads, engine),
             args.repo_id,
             args.revision,
             args.bucket,
             args.parallel_files,
-            args.allow_patterns or DEFAULT_ALLOW_PATTERNS,
-            args.ignore_patterns or DEFAULT_IGNORE_PATTERNS,
+            args.allow_patterns or settings.ALLOW_PATTERNS,
+            args.ignore_patterns or settings.IGNORE_PATTERNS,
         )
     except (CopyError, TransientError, BotoCoreError, ClientError):
         if http.cancelled.is_set():

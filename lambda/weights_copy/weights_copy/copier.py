@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 from botocore.exceptions import ClientError
 
+from weights_copy import settings
 from weights_copy.errors import (
     CopyError,
     ExpiredUrlError,
@@ -53,9 +54,9 @@ most): it is a leftover of a killed one, which a new copy of that key may abort.
 
 @dataclass(frozen=True)
 class CopySettings:
-    part_size: int = 64 * MIB
+    part_size: int = settings.PART_SIZE_MB * MIB
     """Bytes a range GET and an UploadPart carry; grown automatically for files over 10,000 parts."""
-    max_in_flight: int = 8
+    max_in_flight: int = settings.MAX_IN_FLIGHT
     """Parts fetched at once (parallel connections); also the most parts held in memory."""
 
     def part_size_for(self, size: int) -> int:

@@ -3,18 +3,19 @@
 - ``copy_file``: one Map item of the state machine (one file).
 - ``on_event`` / ``is_complete``: the custom resource provider.
 
-Create/Update resolves the revision to a commit, writes the manifest and its Map items to S3 and starts the state
-machine, or attaches to an execution already copying that commit. A commit whose copy is in place and verified
-(every file's receipt matches S3's checksum of its object) needs no Hub call and no execution: a pinned commit
-deployed again, and the Update CloudFormation sends to roll back to the previous revision, which resolves to the
-commit that revision had then (the resource's history in the bucket), so a rollback works while the Hub is down and
-an unpinned branch cannot move under it. The physical id carries the commit.
+Create/Update resolves the revision (none given: the repo's default branch) to a commit, writes the manifest and its
+Map items to S3 and starts the state machine, or attaches to an execution already copying that commit. A commit
+whose copy is in place and verified (every file's receipt matches S3's checksum of its object) needs no Hub call and
+no execution: a pinned commit deployed again, and the Update CloudFormation sends to roll back to the previous
+revision, which resolves to the commit that revision had then (the resource's history in the bucket), so a rollback
+works while the Hub is down and an unpinned branch (the default one included) cannot move under it. The physical id
+carries the commit.
 
 Delete stops this commit's running copy, aborts unfinished uploads under its prefix, and keeps the objects unless
 DELETE_OBJECTS_ON_DELETE=true.
 
-Environment: BUCKET, STATE_MACHINE_ARN, HF_ENDPOINT, HF_TOKEN_SECRET_ID (optional), PART_SIZE_MB, MAX_IN_FLIGHT,
-DELETE_OBJECTS_ON_DELETE. The token is read at run time and appears in no event, output or log.
+Each handler reads the variables ``weights_copy.environment`` lists for it, and no other. The token is read at run
+time and appears in no event, output or log.
 """
 
 from __future__ import annotations
@@ -34,8 +35,17 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from weights_copy.copier import MIB, CopySettings, FileCopier, abort_unfinished_uploads, already_copied
+from weights_copy.environment import (
+    BUCKET,
+    DELETE_OBJECTS_ON_DELETE,
+    HF_ENDPOINT,
+    HF_TOKEN_SECRET_ID,
+    MAX_IN_FLIGHT,
+    PART_SIZE_MB,
+    STATE_MACHINE_ARN,
+)
 from weights_copy.errors import CopyError
-from weights_copy.hub import DEFAULT_ENDPOINT, HubApi
+from weights_copy.hub import HubApi
 from weights_copy.manifest import (
     build_manifest,
     dumps,
@@ -74,16 +84,16 @@ class Clients:
 
     def settings(self) -> CopySettings:
         return CopySettings(
-            part_size=int(self.environ.get("PART_SIZE_MB", "64")) * MIB,
-            max_in_flight=int(self.environ.get("MAX_IN_FLIGHT", "8")),
+            part_size=int(self.environ[PART_SIZE_MB]) * MIB,
+            max_in_flight=int(self.environ[MAX_IN_FLIGHT]),
         )
 
     def s3(self) -> Any:
         return self.client("s3", copy_s3_config(self.settings().max_in_flight))
 
     def hub(self) -> HubApi:
-        token = read_hub_token(self.client("secretsmanager"), self.environ.get("HF_TOKEN_SECRET_ID"))
-        return HubApi(self.environ.get("HF_ENDPOINT", DEFAULT_ENDPOINT), token, deadline=self._seconds_left())
+        token = read_hub_token(self.client("secretsmanager"), self.environ.get(HF_TOKEN_SECRET_ID))
+        return HubApi(self.environ[HF_ENDPOINT], token, deadline=self._seconds_left())
 
     def _seconds_left(self) -> Callable[[], float] | None:
         context = self.context
@@ -119,7 +129,8 @@ class CopyRequest:
     """What the custom resource asks for (its properties, as CloudFormation hands them: strings and lists)."""
 
     repo_id: str
-    revision: str
+    revision: str | None
+    """None: the repo's default branch (the Revision property left out)."""
     allow_patterns: tuple[str, ...] | None
     ignore_patterns: tuple[str, ...]
 
@@ -128,7 +139,7 @@ class CopyRequest:
         allow = properties.get("AllowPatterns")
         return cls(
             repo_id=properties["RepoId"],
-            revision=properties.get("Revision") or "main",
+            revision=properties.get("Revision") or None,
             allow_patterns=tuple(allow) if allow is not None else None,
             ignore_patterns=tuple(properties.get("IgnorePatterns") or ()),
         )
@@ -145,11 +156,11 @@ def on_event(event: dict[str, Any], context: Any = None, clients: Clients | None
     if event["RequestType"] == "Delete":
         return _delete(event, clients)
     request = CopyRequest.of(event["ResourceProperties"])
-    bucket = clients.environ["BUCKET"]
+    bucket = clients.environ[BUCKET]
     s3 = clients.s3()
     history = History(s3, bucket, history_key(event["StackId"], event["LogicalResourceId"]))
     known = history.commit_for(request, event.get("PhysicalResourceId"))
-    if known is None and COMMIT.match(request.revision):
+    if known is None and request.revision and COMMIT.match(request.revision):
         known = request.revision  # a pinned commit needs no Hub to be resolved
     manifest = _verified_copy(s3, bucket, request, known) if known else None
     execution_arn = None
@@ -233,7 +244,7 @@ def _start_or_attach(clients: Clients, manifest: Mapping[str, Any]) -> str:
     """An execution copying this commit: one already running (a retried request, a second stack update), or a new
     one named after the commit."""
     sfn = clients.client("stepfunctions")
-    machine = clients.environ["STATE_MACHINE_ARN"]
+    machine = clients.environ[STATE_MACHINE_ARN]
     commit = manifest["commit"]
     for execution in _running(sfn, machine, commit):
         log.info("attaching to %s, which copies %s already", execution["executionArn"], commit)
@@ -264,7 +275,7 @@ def _running(sfn: Any, machine: str, commit: str) -> list[dict[str, Any]]:
 @dataclass(frozen=True)
 class _State:
     repo_id: str
-    revision: str
+    revision: str | None
     allow_patterns: list[str] | None
     ignore_patterns: list[str]
     commit: str
@@ -357,7 +368,7 @@ def _delete(event: dict[str, Any], clients: Clients) -> dict[str, Any]:
     s3 = clients.s3()
     aborted = abort_unfinished_uploads(s3, bucket, prefix)
     deleted = 0
-    if clients.environ.get("DELETE_OBJECTS_ON_DELETE", "false").lower() == "true":
+    if clients.environ.get(DELETE_OBJECTS_ON_DELETE, "false").lower() == "true":
         repo_id = prefix.removeprefix("models/").removesuffix(f"/{commit}/")
         for key_prefix in (prefix, f"manifests/{repo_id}/{commit}"):  # the objects, then the copy's records
             for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=key_prefix):
@@ -371,7 +382,7 @@ def _delete(event: dict[str, Any], clients: Clients) -> dict[str, Any]:
 
 
 def _stop_copies(clients: Clients, commit: str) -> int:
-    machine = clients.environ.get("STATE_MACHINE_ARN")
+    machine = clients.environ.get(STATE_MACHINE_ARN)
     if not machine:
         return 0
     sfn = clients.client("stepfunctions")

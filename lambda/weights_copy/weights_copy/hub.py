@@ -23,8 +23,8 @@ from weights_copy.errors import (
 from weights_copy.http import Answer, ContentRange, HttpClient, OpenResponse, Response
 from weights_copy.names import check_commit, check_file_path, check_revision, repo_url_path
 from weights_copy.retry import RetryPolicy, with_retries
+from weights_copy.settings import HUB_ENDPOINT
 
-DEFAULT_ENDPOINT = "https://huggingface.co"
 TOKEN_HINT = "set weights.hf_token_secret to a token"
 """How a caller gives a token, as the gated-repo message says it (the CDK config key; the shell names its own)."""
 MAX_REDIRECTS = 5
@@ -63,7 +63,7 @@ class FileLocation:
 class HubApi:
     def __init__(
         self,
-        endpoint: str = DEFAULT_ENDPOINT,
+        endpoint: str = HUB_ENDPOINT,
         token: str | None = None,
         http: HttpClient | None = None,
         retry: RetryPolicy | None = None,
@@ -85,13 +85,19 @@ class HubApi:
     def __repr__(self) -> str:  # never show the token
         return f"HubApi(endpoint={self.endpoint!r}, token={'set' if self._token else 'none'})"
 
-    def snapshot(self, repo_id: str, revision: str) -> Snapshot:
-        """The commit a revision points at, with every file's size and hashes: the revision API gives the commit,
-        the paged tree listing of that commit the files (the revision API's ``siblings`` are truncated for large
-        repos, which is why huggingface_hub lists the tree too)."""
+    def snapshot(self, repo_id: str, revision: str | None = None) -> Snapshot:
+        """The commit a revision points at (no revision: the repo's default branch), with every file's size and
+        hashes: the model API gives the commit (``/api/models/{repo}`` answers for the default branch,
+        ``.../revision/{revision}`` for a branch, tag or commit), the paged tree listing of that commit the files
+        (the model API's ``siblings`` are truncated for large repos, which is why huggingface_hub lists the tree
+        too)."""
         repo = repo_url_path(repo_id)
-        what = f"{repo_id}@{check_revision(revision)}"
-        info, _ = self._get_json(f"{self.endpoint}/api/models/{repo}/revision/{quote(revision, safe='')}", what)
+        if revision is None:
+            what, url = f"{repo_id} (default branch)", f"{self.endpoint}/api/models/{repo}"
+        else:
+            what = f"{repo_id}@{check_revision(revision)}"
+            url = f"{self.endpoint}/api/models/{repo}/revision/{quote(revision, safe='')}"
+        info, _ = self._get_json(url, what)
         commit = check_commit(str(info.get("sha", "")) if isinstance(info, dict) else "")
         files = self.list_files(repo_id, commit)
         if not files:

@@ -15,12 +15,6 @@ from typing import Any
 from weights_copy.errors import CopyError
 from weights_copy.hub import HubFile, Snapshot
 
-# What a serving container loads: weights as safetensors, configs and tokenizer files, chat templates, remote code.
-# Not pickled weights (*.bin, *.pth) nor the original/ checkpoints some repos carry beside the converted ones.
-# The library's spec states the same lists (a test holds them equal): a deployment and a shell copy select alike.
-DEFAULT_ALLOW_PATTERNS = ("*.safetensors", "*.json", "*.txt", "*.model", "*.tiktoken", "*.jinja", "*.py")
-DEFAULT_IGNORE_PATTERNS = ("original/*",)
-
 
 def model_prefix(repo_id: str, commit: str, root: str = "models") -> str:
     """``models/<owner>/<name>/<commit>/``: one immutable prefix per commit (the ModelDataSource S3Uri)."""

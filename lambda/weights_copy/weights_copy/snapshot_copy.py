@@ -81,13 +81,13 @@ class RunUploads:
 def plan_copy(
     copier: FileCopier,
     repo_id: str,
-    revision: str,
+    revision: str | None,
     bucket: str,
     allow_patterns: Sequence[str] | None = None,
     ignore_patterns: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """Resolve the revision, select its files and write the manifest to S3 (what the custom resource's Create does
-    first). Default: every file of the revision."""
+    """Resolve the revision (None: the repo's default branch), select its files and write the manifest to S3 (what
+    the custom resource's Create does first). Default: every file of the revision."""
     snapshot = copier.hub.snapshot(repo_id, revision)
     prefix = model_prefix(repo_id, snapshot.commit)
     manifest = build_manifest(snapshot, bucket, prefix, allow_patterns, ignore_patterns)
@@ -135,7 +135,7 @@ def _first_failure(futures: list[Future[CopyResult]]) -> None:
 def copy_snapshot(
     copier: FileCopier,
     repo_id: str,
-    revision: str,
+    revision: str | None,
     bucket: str,
     parallel_files: int = 1,
     allow_patterns: Sequence[str] | None = None,

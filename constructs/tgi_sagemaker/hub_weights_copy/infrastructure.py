@@ -38,9 +38,12 @@ from tgi_sagemaker.compliance import (
     acknowledge_checkov,
     acknowledge_wildcards,
 )
-from tgi_sagemaker.config.spec import WEIGHTS_ALLOW_PATTERNS, WEIGHTS_IGNORE_PATTERNS
+from tgi_sagemaker.hub_weights_copy.runtime.weights_copy import environment as copy_environment
+from tgi_sagemaker.hub_weights_copy.runtime.weights_copy import settings as copy_settings
 
-LAMBDA_SOURCE = Path(__file__).resolve().parents[2] / "lambda" / "weights_copy"
+# The asset is the link's target, not the link: CDK's fingerprint hashes a link it does not follow as its text.
+RUNTIME_FOLDER = (Path(__file__).parent / "runtime").resolve()
+RUNTIME_EXCLUDE = ["__pycache__", "*.pyc", "README.md"]
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 RETRYABLE_ERRORS = [
     "TransientError",
@@ -61,24 +64,27 @@ COPY_TIMEOUT = cdk.Duration.minutes(53)
 class HubWeightsCopy(Construct):
     """Copies ``repo_id@revision`` into ``bucket`` under ``models/<repo>/<commit>/`` when the stack deploys.
 
+    The functions run ``runtime/`` (the ``weights_copy`` engine), which ships with this library; their environment
+    is the one ``weights_copy.environment`` defines, and the engine's defaults are ``weights_copy.settings``.
+
     :param bucket: the weights bucket.
     :param repo_id: Hub repo id.
-    :param revision: branch, tag or commit. Default: ``main``. A branch is resolved at deploy time; pin a commit
-        so that a redeploy copies (and serves) exactly the same bytes.
+    :param revision: branch, tag or commit. Default: the repo's default branch. A branch is resolved at deploy
+        time (a rollback keeps the commit it had); pin a commit so that a redeploy copies (and serves) exactly the
+        same bytes.
     :param token_secret: secret holding a Hub token (gated or private repos). Default: none.
     :param token_secret_key: the customer managed KMS key the secret is encrypted with, for an imported secret
         (a secret of this app grants its own key). Default: none (Secrets Manager's ``aws/secretsmanager`` key).
     :param hub_endpoint: Default: ``https://huggingface.co`` (an enterprise mirror works too).
     :param max_concurrency: files copied at once (Map concurrency). Default: 16.
     :param log_retention: of the functions', state machines' and provider's log groups. Default: one year.
-    :param part_size_mb: range-GET and UploadPart size. Default: 64.
-    :param max_in_flight: parallel parts per file (memory: part size x this). Default: 8.
+    :param part_size_mb: range-GET and UploadPart size. Default: 64 (``weights_copy.settings``).
+    :param max_in_flight: parallel parts per file (memory: part size x this). Default: 8 (``weights_copy.settings``).
     :param memory_size_mb: copy Lambda memory. Default: 2048.
     :param delete_objects_on_delete: delete the copied objects when the resource is deleted. Default: False.
     :param allow_patterns: repo files to copy (shell-style, on paths). Default: what the container loads
         (safetensors, JSON, text, tokenizer models, chat templates, Python files).
     :param ignore_patterns: files not to copy even if allowed. Default: ``original/*``.
-    :param code: the Lambda code. Default: ``lambda/weights_copy`` of this repository.
     """
 
     def __init__(
@@ -91,15 +97,14 @@ class HubWeightsCopy(Construct):
         revision: str | None = None,
         token_secret: secretsmanager.ISecret | None = None,
         token_secret_key: kms.IKey | None = None,
-        hub_endpoint: str = defaults.HUB_ENDPOINT,
+        hub_endpoint: str = copy_settings.HUB_ENDPOINT,
         max_concurrency: int = defaults.COPY_MAX_CONCURRENCY,
-        part_size_mb: int = 64,
-        max_in_flight: int = 8,
+        part_size_mb: int = copy_settings.PART_SIZE_MB,
+        max_in_flight: int = copy_settings.MAX_IN_FLIGHT,
         memory_size_mb: int = defaults.COPY_MEMORY_MB,
         delete_objects_on_delete: bool = False,
-        allow_patterns: Sequence[str] = WEIGHTS_ALLOW_PATTERNS,
-        ignore_patterns: Sequence[str] = WEIGHTS_IGNORE_PATTERNS,
-        code: lambda_.Code | None = None,
+        allow_patterns: Sequence[str] = copy_settings.ALLOW_PATTERNS,
+        ignore_patterns: Sequence[str] = copy_settings.IGNORE_PATTERNS,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -111,25 +116,15 @@ class HubWeightsCopy(Construct):
                 f"{needed} MB; memory_size_mb is {memory_size_mb}: raise it or lower them"
             )
         self.bucket = bucket
-        code = code or lambda_.Code.from_asset(str(LAMBDA_SOURCE), exclude=["__pycache__", "*.pyc", "README.md"])
-        environment = {
-            "BUCKET": bucket.bucket_name,
-            "HF_ENDPOINT": hub_endpoint,
-            "PART_SIZE_MB": str(part_size_mb),
-            "MAX_IN_FLIGHT": str(max_in_flight),
-            "DELETE_OBJECTS_ON_DELETE": "true" if delete_objects_on_delete else "false",
-        }
-        if token_secret is not None:
-            environment["HF_TOKEN_SECRET_ID"] = token_secret.secret_arn
+        self._code = lambda_.Code.from_asset(str(RUNTIME_FOLDER), exclude=RUNTIME_EXCLUDE)
+        self._runtime_functions: list[tuple[lambda_.Function, copy_environment.FunctionEnvironment]] = []
         models, manifests = bucket.arn_for_objects("models/*"), bucket.arn_for_objects("manifests/*")
         self.copy_function = self._function(
-            "CopyFile", code, "weights_copy.handlers.copy_file", environment, cdk.Duration.minutes(15), memory_size_mb
+            "CopyFile", copy_environment.COPY_FILE, cdk.Duration.minutes(15), memory_size_mb
         )
-        self.on_event_function = self._function(
-            "OnEvent", code, "weights_copy.handlers.on_event", environment, cdk.Duration.minutes(5), 512
-        )
+        self.on_event_function = self._function("OnEvent", copy_environment.ON_EVENT, cdk.Duration.minutes(5), 512)
         self.is_complete_function = self._function(
-            "IsComplete", code, "weights_copy.handlers.is_complete", environment, cdk.Duration.minutes(1), 256
+            "IsComplete", copy_environment.IS_COMPLETE, cdk.Duration.minutes(1), 256
         )
         multipart = ["s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
         # s3:ListBucket: without it S3 answers HeadObject/GetObject of a key not yet written with 403, not 404.
@@ -161,7 +156,17 @@ class HubWeightsCopy(Construct):
                         )
                     )
         self.state_machine = self._state_machine(bucket, max_concurrency)
-        self.on_event_function.add_environment("STATE_MACHINE_ARN", self.state_machine.state_machine_arn)
+        self._set_environments(
+            {
+                copy_environment.BUCKET: bucket.bucket_name,
+                copy_environment.HF_ENDPOINT: hub_endpoint,
+                copy_environment.PART_SIZE_MB: str(part_size_mb),
+                copy_environment.MAX_IN_FLIGHT: str(max_in_flight),
+                copy_environment.DELETE_OBJECTS_ON_DELETE: "true" if delete_objects_on_delete else "false",
+                **({copy_environment.HF_TOKEN_SECRET_ID: token_secret.secret_arn} if token_secret is not None else {}),
+                copy_environment.STATE_MACHINE_ARN: self.state_machine.state_machine_arn,
+            }
+        )
         self.state_machine.grant_start_execution(self.on_event_function)
         self.state_machine.grant_read(self.on_event_function)  # ListExecutions: attach to a running copy
         self.state_machine.grant_execution(self.on_event_function, "states:StopExecution")
@@ -173,9 +178,10 @@ class HubWeightsCopy(Construct):
             "Resource",
             service_token=self.provider.service_token,
             resource_type="Custom::HubWeightsCopy",
+            # No Revision: the handler resolves the repo's default branch (and records the commit, as for a branch).
             properties={
                 "RepoId": repo_id,
-                "Revision": revision or "main",
+                **({"Revision": revision} if revision else {}),
                 "AllowPatterns": list(allow_patterns),
                 "IgnorePatterns": list(ignore_patterns),
             },
@@ -205,30 +211,34 @@ class HubWeightsCopy(Construct):
         )
 
     def _function(
-        self,
-        name: str,
-        code: lambda_.Code,
-        handler: str,
-        environment: dict[str, str],
-        timeout: cdk.Duration,
-        memory: int,
+        self, name: str, contract: copy_environment.FunctionEnvironment, timeout: cdk.Duration, memory: int
     ) -> lambda_.Function:
+        """One function of the runtime, running ``contract``'s handler (its variables come with
+        ``_set_environments``)."""
         log_group = self._log_group(f"{name}Logs")
         role = iam.Role(self, f"{name}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
         log_group.grant_write(role)
-        return lambda_.Function(
+        function = lambda_.Function(
             self,
             name,
             runtime=RUNTIME,
-            code=code,
-            handler=handler,
-            environment=environment,
+            code=self._code,
+            handler=contract.handler,
             timeout=timeout,
             memory_size=memory,
             role=role,
             log_group=log_group,
             tracing=lambda_.Tracing.ACTIVE,
         )
+        self._runtime_functions.append((function, contract))
+        return function
+
+    def _set_environments(self, values: dict[str, str]) -> None:
+        """Each function gets the variables its handler reads, no more (``weights_copy.environment``), once every value
+        exists: the state machine, whose ARN on_event needs, is made after the function it invokes."""
+        for function, contract in self._runtime_functions:
+            for name, value in contract.variables(values).items():
+                function.add_environment(name, value)
 
     def _provider(self) -> cr.Provider:
         """CDK's provider framework, its functions with roles of their own: logs to the provider's log group, and
