@@ -140,3 +140,30 @@ def test_a_level_ends_even_when_its_workers_die(tgi: TgiEmulator) -> None:
     unsent = [record.error for record in run.records if record.error and "not sent" in record.error]
     assert len(unsent) == 3
     assert len(records) == 6  # each one reported as it was recorded
+
+
+def test_bench_exits_1_when_every_request_of_a_level_failed(
+    tgi: TgiEmulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tgi.behaviour.failures.extend(["status_500"] * 4)
+    args = ["bench", "--url", tgi.url, "--requests", "4", "--warmup", "0", "--input-tokens", "8"]
+    assert main([*args, "--out", str(tmp_path)]) == 1
+    (level,) = json.loads((tmp_path / "summary.json").read_text())["levels"]
+    assert (level["succeeded"], level["errors"]) == (0, 4)  # written all the same, with the messages
+    assert "at concurrency 1: every request failed (4 errors" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["invoke", "hello"], ["bench"]])
+def test_no_region_is_one_line_with_the_fix(
+    command: list[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for key in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(key, raising=False)
+    for key in ("AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+        monkeypatch.setenv(key, str(tmp_path / "absent"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no region from an instance's metadata either
+    name, *rest = command
+    assert main([name, "--endpoint", "my-endpoint:my-component", *rest]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "--region not given and no AWS region configured. Fix: pass --region (e.g. --region us-east-1" in err

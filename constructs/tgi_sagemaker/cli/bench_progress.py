@@ -45,10 +45,7 @@ def progress_for(console: Console) -> BenchProgress:
 
 
 def _waiting_text(target: str, wait: WakeUpWait) -> str:
-    return (
-        f"{target} warm-up: no capacity (scaled to zero), waking up: waited {wait.waited_s:.0f} of "
-        f"{wait.deadline_s:.0f} s, retry {wait.attempt} in {wait.retry_in_s:.3g} s"
-    )
+    return f"{target} warm-up: no capacity (scaled to zero), waking up: {wait.describe()}"
 
 
 class TerminalProgress:

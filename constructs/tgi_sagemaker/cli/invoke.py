@@ -39,8 +39,7 @@ def invoke(transport: Transport, options: InvokeOptions, *, out: Console, err: C
         nonlocal status
         message = (
             f"[yellow]{transport.target} has no capacity (scaled to zero): a copy is starting. "
-            f"Waited {wait.waited_s:.0f} s of {wait.deadline_s:.0f} s, retry {wait.attempt} "
-            f"in {wait.retry_in_s:.3g} s[/]"
+            f"{wait.describe().capitalize()}[/]"
         )
         if not err.is_terminal:  # a log (CI, pipeline): one line a retry
             err.print(message)

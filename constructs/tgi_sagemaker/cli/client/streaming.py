@@ -143,6 +143,17 @@ class WakeUpWait:
     deadline_s: float
     retry_in_s: float
 
+    def describe(self) -> str:
+        return (
+            f"waited {seconds(self.waited_s)} of {seconds(self.deadline_s)}, "
+            f"retry {self.attempt} in {seconds(self.retry_in_s)}"
+        )
+
+
+def seconds(value: float) -> str:
+    """``900 s``, ``12 s``, ``0.5 s``: whole seconds, unless that would round a short wait to nothing."""
+    return f"{value:.0f} s" if value >= 10 else f"{value:.2g} s"
+
 
 def call_waking_up(
     call: Callable[[], T],
@@ -170,7 +181,7 @@ def call_waking_up(
             left = deadline_s - waited
             if left <= 0:
                 raise EndpointError(
-                    f"{error} -- still no capacity after {waited:.0f} s (deadline {deadline_s:.0f} s). "
+                    f"{error} -- still no capacity after {seconds(waited)} (deadline {seconds(deadline_s)}). "
                     "Fix: wait longer (--wake-up-timeout) or check the scale-out alarm and instance quota"
                 ) from error
             retry_in = min(interval_s, left)
