@@ -117,12 +117,12 @@ def calibrate(transport: Transport, workload: Workload) -> PromptCalibration:
     if overhead is None or with_words is None or with_words <= overhead:
         return PromptCalibration(note="not calibrated (the server sent no prompt token counts): one token a word")
     per_word = (with_words - overhead) / CALIBRATION_WORDS
-    return PromptCalibration(
-        overhead_tokens=overhead,
-        tokens_per_word=per_word,
-        calibrated=True,
-        note=f"calibrated on the server's prompt counts: {overhead} tokens + {per_word:.3g} a word",
-    )
+    note = f"calibrated on the server's prompt counts: {overhead} tokens + {per_word:.3g} a word"
+    if workload.input_tokens < overhead + per_word:  # the instruction and the chat template alone are longer
+        note += (
+            f"; the shortest prompt is {overhead + per_word:.0f} tokens, over --input-tokens {workload.input_tokens}"
+        )
+    return PromptCalibration(overhead_tokens=overhead, tokens_per_word=per_word, calibrated=True, note=note)
 
 
 def request_body_for(workload: Workload, request: PlannedRequest) -> dict[str, Any]:
