@@ -2,10 +2,12 @@
 
     .venv/bin/python bench/cli_accuracy.py
 
-The TGI emulator (tests/inference/tgi_emulator.py) sends each token at an absolute time: request read +
-TTFT + i x ITL. The CLI runs in its own process, once through a plain TGI URL and once through the SageMaker
-runtime protocol (boto3, event-stream framing, fake credentials, loopback endpoint), at concurrency 1, 8 and
-32. Results in bench/cli_accuracy.md: what the emulator was set to vs what the CLI reported.
+The TGI emulator (tests/cli/tgi_emulator.py) sends each token at an absolute time: request read +
+TTFT + i x ITL. The CLI runs in its own process through a plain TGI URL, through the SageMaker runtime protocol
+(boto3, event-stream framing, fake credentials, loopback endpoint), and through a URL that frames its chat
+stream the way vLLM and SGLang do (a role-only chunk at once, a finish chunk and a usage chunk after the last
+token: none of them a token), at concurrency 1, 8 and 32. Results in bench/cli_accuracy.md: what the emulator
+was set to vs what the CLI reported.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "tests" / "inference"), str(ROOT / "constructs")]
+sys.path[:0] = [str(ROOT / "tests" / "cli"), str(ROOT / "constructs")]
 
 from tgi_emulator import Behaviour, SageMakerRuntimeEmulator, TgiEmulator  # noqa: E402
 
@@ -35,7 +37,8 @@ def run_cli(target: list[str], concurrency: int, requests: int, out: Path) -> tu
     command += ["--requests", str(requests), "--output-tokens", str(TOKENS + 64), "--output-spread", "0"]
     command += ["--input-tokens", "512", "--warmup", "1", "--out", str(out)]
     started = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True, env={**os.environ, **FAKE_AWS})
+    this_checkout = {"PYTHONPATH": str(ROOT / "constructs")}  # not whichever copy .venv has installed
+    subprocess.run(command, check=True, capture_output=True, env={**os.environ, **FAKE_AWS, **this_checkout})
     (level,) = json.loads((out / "summary.json").read_text())["levels"]
     return level, time.perf_counter() - started
 
@@ -44,9 +47,11 @@ def main() -> None:
     behaviour = {"ttft_s": TTFT_S, "itl_s": ITL_S, "output_tokens": TOKENS}
     tgi = TgiEmulator(Behaviour(**behaviour))
     sagemaker = SageMakerRuntimeEmulator(Behaviour(**behaviour))
+    openai_style = TgiEmulator(Behaviour(**behaviour, framing="openai"))
     targets = {
         "TGI URL": ["--url", tgi.url],
         "SageMaker runtime": ["--endpoint", "tgi-endpoint:tgi-component", "--endpoint-url", sagemaker.url],
+        "OpenAI-style URL": ["--url", openai_style.url],
     }
     rows = []
     with tempfile.TemporaryDirectory() as folder:
@@ -64,8 +69,8 @@ def main() -> None:
                     f"| {level['requests_per_s']:.2f} | {wall:.0f} s |"
                 )
                 print(rows[-1], flush=True)
-    tgi.close()
-    sagemaker.close()
+    for emulator in (tgi, sagemaker, openai_style):
+        emulator.close()
     header = (
         "| transport | concurrency | ok | TTFT s mean / p99 (error) | ITL s | E2E s | tokens/s per request "
         "| requests/s | CLI run |\n|---|---|---|---|---|---|---|---|---|"
