@@ -31,6 +31,7 @@ FAULTS: dict[str, dict[Failure, str]] = {
         "reset": "Connection reset by peer",
         "stall": "Read timed out",
         "internal_stream_failure": "InternalStreamFailure: Internal stream failure",
+        "corrupt_event": "corrupt event stream: ChecksumMismatch",
     },
 }
 SERVED_BEFORE_MEASURING: list[Failure | None] = [None] * 3  # the warm-up request and two calibration probes

@@ -37,12 +37,14 @@ from typing import Any, Literal
 # goes quiet with the connection open (for stall_s, or until the emulator closes)
 ConnectionFault = Literal["drop", "reset", "stall"]
 CONNECTION_FAULTS: tuple[ConnectionFault, ...] = ("drop", "reset", "stall")
+SAGEMAKER_STREAM_FAILURES = ("internal_stream_failure", "corrupt_event")
 Failure = Literal[
     "no_capacity",
     "status_500",
     "status_422",
     "stream_error",
-    "internal_stream_failure",  # SageMaker front-end: its 5xx event mid-stream; the TGI front-end sends TGI's error
+    "internal_stream_failure",  # SageMaker front-end: its 5xx event mid-stream (TGI front-end: TGI's error event)
+    "corrupt_event",  # SageMaker front-end: an event-stream message that fails its CRC (TGI front-end: as above)
     "truncate",
     "drop",
     "reset",
@@ -116,7 +118,7 @@ def sse_events(
         if failure == "stream_error" and index == 3:
             yield _data({"error": "Request failed during generation: CUDA out of memory", "error_type": "generation"})
             return
-        if failure in (*CONNECTION_FAULTS, "internal_stream_failure") and index == STRIKE_AFTER_TOKENS:
+        if failure in (*CONNECTION_FAULTS, *SAGEMAKER_STREAM_FAILURES) and index == STRIKE_AFTER_TOKENS:
             yield STRIKE
             return
         last = index == count - 1
@@ -280,7 +282,7 @@ class _TgiHandler(_Handler):
         self.start_chunked("text/event-stream")
         for event in sse_events(behaviour, body, started, failure):
             if isinstance(event, Strike):
-                if failure == "internal_stream_failure":  # TGI has no such event: its own error event instead
+                if failure in SAGEMAKER_STREAM_FAILURES:  # TGI has no such thing: its own error event instead
                     self.write_chunk(_data({"error": "Internal stream failure", "error_type": "generation"}))
                     break
                 self.break_connection(failure)
@@ -337,6 +339,11 @@ class _SageMakerHandler(_Handler):
                 if failure == "internal_stream_failure":
                     message = json.dumps({"Message": "Internal stream failure. Try your request again."})
                     self.write_chunk(encode_event(exception="InternalStreamFailure", payload=message.encode()))
+                    break
+                if failure == "corrupt_event":
+                    damaged = bytearray(encode_event(payload=b"data:{}\n\n"))
+                    damaged[-1] ^= 0xFF  # the message CRC no longer matches
+                    self.write_chunk(bytes(damaged))
                     break
                 self.break_connection(failure)
                 return

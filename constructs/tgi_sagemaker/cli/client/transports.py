@@ -135,10 +135,12 @@ class SageMakerTransport:
             raise EndpointError(message, status=status) from error
         except BotoCoreError as error:
             raise EndpointError(f"{self.target}: {error}") from error
-        except (Urllib3Error, ParserError, OSError) as error:
+        except (Urllib3Error, OSError) as error:
             # botocore wraps urllib3's errors while it sends the request, not while the event stream is read:
             # a drop (ProtocolError), a reset or a stall (ReadTimeoutError) mid-stream arrives here unwrapped
             raise EndpointError(f"{self.target}: {MID_STREAM}: {type(error).__name__}: {error}") from error
+        except ParserError as error:  # a damaged event-stream message (a CRC or a length that does not add up)
+            raise EndpointError(f"{self.target}: corrupt event stream: {type(error).__name__}: {error}") from error
 
 
 def _tgi_error(status: int, body: bytes) -> str:
