@@ -4,6 +4,7 @@ prompt lengths calibrated on the server's counts, and token counts a server did 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import subprocess
@@ -13,8 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 from tgi_emulator import Behaviour, SageMakerRuntimeEmulator, TgiEmulator
 
+from tgi_sagemaker.cli.bench_runner import run_bench_session
+from tgi_sagemaker.cli.bench_workload import Workload
+from tgi_sagemaker.cli.client.transports import TgiUrlTransport
 from tgi_sagemaker.cli.main import _compact_fits, main
 from tgi_sagemaker.cli.plan import catalog_entries
 
@@ -123,3 +128,24 @@ def test_a_server_without_token_counts_gets_approximate_figures(
     assert note.startswith("not calibrated (the server sent no prompt token counts)")
     assert main(["invoke", "--url", tgi.url, "--api", api, "hello"]) == 0
     assert f"~{tokens} output tokens (stream events counted: no counts from the server)" in capsys.readouterr().err
+
+
+def test_a_terminal_gets_a_bar_a_level_and_the_same_results(tgi: TgiEmulator, tmp_path: Path) -> None:
+    screen = io.StringIO()
+    terminal = Console(file=screen, force_terminal=True, color_system=None, width=200)
+    workload = Workload(requests=3, input_tokens=32, concurrency_levels=(1, 2))
+    code = run_bench_session(
+        [TgiUrlTransport(tgi.url, label="emulated")],
+        workload,
+        folder=tmp_path,
+        command="test",
+        wake_up_timeout_s=5,
+        wake_up_interval_s=0.1,
+        console=terminal,
+        stop=threading.Event(),
+    )
+    assert code == 0
+    shown = screen.getvalue()
+    assert "emulated warm-up, prompt lengths calibrated on the server's prompt counts" in shown
+    assert "emulated c=1" in shown and "emulated c=2" in shown and "3/3" in shown
+    assert [level["succeeded"] for level in _summary(tmp_path)["levels"]] == [3, 3]
