@@ -104,11 +104,12 @@ def test_invoke_says_a_broken_connection_in_one_line(
     assert streamed == [] or "".join(streamed).startswith("Okay, the")  # what came before the fault, then one line
 
 
-class _DiesOnSecondRequest:
-    """A transport whose thread ends with a BaseException (no ``Exception``: nothing is allowed to catch it)."""
+class _FailsFromTheSecondRequest:
+    """A transport that raises ``failure`` from its second request on, as no transport should."""
 
-    def __init__(self, inner: TgiUrlTransport) -> None:
+    def __init__(self, inner: TgiUrlTransport, failure: BaseException) -> None:
         self._inner = inner
+        self._failure = failure
         self._calls = 0
         self._lock = threading.Lock()
 
@@ -119,27 +120,34 @@ class _DiesOnSecondRequest:
     def stream(self, api: Api, body: dict[str, Any]) -> Iterator[bytes]:
         with self._lock:
             self._calls += 1
-            dies = self._calls >= 2
-        if dies:
-            raise SystemExit("the worker thread is gone")
+            fails = self._calls >= 2
+        if fails:
+            raise self._failure
         return self._inner.stream(api, body)
 
 
-def test_a_level_ends_even_when_its_workers_die(tgi: TgiEmulator) -> None:
-    """Both workers die on their second request: the level still ends, every request accounted for."""
-    transport = _DiesOnSecondRequest(TgiUrlTransport(tgi.url))
+@pytest.mark.parametrize(
+    ("failure", "recorded", "unsent"),
+    [
+        # SystemExit ends a thread (nothing may swallow it): both workers die, the rest is recorded as not sent
+        (SystemExit("the worker thread is gone"), "worker ended by SystemExit: the worker thread is gone", 3),
+        # a defect in a transport: recorded with its type, and the workers go on with the rest
+        (RuntimeError("a bug"), "unexpected RuntimeError: a bug", 0),
+    ],
+)
+def test_a_level_ends_even_when_its_workers_die(
+    tgi: TgiEmulator, failure: BaseException, recorded: str, unsent: int
+) -> None:
+    transport = _FailsFromTheSecondRequest(TgiUrlTransport(tgi.url), failure)
     workload = Workload(requests=6, input_tokens=8, warmup=0)
     records: list[Any] = []
     run = _within(
         HANG_LIMIT_S, lambda: run_level(transport, workload, 2, on_record=records.append, stop=threading.Event())
     )
     assert [record.index for record in run.records] == list(range(6))
-    ok = [record for record in run.records if record.error is None]
-    assert len(ok) == 1
-    died = [record.error for record in run.records if record.error and "SystemExit" in record.error]
-    assert len(died) == 2 and all("the worker thread is gone" in error for error in died)
-    unsent = [record.error for record in run.records if record.error and "not sent" in record.error]
-    assert len(unsent) == 3
+    assert [record.error for record in run.records].count(None) == 1
+    assert [record.error for record in run.records].count(recorded) == 6 - 1 - unsent
+    assert [record.error for record in run.records].count("not sent: every worker had ended") == unsent
     assert len(records) == 6  # each one reported as it was recorded
 
 
