@@ -44,6 +44,7 @@ def run_cli(target: list[str], concurrency: int, requests: int, out: Path) -> tu
 
 
 def main() -> None:
+    load_before = os.getloadavg()[0]
     behaviour = {"ttft_s": TTFT_S, "itl_s": ITL_S, "output_tokens": TOKENS}
     tgi = TgiEmulator(Behaviour(**behaviour))
     sagemaker = SageMakerRuntimeEmulator(Behaviour(**behaviour))
@@ -66,14 +67,15 @@ def main() -> None:
                     cells.append(f"{mean:.4g} / {p99:.4g} ({(mean - expected) / expected:+.1%})")
                 rows.append(
                     f"| {name} | {concurrency} | {level['succeeded']}/{level['planned']} | {' | '.join(cells)} "
-                    f"| {level['requests_per_s']:.2f} | {wall:.0f} s |"
+                    f"| {level['requests_per_s']:.2f} | {level['mean_target_input_tokens']:.0f} / "
+                    f"{level['mean_input_tokens']:.0f} | {wall:.0f} s |"
                 )
                 print(rows[-1], flush=True)
     for emulator in (tgi, sagemaker, openai_style):
         emulator.close()
     header = (
         "| transport | concurrency | ok | TTFT s mean / p99 (error) | ITL s | E2E s | tokens/s per request "
-        "| requests/s | CLI run |\n|---|---|---|---|---|---|---|---|---|"
+        "| requests/s | input tokens target / actual | CLI run |\n|---|---|---|---|---|---|---|---|---|---|"
     )
     set_row = (
         f"Emulator set to: TTFT {TTFT_S} s, ITL {ITL_S} s, {TOKENS} tokens -> E2E {SET['e2e_latency_s']:.3f} s, "
@@ -83,7 +85,8 @@ def main() -> None:
     report.write_text(
         "# `tgi-sagemaker bench` accuracy against known timings\n\n"
         "Command: `.venv/bin/python bench/cli_accuracy.py` (2-core machine, emulator and CLI on loopback, the CLI in"
-        " its own process; each cell: mean / p99, and the mean's error against the set value).\n\n"
+        " its own process; each cell: mean / p99, and the mean's error against the set value; the machine's load"
+        f" average was {load_before:.1f} at the start and {os.getloadavg()[0]:.1f} at the end).\n\n"
         f"{set_row}\n\n{header}\n" + "\n".join(rows) + "\n"
     )
     print(f"wrote {report}")

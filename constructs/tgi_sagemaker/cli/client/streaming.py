@@ -5,7 +5,9 @@ Timing definitions (the blog's four metrics, per request):
   OpenAI-style role-only first chunk, nor a last chunk with only ``finish_reason``/``usage``);
 - end-to-end latency: request sent -> stream finished;
 - inter-token latency: (last token - first token) / (generated tokens - 1), with the server's count, so
-  several tokens packed into one network chunk do not skew it the way averaging over chunks does;
+  several tokens packed into one network chunk do not skew it the way averaging over chunks does (exact when
+  the answer stops on its length, as bench's do; one that stops on an end token whose chunk has no text spans
+  one step less than the count says, which lowers ITL by 1/(tokens - 1));
 - throughput: generated tokens / end-to-end latency.
 
 A server that sends no token counts still gets figures: the token events are counted instead, and the
