@@ -3,9 +3,11 @@
     .venv/bin/python bench/cli_accuracy.py
 
 The TGI emulator (tests/cli/tgi_emulator.py) sends each token at an absolute time: request read +
-TTFT + i x ITL. The CLI runs in its own process, once through a plain TGI URL and once through the SageMaker
-runtime protocol (boto3, event-stream framing, fake credentials, loopback endpoint), at concurrency 1, 8 and
-32. Results in bench/cli_accuracy.md: what the emulator was set to vs what the CLI reported.
+TTFT + i x ITL. The CLI runs in its own process through a plain TGI URL, through the SageMaker runtime protocol
+(boto3, event-stream framing, fake credentials, loopback endpoint), and through a URL that frames its chat
+stream the way vLLM and SGLang do (a role-only chunk at once, a finish chunk and a usage chunk after the last
+token: none of them a token), at concurrency 1, 8 and 32. Results in bench/cli_accuracy.md: what the emulator
+was set to vs what the CLI reported.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "tests" / "inference"), str(ROOT / "constructs")]
+sys.path[:0] = [str(ROOT / "tests" / "cli"), str(ROOT / "constructs")]
 
 from tgi_emulator import Behaviour, SageMakerRuntimeEmulator, TgiEmulator  # noqa: E402
 
@@ -35,18 +37,22 @@ def run_cli(target: list[str], concurrency: int, requests: int, out: Path) -> tu
     command += ["--requests", str(requests), "--output-tokens", str(TOKENS + 64), "--output-spread", "0"]
     command += ["--input-tokens", "512", "--warmup", "1", "--out", str(out)]
     started = time.perf_counter()
-    subprocess.run(command, check=True, capture_output=True, env={**os.environ, **FAKE_AWS})
+    this_checkout = {"PYTHONPATH": str(ROOT / "constructs")}  # not whichever copy .venv has installed
+    subprocess.run(command, check=True, capture_output=True, env={**os.environ, **FAKE_AWS, **this_checkout})
     (level,) = json.loads((out / "summary.json").read_text())["levels"]
     return level, time.perf_counter() - started
 
 
 def main() -> None:
+    load_before = os.getloadavg()[0]
     behaviour = {"ttft_s": TTFT_S, "itl_s": ITL_S, "output_tokens": TOKENS}
     tgi = TgiEmulator(Behaviour(**behaviour))
     sagemaker = SageMakerRuntimeEmulator(Behaviour(**behaviour))
+    openai_style = TgiEmulator(Behaviour(**behaviour, framing="openai"))
     targets = {
         "TGI URL": ["--url", tgi.url],
         "SageMaker runtime": ["--endpoint", "tgi-endpoint:tgi-component", "--endpoint-url", sagemaker.url],
+        "OpenAI-style URL": ["--url", openai_style.url],
     }
     rows = []
     with tempfile.TemporaryDirectory() as folder:
@@ -61,14 +67,15 @@ def main() -> None:
                     cells.append(f"{mean:.4g} / {p99:.4g} ({(mean - expected) / expected:+.1%})")
                 rows.append(
                     f"| {name} | {concurrency} | {level['succeeded']}/{level['planned']} | {' | '.join(cells)} "
-                    f"| {level['requests_per_s']:.2f} | {wall:.0f} s |"
+                    f"| {level['requests_per_s']:.2f} | {level['mean_target_input_tokens']:.0f} / "
+                    f"{level['mean_input_tokens']:.0f} | {wall:.0f} s |"
                 )
                 print(rows[-1], flush=True)
-    tgi.close()
-    sagemaker.close()
+    for emulator in (tgi, sagemaker, openai_style):
+        emulator.close()
     header = (
         "| transport | concurrency | ok | TTFT s mean / p99 (error) | ITL s | E2E s | tokens/s per request "
-        "| requests/s | CLI run |\n|---|---|---|---|---|---|---|---|---|"
+        "| requests/s | input tokens target / actual | CLI run |\n|---|---|---|---|---|---|---|---|---|---|"
     )
     set_row = (
         f"Emulator set to: TTFT {TTFT_S} s, ITL {ITL_S} s, {TOKENS} tokens -> E2E {SET['e2e_latency_s']:.3f} s, "
@@ -78,7 +85,8 @@ def main() -> None:
     report.write_text(
         "# `tgi-sagemaker bench` accuracy against known timings\n\n"
         "Command: `.venv/bin/python bench/cli_accuracy.py` (2-core machine, emulator and CLI on loopback, the CLI in"
-        " its own process; each cell: mean / p99, and the mean's error against the set value).\n\n"
+        " its own process; each cell: mean / p99, and the mean's error against the set value; the machine's load"
+        f" average was {load_before:.1f} at the start and {os.getloadavg()[0]:.1f} at the end).\n\n"
         f"{set_row}\n\n{header}\n" + "\n".join(rows) + "\n"
     )
     print(f"wrote {report}")

@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 from tgi_emulator import Behaviour, SageMakerRuntimeEmulator, TgiEmulator
 
-from tgi_sagemaker.cli.bench import LevelRun, RequestRecord, Workload, plan_requests
+from tgi_sagemaker.cli.bench import LevelRun, RequestRecord
 from tgi_sagemaker.cli.bench_report import box_figure, percentile, plot_metrics
+from tgi_sagemaker.cli.bench_workload import Workload, plan_requests
 from tgi_sagemaker.cli.main import main
 
 # The emulator's settings: E2E = 0.5 + 29 x 0.02 = 1.08 s. The server's timings are a floor: a measurement can only
@@ -28,6 +29,7 @@ LOAD_ALLOWANCE = 1.5
 EXPECTED = {"ttft_s": TTFT, "itl_s": ITL, "e2e_latency_s": TTFT + (TOKENS - 1) * ITL}
 EXPECTED["throughput_tps"] = TOKENS / EXPECTED["e2e_latency_s"]
 WORKLOAD = ["--input-tokens", "64", "--output-tokens", "40", "--output-spread", "0", "--warmup", "1"]
+UNMEASURED = 1 + 2  # the warm-up request, then two probes that calibrate prompt lengths
 
 
 def _set(behaviour: Behaviour) -> None:
@@ -60,10 +62,10 @@ def test_tgi_url_at_concurrency_1_and_8(tgi: TgiEmulator, tmp_path: Path) -> Non
     for level in levels:
         _assert_at_the_servers_timings(level)
         assert level["mean_output_tokens"] == TOKENS  # from the server's usage chunk, not a tokenizer
-        assert level["mean_input_tokens"] > 64  # server-reported: the prompt's words plus the instruction
+        assert level["mean_input_tokens"] == level["mean_target_input_tokens"] == 64  # calibrated: words + instruction
     # eight in flight: about eight times the requests per second of one at a time
     assert levels[1]["requests_per_s"] / levels[0]["requests_per_s"] == pytest.approx(8, rel=0.25)
-    assert len(tgi.behaviour.requests) == 1 + 16  # one warm-up, then the measured ones
+    assert len(tgi.behaviour.requests) == UNMEASURED + 16
 
 
 def test_sagemaker_transport_at_concurrency_8_with_a_wake_up(
@@ -82,7 +84,7 @@ def test_sagemaker_transport_at_concurrency_8_with_a_wake_up(
 
 def test_errors_are_counted_not_crashed_on(tgi: TgiEmulator, tmp_path: Path) -> None:
     _set(tgi.behaviour)
-    failures: list[Any] = [None, "status_500", "stream_error", "truncate", "status_422"]  # None: served well
+    failures: list[Any] = [*[None] * UNMEASURED, "status_500", "stream_error", "truncate", "status_422"]
     tgi.behaviour.failures.extend(failures)
     args = ["bench", "--url", tgi.url, "--requests", "8", "--concurrency", "4", *WORKLOAD, "--out", str(tmp_path)]
     assert main(args) == 0
@@ -155,7 +157,7 @@ def test_ctrl_c_keeps_what_finished(tgi: TgiEmulator, tmp_path: Path) -> None:
         env={**os.environ, "COLUMNS": "200"},
     )
     deadline = time.monotonic() + 30
-    while len(tgi.behaviour.requests) < 6 and time.monotonic() < deadline:  # warm-up + a few measured
+    while len(tgi.behaviour.requests) < UNMEASURED + 4 and time.monotonic() < deadline:  # 3 measured, 1 sent
         time.sleep(0.05)
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=30)

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import io
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -153,3 +159,45 @@ def test_bad_targets_name_the_field_value_and_fix(
     assert main(["invoke", *args, "hello"]) == 2
     err = " ".join(capsys.readouterr().err.split())
     assert message in err and ("Fix" in err or "pass" in err)
+
+
+def _invoke_process(args: list[str]) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "tgi_sagemaker.cli.main", "invoke", *args]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _interrupt_when(process: subprocess.Popen[bytes], ready: Callable[[], bool]) -> tuple[int, str]:
+    deadline = time.monotonic() + 30
+    while not ready() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)  # into the stream, or the sleep between two wake-up tries
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    return process.returncode, err.decode()
+
+
+def test_ctrl_c_while_streaming_exits_130_in_one_line(tgi: TgiEmulator) -> None:
+    tgi.behaviour.ttft_s, tgi.behaviour.itl_s, tgi.behaviour.output_tokens = 0.1, 0.2, 200  # 40 s of tokens
+    process = _invoke_process(["--url", tgi.url, "hello"])
+    code, err = _interrupt_when(process, lambda: len(tgi.behaviour.requests) == 1)
+    assert code == 130, err
+    assert err.strip().splitlines()[-1] == "stopped by Ctrl-C" and "Traceback" not in err
+
+
+def test_ctrl_c_while_waiting_for_a_copy_exits_130_in_one_line(sagemaker: SageMakerRuntimeEmulator) -> None:
+    sagemaker.behaviour.failures.extend(["no_capacity"] * 100)
+    process = _invoke_process([*_endpoint_args(sagemaker), "--wake-up-interval", "1", "hello"])
+    code, err = _interrupt_when(process, lambda: len(sagemaker.behaviour.requests) >= 2)
+    assert code == 130, err
+    assert err.strip().splitlines()[-1] == "stopped by Ctrl-C" and "Traceback" not in err
+
+
+def test_a_retry_interval_longer_than_the_time_left_still_gets_a_last_try(
+    sagemaker: SageMakerRuntimeEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """15 s between tries, 0.5 s to wait: it waits the 0.5 s and tries again (it used to give up at once)."""
+    sagemaker.behaviour.failures.append("no_capacity")
+    args = [*_endpoint_args(sagemaker), "--wake-up-interval", "15", "--wake-up-timeout", "0.5", "hello"]
+    assert main(["invoke", *args]) == 0
+    assert re.search(r"Waited 0\.?\d* s of 0\.5 s, retry 1 in 0\.[45]\d* s", capsys.readouterr().err)
+    assert len(sagemaker.behaviour.requests) == 2

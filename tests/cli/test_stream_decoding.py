@@ -7,6 +7,8 @@ import pytest
 from tgi_sagemaker.cli.client.payloads import Sampling, parse_event, request_body
 from tgi_sagemaker.cli.client.reasoning import ReasoningSplitter, Split
 from tgi_sagemaker.cli.client.sse import SseDecoder
+from tgi_sagemaker.cli.client.streaming import WakeUpWait, call_waking_up
+from tgi_sagemaker.cli.client.transports import EndpointError, NoCapacity
 
 STREAM = (
     'data:{"a":1}\n\n'  # TGI: no space after the colon
@@ -42,6 +44,33 @@ def test_chat_events_give_text_then_the_servers_counts() -> None:
     usage = parse_event("messages", '{"choices":[],"usage":{"prompt_tokens":7,"completion_tokens":3}}')
     assert (usage.is_token, usage.generated_tokens, usage.input_tokens) == (False, 3, 7)
     assert parse_event("messages", "[DONE]").done
+
+
+@pytest.mark.parametrize(
+    ("data", "token", "text", "reasoning"),
+    [
+        ('{"choices":[{"index":0,"delta":{"role":"assistant"},"finish_reason":null}]}', False, "", ""),
+        ('{"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}', False, "", ""),  # vLLM's first
+        ('{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":null}', False, "", ""),
+        ('{"choices":[{"index":0,"delta":{"content":null},"finish_reason":"length"}]}', False, "", ""),
+        ('{"choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]}', True, "Hi", ""),
+        ('{"choices":[{"index":0,"delta":{"reasoning_content":"Hm"}}]}', True, "", "Hm"),  # SGLang, older vLLM
+        ('{"choices":[{"index":0,"delta":{"reasoning":"Hm","content":null}}]}', True, "", "Hm"),  # vLLM 2026
+    ],
+)
+def test_a_chat_chunk_is_a_token_when_it_carries_text_or_reasoning(
+    data: str, token: bool, text: str, reasoning: str
+) -> None:
+    event = parse_event("messages", data)
+    assert (event.is_token, event.text, event.reasoning) == (token, text, reasoning)
+
+
+def test_a_last_chunk_with_finish_and_usage_gives_counts_but_no_token() -> None:
+    """A server may put the usage on the finish chunk itself rather than on a chunk of its own."""
+    usage = '"usage":{"prompt_tokens":9,"completion_tokens":4}'
+    data = '{"choices":[{"index":0,"delta":{},"finish_reason":"length"}],' + usage + "}"
+    event = parse_event("messages", data)
+    assert (event.is_token, event.finish_reason, event.generated_tokens, event.input_tokens) == (False, "length", 4, 9)
 
 
 def test_generate_events_skip_special_tokens_and_read_details() -> None:
@@ -122,3 +151,47 @@ def test_splitting_off_treats_everything_as_the_answer() -> None:
     split, kinds = _split_with_cut("a</think>b", 3, enabled=False)
     assert split == Split(reasoning="", answer="a</think>b")
     assert set(kinds) == {"answer"}
+
+
+class _FakeTime:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.mark.parametrize(("interval", "sleeps"), [(15.0, [10.0]), (4.0, [4.0, 4.0, 2.0])])
+def test_the_wake_up_wait_uses_all_its_time_then_tries_once_more(interval: float, sleeps: list[float]) -> None:
+    """Deadline 10 s: an interval longer than what is left waits what is left, then a last try at the deadline."""
+    fake = _FakeTime()
+    calls: list[float] = []
+    waits: list[WakeUpWait] = []
+
+    def never_up() -> None:
+        calls.append(fake.now)
+        raise NoCapacity("no capacity")
+
+    with pytest.raises(EndpointError, match=r"still no capacity after 10 s \(deadline 10 s\)"):
+        call_waking_up(
+            never_up, deadline_s=10, interval_s=interval, on_wait=waits.append, sleep=fake.sleep, clock=lambda: fake.now
+        )
+    assert fake.sleeps == sleeps
+    assert calls[-1] == 10.0  # the last try is at the deadline
+    assert [wait.retry_in_s for wait in waits] == sleeps
+
+
+def test_the_wake_up_wait_returns_what_the_call_gives_once_a_copy_is_up() -> None:
+    fake = _FakeTime()
+    answers: list[str | None] = [None, None, "answer"]
+
+    def wakes_up() -> str:
+        answer = answers.pop(0)
+        if answer is None:
+            raise NoCapacity("no capacity")
+        return answer
+
+    result = call_waking_up(wakes_up, deadline_s=60, interval_s=15, on_wait=lambda _: None, sleep=fake.sleep)
+    assert result == "answer" and fake.sleeps == [15, 15]

@@ -1,4 +1,5 @@
-"""The emulators are faithful: the real clients (huggingface_hub's InferenceClient, botocore) parse them."""
+"""The emulators are faithful: the real clients (huggingface_hub's InferenceClient, botocore) parse them, and
+their faults reach a client as a real server's would (the openai client: test_openai_framing.py)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ import http.client
 import json
 from typing import Any
 
+import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError, EventStreamError
 from huggingface_hub import InferenceClient
 from tgi_emulator import R1_SCRIPT, SageMakerRuntimeEmulator, TgiEmulator
+from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 GENERATE = {"inputs": "two words", "parameters": {"max_new_tokens": 6, "details": True}, "stream": True}
 
@@ -99,3 +103,41 @@ def test_unsigned_or_misaddressed_requests_are_refused(
         runtime_client.invoke_endpoint_with_response_stream(
             EndpointName="tgi-endpoint", Body=b"{}", ContentType="application/json"
         )
+
+
+def test_botocore_raises_the_internal_stream_failure_event(
+    runtime_client: Any, sagemaker: SageMakerRuntimeEmulator
+) -> None:
+    sagemaker.behaviour.failures.append("internal_stream_failure")
+    response = _invoke(runtime_client, GENERATE)
+    with pytest.raises(EventStreamError) as error:
+        list(response["Body"])
+    assert error.value.response["Error"]["Code"] == "InternalStreamFailure"
+
+
+@pytest.mark.parametrize(
+    ("fault", "raised"),
+    [("drop", "Response ended prematurely"), ("reset", "Connection reset by peer")],
+)
+def test_a_broken_connection_reaches_a_botocore_caller_as_urllib3s_own_error(
+    runtime_client: Any, sagemaker: SageMakerRuntimeEmulator, fault: Any, raised: str
+) -> None:
+    """Mid-stream, botocore does not wrap urllib3's errors: whoever reads the event stream must catch them."""
+    sagemaker.behaviour.failures.append(fault)
+    response = _invoke(runtime_client, GENERATE)
+    parts = []
+    with pytest.raises(ProtocolError, match=raised):
+        parts.extend(event["PayloadPart"]["Bytes"] for event in response["Body"])
+    assert b"".join(parts).count(b"data:") == 3  # three tokens, then the fault
+
+
+def test_a_stalled_stream_times_out_on_the_clients_read_timeout(sagemaker: SageMakerRuntimeEmulator) -> None:
+    client = boto3.client(
+        "sagemaker-runtime",
+        endpoint_url=sagemaker.url,
+        config=Config(read_timeout=0.5, retries={"max_attempts": 1, "mode": "standard"}),
+    )
+    sagemaker.behaviour.failures.append("stall")
+    response = _invoke(client, GENERATE)
+    with pytest.raises(ReadTimeoutError):
+        list(response["Body"])

@@ -5,18 +5,26 @@
   chunk when asked, ``data: [DONE]``). Only streaming is emulated: that is all the tools send.
 - :class:`SageMakerRuntimeEmulator` answers ``InvokeEndpointWithResponseStream`` the way the SageMaker runtime
   does: the same SSE bytes cut into ``PayloadPart`` events of the AWS event-stream wire format, modelled
-  errors (``ValidationError`` no capacity, ``ModelError``, a ``ModelStreamError`` event). botocore parses it.
+  errors (``ValidationError`` no capacity, ``ModelError``, ``ModelStreamError`` and ``InternalStreamFailure``
+  events). botocore parses it.
 
-Tokens leave at absolute times (request read + TTFT + i x ITL), so what a client measures can be compared
-with what the emulator was set to. Failures are queued and consumed one per request.
+The chat route frames chunks TGI's way (every chunk a token, ``role`` on each) or, with ``framing="openai"``,
+the way vLLM, SGLang and ``transformers serve`` do: a role-only chunk as soon as the request is read, one chunk
+a token (``content``, or reasoning in ``reasoning_content``/``reasoning`` when a reasoning parser is on), a
+finish chunk with an empty delta, then a usage-only chunk. Tokens leave at absolute times (request read + TTFT +
+i x ITL), so what a client measures can be compared with what the emulator was set to. Failures are queued and
+consumed one per request; the connection faults (``drop``, ``reset``, ``stall``) strike after three tokens.
 """
 
 from __future__ import annotations
 
 import binascii
+import io
 import json
 import re
+import socket
 import struct
+import sys
 import threading
 import time
 from collections import deque
@@ -25,12 +33,32 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
-Failure = Literal["no_capacity", "status_500", "status_422", "stream_error", "truncate"]
+# drop: the server closes the connection (FIN, no end of the chunked body); reset: a TCP RST; stall: the server
+# goes quiet with the connection open (for stall_s, or until the emulator closes)
+ConnectionFault = Literal["drop", "reset", "stall"]
+CONNECTION_FAULTS: tuple[ConnectionFault, ...] = ("drop", "reset", "stall")
+SAGEMAKER_STREAM_FAILURES = ("internal_stream_failure", "corrupt_event")
+Failure = Literal[
+    "no_capacity",
+    "status_500",
+    "status_422",
+    "stream_error",
+    "internal_stream_failure",  # SageMaker front-end: its 5xx event mid-stream (TGI front-end: TGI's error event)
+    "corrupt_event",  # SageMaker front-end: an event-stream message that fails its CRC (TGI front-end: as above)
+    "truncate",
+    "drop",
+    "reset",
+    "stall",
+]
+Framing = Literal["tgi", "openai"]
+ReasoningField = Literal["reasoning_content", "reasoning"]  # SGLang and vLLM before 2026 / vLLM since January 2026
 NO_CAPACITY_MESSAGE = (
     "Inference Component has no capacity to process this request. ApplicationAutoScaling may be in-progress "
     "(if configured) or try to increase the capacity by invoking UpdateInferenceComponentRuntimeConfig API."
 )
 R1_SCRIPT = ["Okay", ",", " the", " user", " asks", ".", " Let", " me", " think", ".", "\n", "</think>", "\n\n", "The"]
+THINK_END = "</think>"
+STRIKE_AFTER_TOKENS = 3
 
 
 @dataclass
@@ -39,7 +67,13 @@ class Behaviour:
     itl_s: float = 0.01
     output_tokens: int = 20  # generated unless max_tokens asks for fewer
     script: list[str] = field(default_factory=lambda: list(R1_SCRIPT))  # token texts; the tail " word" repeats
-    failures: deque[Failure] = field(default_factory=deque)
+    framing: Framing = "tgi"  # how the chat route frames its chunks
+    reasoning_field: ReasoningField | None = None  # a reasoning parser: the thought in its own delta field
+    token_counts: bool = True  # False: a server that sends neither usage nor details
+    prompt_tokens_per_word: int = 1  # the emulated tokenizer: this many tokens a prompt word
+    template_tokens: int = 0  # what a chat template adds to every prompt
+    stall_s: float = 60.0
+    failures: deque[Failure | None] = field(default_factory=deque)  # None: served well
     requests: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -52,50 +86,93 @@ class Behaviour:
         return [self.script[i] if i < len(self.script) else " word" for i in range(count)]
 
 
-def input_length(body: dict[str, Any]) -> int:
-    """What the emulator reports as prompt tokens: one a word, like the bench's prompts."""
+class Strike:
+    """Where in the stream the handler breaks the connection (or sends SageMaker's failure event)."""
+
+
+STRIKE = Strike()
+
+
+def input_length(behaviour: Behaviour, body: dict[str, Any]) -> int:
+    """What the emulator reports as prompt tokens: by default one a word, like the bench's prompts."""
     text = body["inputs"] if "inputs" in body else " ".join(m["content"] for m in body["messages"])
-    return len(text.split())
+    return behaviour.template_tokens + behaviour.prompt_tokens_per_word * len(text.split())
 
 
-def sse_events(behaviour: Behaviour, body: dict[str, Any], started: float, failure: Failure | None) -> Iterator[bytes]:
-    """TGI's event bytes for ``body``, each yielded at its due time."""
+def sse_events(
+    behaviour: Behaviour, body: dict[str, Any], started: float, failure: Failure | None
+) -> Iterator[bytes | Strike]:
+    """The server's event bytes for ``body``, each yielded at its due time; :data:`STRIKE` where a fault hits."""
     chat = "messages" in body
     wanted = body.get("max_tokens") if chat else body.get("parameters", {}).get("max_new_tokens")
     count = min(behaviour.output_tokens, wanted or behaviour.output_tokens)
     finish = "length" if count == wanted else "eos_token"
+    openai = chat and behaviour.framing == "openai"
+    if openai:  # vLLM and SGLang send the role at once, before any token is generated
+        yield _openai_chunk(behaviour, {"role": "assistant"})
     texts = behaviour.token_texts(count)
+    thinking = behaviour.reasoning_field is not None and chat
     for index, text in enumerate(texts):
         due = started + behaviour.ttft_s + index * behaviour.itl_s
         time.sleep(max(0.0, due - time.perf_counter()))
         if failure == "stream_error" and index == 3:
             yield _data({"error": "Request failed during generation: CUDA out of memory", "error_type": "generation"})
             return
+        if failure in (*CONNECTION_FAULTS, *SAGEMAKER_STREAM_FAILURES) and index == STRIKE_AFTER_TOKENS:
+            yield STRIKE
+            return
         last = index == count - 1
-        if chat:
+        if openai:
+            delta, thinking = _openai_delta(behaviour, text, thinking=thinking)
+            if delta:  # the parser swallows </think>: that token's step sends nothing
+                yield _openai_chunk(behaviour, delta)
+        elif chat:
             choice = {"index": 0, "delta": {"role": "assistant", "content": text}, "logprobs": None}
             choice["finish_reason"] = ("stop" if finish == "eos_token" else "length") if last else None
             event = {"object": "chat.completion.chunk", "id": "", "created": 0, "model": "/opt/ml/model"}
             yield _data(event | {"system_fingerprint": "3.3.6-native", "choices": [choice], "usage": None})
         else:
-            details = {"finish_reason": finish, "generated_tokens": count, "input_length": input_length(body)}
+            details = {
+                "finish_reason": finish,
+                "generated_tokens": count,
+                "input_length": input_length(behaviour, body),
+            }
             yield _data(
                 {
                     "index": index + 1,
                     "token": {"id": 100 + index, "text": text, "logprob": -0.1, "special": False},
                     "generated_text": "".join(texts) if last else None,
-                    "details": details if last else None,
+                    "details": details if last and behaviour.token_counts else None,
                 }
             )
         if failure == "truncate" and index == 2:
             yield b'data:{"index":4,"tok'
             return
-    if chat:
-        if (body.get("stream_options") or {}).get("include_usage"):
-            usage = {"prompt_tokens": input_length(body), "completion_tokens": count}
-            usage["total_tokens"] = usage["prompt_tokens"] + count
-            yield _data({"object": "chat.completion.chunk", "id": "", "created": 0, "choices": [], "usage": usage})
-        yield b"data: [DONE]\n\n"  # axum 0.7 (TGI 3.x): a space after .data()'s colon, none after json_data's
+    if not chat:
+        return
+    if openai:
+        yield _openai_chunk(behaviour, {}, finish_reason="stop" if finish == "eos_token" else "length")
+    if (body.get("stream_options") or {}).get("include_usage") and behaviour.token_counts:
+        usage = {"prompt_tokens": input_length(behaviour, body), "completion_tokens": count}
+        usage["total_tokens"] = usage["prompt_tokens"] + count
+        yield _data({"object": "chat.completion.chunk", "id": "", "created": 0, "choices": [], "usage": usage})
+    yield b"data: [DONE]\n\n"  # axum 0.7 (TGI 3.x): a space after .data()'s colon, none after json_data's
+
+
+def _openai_delta(behaviour: Behaviour, text: str, *, thinking: bool) -> tuple[dict[str, str], bool]:
+    """One token's delta, and whether the thought is still open after it."""
+    if not thinking:
+        return {"content": text}, False
+    if text == THINK_END:
+        return {}, False
+    assert behaviour.reasoning_field is not None
+    return {behaviour.reasoning_field: text}, True
+
+
+def _openai_chunk(behaviour: Behaviour, delta: dict[str, str], *, finish_reason: str | None = None) -> bytes:
+    choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
+    chunk = {"id": "chatcmpl-emulator", "object": "chat.completion.chunk", "created": 0, "model": "emulator"}
+    return b"data: " + json.dumps(chunk | {"choices": [choice], "usage": None}).encode() + b"\n\n"
 
 
 def _data(payload: dict[str, Any]) -> bytes:
@@ -107,9 +184,12 @@ class _Server:
 
     def __init__(self, behaviour: Behaviour | None = None) -> None:
         self.behaviour = behaviour or Behaviour()
+        self.closing = threading.Event()  # ends a stall at once when the test is done
         handler = type("Handler", (self.handler,), {"emulator": self})
-        server_type = type("Server", (ThreadingHTTPServer,), {"request_queue_size": 256})  # default 5: a burst of
-        self._server = server_type(("127.0.0.1", 0), handler)  # connects would wait ~1 s for SYN retries
+        server_type = type(  # a backlog of 5 (the default) would make a burst of connects wait ~1 s for SYN retries
+            "Server", (ThreadingHTTPServer,), {"request_queue_size": 256, "handle_error": _quiet_on_disconnect}
+        )
+        self._server = server_type(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
@@ -120,8 +200,16 @@ class _Server:
         return f"http://{host}:{port}"
 
     def close(self) -> None:
+        self.closing.set()
         self._server.shutdown()
         self._server.server_close()
+
+
+def _quiet_on_disconnect(server: ThreadingHTTPServer, request: Any, client_address: Any) -> None:
+    """A client that gives up mid-stream (a read timeout, Ctrl-C) is normal here, not a traceback on stderr."""
+    error = sys.exc_info()[1]
+    if not isinstance(error, ConnectionError):
+        ThreadingHTTPServer.handle_error(server, request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -161,6 +249,20 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
 
+    def break_connection(self, fault: Failure | None) -> None:
+        """``drop``: FIN without the end of the chunked body; ``reset``: RST; ``stall``: quiet, then a drop."""
+        self.close_connection = True
+        if fault == "stall":
+            self.emulator.closing.wait(self.emulator.behaviour.stall_s)
+        if fault == "reset":  # linger 0: close() sends RST instead of FIN
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.rfile.close()
+            self.wfile.close()
+            self.connection.close()
+            self.wfile = io.BytesIO()  # BaseHTTPRequestHandler flushes wfile after do_POST: a sink, not the socket
+            return
+        self.connection.shutdown(socket.SHUT_RDWR)
+
 
 class _TgiHandler(_Handler):
     def do_POST(self) -> None:
@@ -179,6 +281,12 @@ class _TgiHandler(_Handler):
             return
         self.start_chunked("text/event-stream")
         for event in sse_events(behaviour, body, started, failure):
+            if isinstance(event, Strike):
+                if failure in SAGEMAKER_STREAM_FAILURES:  # TGI has no such thing: its own error event instead
+                    self.write_chunk(_data({"error": "Internal stream failure", "error_type": "generation"}))
+                    break
+                self.break_connection(failure)
+                return
             self.write_chunk(event)
         self.end_chunked()
 
@@ -227,6 +335,18 @@ class _SageMakerHandler(_Handler):
             {"X-Amzn-SageMaker-Content-Type": "text/event-stream", "x-Amzn-Invoked-Production-Variant": "AllTraffic"},
         )
         for event in sse_events(emulator.behaviour, body, started, failure):
+            if isinstance(event, Strike):
+                if failure == "internal_stream_failure":
+                    message = json.dumps({"Message": "Internal stream failure. Try your request again."})
+                    self.write_chunk(encode_event(exception="InternalStreamFailure", payload=message.encode()))
+                    break
+                if failure == "corrupt_event":
+                    damaged = bytearray(encode_event(payload=b"data:{}\n\n"))
+                    damaged[-1] ^= 0xFF  # the message CRC no longer matches
+                    self.write_chunk(bytes(damaged))
+                    break
+                self.break_connection(failure)
+                return
             if event.startswith(b'data:{"error"'):
                 error = {"Message": json.loads(event[5:])["error"], "ErrorCode": "ModelStreamError"}
                 self.write_chunk(encode_event(exception="ModelStreamError", payload=json.dumps(error).encode()))

@@ -1,79 +1,30 @@
 """``tgi-sagemaker bench``: the blog's per-request evaluation, run closed-loop at several concurrency levels.
 
-Each level keeps exactly ``concurrency`` requests in flight until ``requests`` have finished. Prompts are
-random common words (one token each in Llama/Qwen vocabularies, so a prompt of N words is about N tokens;
-the server's own input count is recorded next to the target) placed before the instruction, so no two
-requests share a prefix that TGI's prefix cache could serve. Output lengths are drawn around the target as
-``max_tokens``; the recorded output count is what the server says it generated.
+Each level keeps exactly ``concurrency`` requests in flight until ``requests`` have finished; what a request is
+and how its prompt is made: :mod:`tgi_sagemaker.cli.bench_workload`. Output lengths are drawn around the target
+as ``max_tokens``; the recorded output count is what the server says it generated (or, from a server that sends
+no counts, the token events counted, marked approximate). A level always ends: every request is recorded, as a
+measurement or as an error with its message, whatever the server or the connection does.
 """
 
 from __future__ import annotations
 
 import queue
-import random
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
 
-from tgi_sagemaker.cli.client.payloads import Api, Sampling, request_body
+from tgi_sagemaker.cli.bench_workload import (
+    PlannedRequest,
+    PromptCalibration,
+    Workload,
+    plan_requests,
+    request_body_for,
+)
 from tgi_sagemaker.cli.client.streaming import Completion, WakeUpWait, call_waking_up, stream_completion
 from tgi_sagemaker.cli.client.transports import EndpointError, NoCapacity, Transport
-
-INSTRUCTION = "\n\nIgnore the words above. Write a long, detailed story about a lighthouse keeper."
-COMMON_WORDS = (
-    "time year people way day man thing woman life child world school state family student group country "
-    "problem hand part place case week company system program question work government number night point "
-    "home water room mother area money story fact month lot right study book eye job word business issue "
-    "side kind head house service friend father power hour game line end member law car city community name "
-    "president team minute idea kid body information back parent face others level office door health person "
-    "art war history party result change morning reason research girl guy moment air teacher force education"
-)
-WORDS = tuple(COMMON_WORDS.split())
-
-
-@dataclass(frozen=True)
-class Workload:
-    api: Api = "messages"
-    requests: int = 20
-    concurrency_levels: tuple[int, ...] = (1,)
-    input_tokens: int = 512
-    input_spread: int = 0
-    output_tokens: int = 256
-    output_spread: int = 32
-    warmup: int = 1
-    seed: int = 0
-    temperature: float = 0.6
-
-    def __post_init__(self) -> None:
-        problems = [
-            f"{name} = {value}: must be at least {least}. Fix: pass a larger --{name.replace('_', '-')}"
-            for name, value, least in (
-                ("requests", self.requests, 1),
-                ("input_tokens", self.input_tokens, 1),
-                ("output_tokens", self.output_tokens, 1),
-                ("warmup", self.warmup, 0),
-                ("input_spread", self.input_spread, 0),
-                ("output_spread", self.output_spread, 0),
-            )
-            if value < least
-        ]
-        if not self.concurrency_levels or min(self.concurrency_levels) < 1:
-            problems.append(
-                f"concurrency = {self.concurrency_levels}: needs levels >= 1. Fix: e.g. --concurrency 1,4,8"
-            )
-        if problems:
-            raise ValueError("\n".join(problems))
-
-
-@dataclass(frozen=True)
-class PlannedRequest:
-    index: int
-    prompt: str
-    target_input_tokens: int
-    max_new_tokens: int
 
 
 @dataclass(frozen=True)
@@ -92,6 +43,7 @@ class RequestRecord:
     input_tokens: int | None = None
     finish_reason: str | None = None
     token_events: int | None = None
+    tokens_approximate: bool = False  # generated_tokens counts stream events: the server sent no counts
     error: str | None = None
 
 
@@ -105,18 +57,6 @@ class LevelRun:
     interrupted: bool = False
 
 
-def plan_requests(workload: Workload, *, salt: str = "") -> list[PlannedRequest]:
-    """The same seed gives the same prompts and lengths, so two endpoints see the same work."""
-    rng = random.Random(f"{workload.seed}:{salt}")
-    planned = []
-    for index in range(workload.requests):
-        words = max(1, round(rng.gauss(workload.input_tokens, workload.input_spread)))
-        outputs = max(1, round(rng.gauss(workload.output_tokens, workload.output_spread)))
-        prompt = " ".join(rng.choice(WORDS) for _ in range(words)) + INSTRUCTION
-        planned.append(PlannedRequest(index, prompt, words, outputs))
-    return planned
-
-
 def warm_up(
     transport: Transport,
     workload: Workload,
@@ -128,7 +68,7 @@ def warm_up(
     """Requests that are not measured; a scaled-to-zero endpoint is woken up here, not inside the figures."""
     for request in plan_requests(workload, salt="warm-up")[: workload.warmup]:
         call_waking_up(
-            partial(stream_completion, transport, workload.api, _body(workload, request)),
+            partial(stream_completion, transport, workload.api, request_body_for(workload, request)),
             deadline_s=wake_up_timeout_s,
             interval_s=wake_up_interval_s,
             on_wait=on_wait,
@@ -142,14 +82,17 @@ def run_level(
     *,
     on_record: Callable[[RequestRecord], None],
     stop: threading.Event,
+    calibration: PromptCalibration | None = None,
 ) -> LevelRun:
     """Keep ``concurrency`` requests in flight; Ctrl-C (KeyboardInterrupt) keeps every finished record.
 
-    Workers are daemon threads: an interrupted run does not wait for requests still streaming.
+    Workers are daemon threads: an interrupted run does not wait for requests still streaming. A worker records
+    every request it takes, whatever happens to it; should every worker end early all the same, the requests
+    never sent are recorded as errors and the level ends instead of waiting for them.
     """
     run = LevelRun(target=transport.target, concurrency=concurrency, planned=workload.requests)
     todo: queue.Queue[PlannedRequest] = queue.Queue()
-    for request in plan_requests(workload):
+    for request in plan_requests(workload, calibration=calibration):
         todo.put(request)
     done: queue.Queue[RequestRecord] = queue.Queue()
     started = time.perf_counter()
@@ -160,15 +103,32 @@ def run_level(
                 request = todo.get_nowait()
             except queue.Empty:
                 return
-            done.put(_measure(transport, workload, request, concurrency, started))
+            try:
+                record = _measure(transport, workload, request, concurrency, started)
+            except Exception as error:  # a defect, not the server's doing: recorded all the same, the worker goes on
+                record = _failed(transport, request, concurrency, started, f"unexpected {_describe(error)}")
+            except BaseException as error:  # SystemExit and the like end this thread: its request is still recorded
+                done.put(_failed(transport, request, concurrency, started, f"worker ended by {_describe(error)}"))
+                raise
+            done.put(record)
 
-    for _ in range(min(concurrency, workload.requests)):
-        threading.Thread(target=worker, daemon=True).start()
+    workers = [threading.Thread(target=worker, daemon=True) for _ in range(min(concurrency, workload.requests))]
+    for thread in workers:
+        thread.start()
     try:
         while len(run.records) < workload.requests:
             try:
                 record = done.get(timeout=0.1)
             except queue.Empty:
+                if stop.is_set():
+                    run.interrupted = True
+                    break
+                if not any(thread.is_alive() for thread in workers) and done.empty():  # their last puts are in
+                    for request in _drain(todo):
+                        record = _failed(transport, request, concurrency, started, "not sent: every worker had ended")
+                        run.records.append(record)
+                        on_record(record)
+                    break
                 continue
             run.records.append(record)
             on_record(record)
@@ -183,45 +143,71 @@ def run_level(
 def _measure(
     transport: Transport, workload: Workload, request: PlannedRequest, concurrency: int, level_start: float
 ) -> RequestRecord:
-    common: dict[str, Any] = {
-        "target": transport.target,
-        "concurrency": concurrency,
-        "index": request.index,
-        "target_input_tokens": request.target_input_tokens,
-        "max_new_tokens": request.max_new_tokens,
-    }
     sent = time.perf_counter()
     try:
-        completion = stream_completion(transport, workload.api, _body(workload, request))
+        completion = stream_completion(transport, workload.api, request_body_for(workload, request))
     except (EndpointError, NoCapacity) as error:
-        return RequestRecord(
-            **common, started_s=sent - level_start, e2e_latency_s=time.perf_counter() - sent, error=str(error)
-        )
-    return _record(common, completion, level_start)
+        return _failed(transport, request, concurrency, level_start, str(error), sent=sent)
+    return _record(transport, request, concurrency, completion, level_start)
 
 
-def _record(common: dict[str, Any], completion: Completion, level_start: float) -> RequestRecord:
-    missing_counts = completion.generated_tokens is None
+def _record(
+    transport: Transport, request: PlannedRequest, concurrency: int, completion: Completion, level_start: float
+) -> RequestRecord:
     return RequestRecord(
-        **common,
+        target=transport.target,
+        concurrency=concurrency,
+        index=request.index,
+        target_input_tokens=request.target_input_tokens,
+        max_new_tokens=request.max_new_tokens,
         started_s=completion.sent_at - level_start,
         e2e_latency_s=completion.e2e_latency_s,
         ttft_s=completion.ttft_s,
         itl_s=completion.itl_s,
         throughput_tps=completion.throughput_tps,
-        generated_tokens=completion.generated_tokens,
+        generated_tokens=completion.output_tokens,
         input_tokens=completion.input_tokens,
         finish_reason=completion.finish_reason,
         token_events=completion.token_events,
-        error="the server sent no token counts (usage/details)" if missing_counts else None,
+        tokens_approximate=completion.tokens_approximate,
+        error=None if completion.output_tokens else "no tokens in the stream",
     )
 
 
-def _body(workload: Workload, request: PlannedRequest) -> dict[str, Any]:
-    sampling = Sampling(
-        max_new_tokens=request.max_new_tokens, temperature=workload.temperature, seed=workload.seed + request.index
+def _failed(
+    transport: Transport,
+    request: PlannedRequest,
+    concurrency: int,
+    level_start: float,
+    error: str,
+    *,
+    sent: float | None = None,
+) -> RequestRecord:
+    now = time.perf_counter()
+    sent = now if sent is None else sent
+    return RequestRecord(
+        target=transport.target,
+        concurrency=concurrency,
+        index=request.index,
+        target_input_tokens=request.target_input_tokens,
+        max_new_tokens=request.max_new_tokens,
+        started_s=sent - level_start,
+        e2e_latency_s=now - sent,
+        error=error,
     )
-    return request_body(workload.api, request.prompt, sampling)
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+def _drain(todo: queue.Queue[PlannedRequest]) -> list[PlannedRequest]:
+    left = []
+    while True:
+        try:
+            left.append(todo.get_nowait())
+        except queue.Empty:
+            return left
 
 
 def levels_from_text(text: str) -> tuple[int, ...]:

@@ -1,16 +1,21 @@
-"""What ``bench`` leaves behind: per-request CSV/JSON, a summary with percentiles, one box plot per metric."""
+"""What ``bench`` leaves behind: per-request CSV/JSON, a summary with percentiles, one box plot per metric.
+
+Token counts the server did not send (stream events counted instead) are marked wherever they are used: the
+``tokens_approximate`` column per request, ``approximate_token_counts`` per level, a note on the plots.
+"""
 
 from __future__ import annotations
 
 import csv
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tgi_sagemaker.cli.bench import LevelRun, RequestRecord, Workload, labels
+from tgi_sagemaker.cli.bench import LevelRun, RequestRecord, labels
+from tgi_sagemaker.cli.bench_workload import PromptCalibration, Workload
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -22,6 +27,7 @@ METRICS: dict[str, str] = {
     "throughput_tps": "Throughput per request (output tokens/s)",
 }
 PERCENTILES = (50, 90, 99)
+FROM_TOKEN_COUNTS = ("itl_s", "throughput_tps")  # the metrics that an approximate count makes approximate
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -45,7 +51,9 @@ class LevelSummary:
     requests_per_s: float
     output_tokens_per_s: float
     mean_output_tokens: float | None
-    mean_input_tokens: float | None
+    mean_target_input_tokens: float
+    mean_input_tokens: float | None  # what the server counted
+    approximate_token_counts: int  # successful requests whose output counts are stream events counted
     metrics: dict[str, dict[str, float]]
 
 
@@ -73,13 +81,25 @@ def summarize(run: LevelRun) -> LevelSummary:
         requests_per_s=len(ok) / wall,
         output_tokens_per_s=sum(output_tokens) / wall,
         mean_output_tokens=sum(output_tokens) / len(output_tokens) if output_tokens else None,
+        mean_target_input_tokens=sum(r.target_input_tokens for r in run.records) / max(1, len(run.records)),
         mean_input_tokens=sum(input_tokens) / len(input_tokens) if input_tokens else None,
+        approximate_token_counts=sum(record.tokens_approximate for record in ok),
         metrics=metrics,
     )
 
 
-def write_results(folder: Path, workload: Workload, runs: Sequence[LevelRun], *, command: str) -> list[Path]:
-    """Write everything; returns the files written. Partial runs (Ctrl-C) are written the same way."""
+def write_results(
+    folder: Path,
+    workload: Workload,
+    runs: Sequence[LevelRun],
+    *,
+    command: str,
+    calibrations: Mapping[str, PromptCalibration] | None = None,
+) -> list[Path]:
+    """Write everything; returns the files written. Partial runs (Ctrl-C) are written the same way.
+
+    ``calibrations``: how each target's prompt lengths were made. Default: none recorded.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     records = [record for run in runs for record in run.records]
     summaries = [summarize(run) for run in runs]
@@ -88,7 +108,12 @@ def write_results(folder: Path, workload: Workload, runs: Sequence[LevelRun], *,
         _write_json(folder / "requests.json", [asdict(record) for record in records]),
         _write_json(
             folder / "summary.json",
-            {"command": command, "workload": asdict(workload), "levels": [asdict(summary) for summary in summaries]},
+            {
+                "command": command,
+                "workload": asdict(workload),
+                "prompt_calibration": {target: asdict(found) for target, found in (calibrations or {}).items()},
+                "levels": [asdict(summary) for summary in summaries],
+            },
         ),
     ]
     written += plot_metrics(folder, runs)
@@ -133,7 +158,10 @@ def box_figure(runs: Sequence[LevelRun], metric: str) -> Figure:
     data = [[v for r in run.records if r.error is None and (v := getattr(r, metric)) is not None] for run in runs]
     figure, axes = plt.subplots(figsize=(max(4.0, 1.4 * len(runs) + 2), 4.5), layout="constrained")
     axes.boxplot([values or [math.nan] for values in data], tick_labels=names, showmeans=True)
-    axes.set_title(title)
+    approximate = metric in FROM_TOKEN_COUNTS and any(r.tokens_approximate for run in runs for r in run.records)
+    axes.set_title(
+        title + ("\napproximate: the server sent no token counts, stream events counted" if approximate else "")
+    )
     axes.set_ylabel(title)
     axes.set_xlabel("target and concurrency" if "\n" in "".join(names) else "concurrency")
     for position, values in enumerate(data, start=1):

@@ -1,4 +1,4 @@
-"""A bench session on a terminal: warm up each target, sweep its levels with a progress bar, write the results."""
+"""A bench session: warm up (and calibrate prompt lengths on) each target, sweep its levels, write the results."""
 
 from __future__ import annotations
 
@@ -7,15 +7,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tgi_sagemaker.cli.bench import LevelRun, RequestRecord, Workload, run_level, warm_up
+from tgi_sagemaker.cli.bench import LevelRun, run_level, warm_up
+from tgi_sagemaker.cli.bench_progress import BenchProgress, progress_for
 from tgi_sagemaker.cli.bench_report import METRICS, PERCENTILES, LevelSummary, summarize, write_results
-from tgi_sagemaker.cli.client.streaming import WakeUpWait
+from tgi_sagemaker.cli.bench_workload import PromptCalibration, Workload, calibrate
 from tgi_sagemaker.cli.client.transports import EndpointError, Transport
-
-INTERRUPTED = 130
+from tgi_sagemaker.cli.consoles import INTERRUPTED
 
 
 def run_bench_session(
@@ -29,31 +28,29 @@ def run_bench_session(
     console: Console,
     stop: threading.Event,
 ) -> int:
-    """Exit code: 0 all measured, 1 a target failed its warm-up, 130 stopped by Ctrl-C (results still written)."""
+    """Exit code: 0 all measured; 1 a target failed its warm-up or a level had no successful request (every one
+    failed); 130 stopped by Ctrl-C. The results are written in every case where something was measured."""
     runs: list[LevelRun] = []
+    calibrations: dict[str, PromptCalibration] = {}
     failed = False
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[errors]}"))
-    with Progress(*columns, TimeElapsedColumn(), console=console) as progress:
+    with progress_for(console) as progress:
         try:
             for transport in targets:
                 if stop.is_set():
                     break
                 try:
-                    _warm_up(transport, workload, progress, wake_up_timeout_s, wake_up_interval_s)
+                    calibration = _warm_up(transport, workload, progress, wake_up_timeout_s, wake_up_interval_s)
                 except EndpointError as error:
-                    console.print(f"[red]{transport.target}: warm-up failed, not measured: {error}[/]", highlight=False)
+                    console.print(
+                        f"{transport.target}: warm-up failed, not measured: {error}", style="red", markup=False
+                    )
                     failed = True
                     continue
+                calibrations[transport.target] = calibration
                 for level in workload.concurrency_levels:
-                    task = progress.add_task(f"{transport.target} c={level}", total=workload.requests, errors="")
-                    errors = 0
-
-                    def on_record(record: RequestRecord, task: TaskID = task) -> None:
-                        nonlocal errors
-                        errors += record.error is not None
-                        progress.update(task, advance=1, errors=f"[red]{errors} errors[/]" if errors else "")
-
-                    run = run_level(transport, workload, level, on_record=on_record, stop=stop)
+                    on_record = progress.level_started(transport.target, level, workload.requests)
+                    run = run_level(transport, workload, level, on_record=on_record, stop=stop, calibration=calibration)
+                    progress.level_done(run)
                     runs.append(run)
                     if run.interrupted:
                         break
@@ -64,53 +61,83 @@ def run_bench_session(
     if not runs:
         console.print("nothing measured, nothing written")
         return INTERRUPTED if stop.is_set() else 1
-    written = write_results(folder, workload, runs, command=command)
-    _print_summary(console, runs)
+    written = write_results(folder, workload, runs, command=command, calibrations=calibrations)
+    summaries = [summarize(run) for run in runs]
+    for summary in summaries:
+        _print_summary(console, summary)
     console.print(f"results: {folder}/ ({', '.join(path.name for path in written)})", highlight=False)
     if stop.is_set():
-        console.print("[yellow]stopped by Ctrl-C: the files hold the requests that finished[/]")
+        console.print("stopped by Ctrl-C: the files hold the requests that finished", style="yellow")
         return INTERRUPTED
-    return 1 if failed else 0
-
-
-def _warm_up(transport: Transport, workload: Workload, progress: Progress, timeout_s: float, interval_s: float) -> None:
-    if workload.warmup == 0:
-        return
-    task = progress.add_task(f"{transport.target} warm-up", total=None, errors="")
-
-    def on_wait(wait: WakeUpWait) -> None:
-        progress.update(
-            task,
-            description=f"{transport.target} warm-up: no capacity (scaled to zero), waking up, "
-            f"{wait.waited_s:.0f}/{wait.deadline_s:.0f} s",
+    unmeasured = [summary for summary in summaries if summary.finished and not summary.succeeded]
+    for summary in unmeasured:
+        console.print(
+            f"{summary.target} at concurrency {summary.concurrency}: every request failed "
+            f"({summary.errors} errors; requests.csv has their messages)",
+            style="red",
+            markup=False,
         )
-
-    warm_up(transport, workload, wake_up_timeout_s=timeout_s, wake_up_interval_s=interval_s, on_wait=on_wait)
-    progress.update(task, description=f"{transport.target} warm-up", total=workload.warmup, completed=workload.warmup)
+    return 1 if failed or unmeasured else 0
 
 
-def _print_summary(console: Console, runs: Sequence[LevelRun]) -> None:
-    for run in runs:
-        console.print(summary_table(summarize(run)))
+def _warm_up(
+    transport: Transport, workload: Workload, progress: BenchProgress, timeout_s: float, interval_s: float
+) -> PromptCalibration:
+    if workload.warmup == 0:
+        return calibrate(transport, workload)
+    progress.warm_up_started(transport.target, workload.warmup)
+    warm_up(
+        transport,
+        workload,
+        wake_up_timeout_s=timeout_s,
+        wake_up_interval_s=interval_s,
+        on_wait=lambda wait: progress.waiting(transport.target, wait),
+    )
+    calibration = calibrate(transport, workload)
+    progress.warm_up_done(transport.target, calibration)
+    return calibration
+
+
+def _print_summary(console: Console, summary: LevelSummary) -> None:
+    console.print(headline(summary), highlight=False, markup=False)
+    console.print(summary_table(summary))
+
+
+def headline(summary: LevelSummary) -> str:
+    """One line a level: how many succeeded, the rates, target vs actual prompt tokens, whether counts are exact."""
+    stopped = " (stopped)" if summary.interrupted else ""
+    parts = [
+        f"{summary.target} at concurrency {summary.concurrency}: {summary.succeeded}/{summary.planned} ok{stopped}",
+        f"{summary.errors} errors",
+        f"{summary.requests_per_s:.2f} requests/s",
+        f"{summary.output_tokens_per_s:.1f} output tokens/s",
+    ]
+    if summary.mean_input_tokens is not None:
+        parts.append(
+            f"input tokens: target {summary.mean_target_input_tokens:.0f}, actual {summary.mean_input_tokens:.0f}"
+        )
+    if summary.approximate_token_counts:
+        parts.append(
+            f"token counts approximate for {summary.approximate_token_counts} requests "
+            "(the server sent none: stream events counted)"
+        )
+    return ", ".join(parts)
 
 
 def summary_table(summary: LevelSummary) -> Table:
     """A narrow table a run: one row a metric, mean and percentiles across."""
-    stopped = " (stopped)" if summary.interrupted else ""
-    title = (
-        f"{summary.target} at concurrency {summary.concurrency}: {summary.succeeded}/{summary.planned} ok{stopped}, "
-        f"{summary.errors} errors, {summary.requests_per_s:.2f} requests/s, "
-        f"{summary.output_tokens_per_s:.1f} output tokens/s"
-    )
-    table = Table(title=title, title_justify="left")
+    table = Table()
     table.add_column("metric")
     statistics = ("mean", *(f"p{q}" for q in PERCENTILES))
     for column in statistics:
         table.add_column(column, justify="right")
+    approximate = "~" if summary.approximate_token_counts else ""
     for metric, name in METRICS.items():
         values = summary.metrics.get(metric)
         in_ms = metric in ("ttft_s", "itl_s")
         label = name.replace("(s)", "(ms)") if in_ms else name
+        if metric in ("itl_s", "throughput_tps"):
+            label = approximate + label
         if not values:
             table.add_row(label, *["-"] * len(statistics))
             continue

@@ -11,6 +11,7 @@ from tgi_sagemaker.cli.client.payloads import Api, Sampling, request_body
 from tgi_sagemaker.cli.client.reasoning import ReasoningSplitter, Segment
 from tgi_sagemaker.cli.client.streaming import Completion, WakeUpWait, call_waking_up, stream_completion
 from tgi_sagemaker.cli.client.transports import EndpointError, Transport
+from tgi_sagemaker.cli.consoles import INTERRUPTED
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,10 @@ class InvokeOptions:
 
 
 def invoke(transport: Transport, options: InvokeOptions, *, out: Console, err: Console) -> int:
-    """The answer goes to ``out`` (stdout: pipe it), reasoning dimmed, status and figures to ``err``."""
+    """The answer goes to ``out`` (stdout: pipe it), reasoning dimmed, status and figures to ``err``.
+
+    Exit code: 0 answered, 1 failed (one line says why), 130 stopped by Ctrl-C (streaming or waiting for a copy).
+    """
     body = request_body(options.api, options.prompt, options.sampling, system=options.system)
     printer = _SplitPrinter(options, out=out, err=err)
     status: Status | None = None
@@ -35,8 +39,7 @@ def invoke(transport: Transport, options: InvokeOptions, *, out: Console, err: C
         nonlocal status
         message = (
             f"[yellow]{transport.target} has no capacity (scaled to zero): a copy is starting. "
-            f"Waited {wait.waited_s:.0f} s of {wait.deadline_s:.0f} s, retry {wait.attempt} "
-            f"in {options.wake_up_interval_s:g} s[/]"
+            f"{wait.describe().capitalize()}[/]"
         )
         if not err.is_terminal:  # a log (CI, pipeline): one line a retry
             err.print(message)
@@ -47,7 +50,9 @@ def invoke(transport: Transport, options: InvokeOptions, *, out: Console, err: C
             status.update(message)
 
     def call() -> Completion:
-        return stream_completion(transport, options.api, body, on_text=printer.feed)
+        return stream_completion(
+            transport, options.api, body, on_text=printer.feed, on_reasoning=printer.feed_reasoning
+        )
 
     try:
         completion = call_waking_up(
@@ -55,8 +60,12 @@ def invoke(transport: Transport, options: InvokeOptions, *, out: Console, err: C
         )
     except EndpointError as error:
         printer.abandon()
-        err.print(f"[red]{error}[/]", highlight=False, markup=True)
+        err.print(str(error), style="red", highlight=False, markup=False)
         return 1
+    except KeyboardInterrupt:
+        printer.abandon()
+        err.print("stopped by Ctrl-C", style="yellow", highlight=False)
+        return INTERRUPTED
     finally:
         if status is not None:
             status.stop()
@@ -74,6 +83,10 @@ class _SplitPrinter:
 
     def feed(self, text: str) -> None:
         for segment in self._splitter.feed(text):
+            self._print(segment)
+
+    def feed_reasoning(self, text: str) -> None:
+        for segment in self._splitter.feed_reasoning(text):
             self._print(segment)
 
     def finish(self) -> None:
@@ -108,12 +121,10 @@ def _figures(completion: Completion) -> str:
     if completion.throughput_tps is not None:
         parts.append(f"{completion.throughput_tps:.1f} tokens/s")
     parts.append(f"end to end {completion.e2e_latency_s:.2f} s")
-    counts = (
-        f"{completion.input_tokens} input + {completion.generated_tokens} output tokens"
-        if completion.generated_tokens is not None
-        else "no token counts from the server"
-    )
-    parts.append(counts)
+    if completion.generated_tokens is not None:
+        parts.append(f"{completion.input_tokens} input + {completion.generated_tokens} output tokens")
+    elif completion.output_tokens is not None:
+        parts.append(f"~{completion.output_tokens} output tokens (stream events counted: no counts from the server)")
     if completion.finish_reason:
         parts.append(f"finished: {completion.finish_reason}")
     return " | ".join(parts)

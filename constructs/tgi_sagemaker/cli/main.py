@@ -10,6 +10,7 @@ from pathlib import Path
 
 from tgi_sagemaker.catalog.instance_types import INSTANCE_TYPES
 from tgi_sagemaker.cli import serving_commands as inference
+from tgi_sagemaker.cli.consoles import INTERRUPTED
 from tgi_sagemaker.config.errors import ConfigError
 from tgi_sagemaker.config.source import CONTEXT_KEY, read_cdk_json_context, read_config
 
@@ -22,6 +23,9 @@ def main(argv: list[str] | None = None) -> int:
         except ImportError as missing:  # the constructs alone need neither boto3, rich nor matplotlib
             print(f"{args.command} needs the cli extra ({missing}). Fix: pip install 'tgi-sagemaker[cli]'")
             return 2
+        except KeyboardInterrupt:  # before a request was sent (reading the prompt, making the client)
+            print("stopped by Ctrl-C", file=sys.stderr)
+            return INTERRUPTED
     if args.command == "plan":
         return _plan(args.config, Path(args.cdk_json), args.pipeline)
     if args.command == "check-findings":
@@ -89,8 +93,9 @@ def _catalog(*, as_json: bool) -> int:
             json.dumps({"models": entries, "instance_types": [asdict(it) for it in INSTANCE_TYPES.values()]}, indent=1)
         )
         return 0
-    from rich.console import Console
     from rich.table import Table
+
+    from tgi_sagemaker.cli.consoles import console
 
     table = Table(title="Catalog: defaults on the recommended instance (override any in the config)")
     for column in ("model", "size", "weights", "instance", "GPUs", "input/total/prefill", "KV cache", "fits"):
@@ -109,7 +114,7 @@ def _catalog(*, as_json: bool) -> int:
             f"~{kv:,} tokens" if kv else "not estimated",
             _compact_fits(entry["fits"]),
         )
-    Console().print(table)
+    console().print(table)
     return 0
 
 

@@ -103,17 +103,16 @@ def _labelled(value: str) -> tuple[str | None, str]:
 
 
 def run_invoke(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
+    from tgi_sagemaker.cli.consoles import console
     from tgi_sagemaker.cli.invoke import InvokeOptions, invoke
 
-    err = Console(stderr=True)
+    err = console(stderr=True)
     try:
         if args.endpoint and args.url:
             raise ValueError("--endpoint and --url both given: invoke calls one target. Fix: keep one")
         (transport,) = transports(args)
     except ValueError as error:
-        err.print(f"[red]{error}[/]", highlight=False)
+        err.print(str(error), style="red", highlight=False, markup=False)
         return 2
     prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
     options = InvokeOptions(
@@ -126,16 +125,16 @@ def run_invoke(args: argparse.Namespace) -> int:
         wake_up_timeout_s=args.wake_up_timeout,
         wake_up_interval_s=args.wake_up_interval,
     )
-    return invoke(transport, options, out=Console(), err=err)
+    return invoke(transport, options, out=console(), err=err)
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
-    from tgi_sagemaker.cli.bench import Workload, levels_from_text
+    from tgi_sagemaker.cli.bench import levels_from_text
     from tgi_sagemaker.cli.bench_runner import run_bench_session
+    from tgi_sagemaker.cli.bench_workload import Workload
+    from tgi_sagemaker.cli.consoles import console
 
-    err = Console(stderr=True)
+    err = console(stderr=True)
     try:
         targets = transports(args)
         workload = Workload(
@@ -151,7 +150,7 @@ def run_bench(args: argparse.Namespace) -> int:
             temperature=args.temperature,
         )
     except ValueError as error:
-        err.print(f"[red]{error}[/]", highlight=False)
+        err.print(str(error), style="red", highlight=False, markup=False)
         return 2
     folder = args.out or Path("bench-results") / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     command = shlex.join(["tgi-sagemaker", *sys.argv[1:]])

@@ -2,6 +2,10 @@
 
 ``messages``: OpenAI-style chat; TGI applies the model's chat template and, with
 ``stream_options.include_usage``, sends a last chunk whose ``usage`` holds the server's own token counts.
+A chunk is a token when its delta carries text: ``content``, or reasoning that a server's reasoning parser puts
+in ``reasoning_content`` (SGLang, vLLM before 2026) or ``reasoning`` (vLLM since January 2026). vLLM, SGLang and
+``transformers serve`` also send a first chunk with only ``delta.role`` (before any token is generated) and a
+last one with only ``finish_reason``/``usage``: neither is a token.
 ``generate``: TGI's native API; the last event's ``details`` holds ``generated_tokens`` and ``input_length``.
 """
 
@@ -17,6 +21,7 @@ from tgi_sagemaker.runtimes.tgi.runtime import Tgi
 Api = StreamFormat
 APIS: tuple[Api, ...] = Tgi.stream_formats  # what the endpoints this library deploys serve, the default first
 DONE = "[DONE]"
+REASONING_FIELDS = ("reasoning_content", "reasoning")  # SGLang and vLLM before 2026; vLLM since January 2026
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,7 @@ class StreamEvent:
     """One server-sent event, reduced to what a client needs."""
 
     text: str = ""
+    reasoning: str = ""  # the thought, when the server's reasoning parser sends it apart from the content
     is_token: bool = False
     generated_tokens: int | None = None
     input_tokens: int | None = None
@@ -91,9 +97,12 @@ def _chat_chunk(event: dict[str, Any]) -> StreamEvent:
         )
     choice = choices[0]
     delta = choice.get("delta") or {}
+    text = delta.get("content") or ""
+    reasoning = next((value for key in REASONING_FIELDS if isinstance(value := delta.get(key), str) and value), "")
     return StreamEvent(
-        text=delta.get("content") or "",
-        is_token=True,
+        text=text,
+        reasoning=reasoning,
+        is_token=bool(text or reasoning),
         finish_reason=choice.get("finish_reason"),
         generated_tokens=usage.get("completion_tokens"),
         input_tokens=usage.get("prompt_tokens"),

@@ -3,7 +3,9 @@
 R1 and its distills think first. Their current chat templates end the prompt with ``<think>\\n``, so the
 output often has no opening tag, only the closing one; older templates (and the generate API with a raw
 prompt) produce both. Until ``</think>`` or a leading ``<think>`` is seen, text is *undecided*: most likely
-reasoning, but an answer if the stream ends without ever closing a thought.
+reasoning, but an answer if the stream ends without ever closing a thought. A server with a reasoning parser
+(vLLM, SGLang) sends the thought in its own field and the answer as content: :meth:`feed_reasoning` takes the
+thought, and the content after it is the answer.
 """
 
 from __future__ import annotations
@@ -68,6 +70,14 @@ class ReasoningSplitter:
                 self._seen["reasoning"] += self._seen["undecided"]
                 self._seen["undecided"] = []
             self._state = "answer"
+
+    def feed_reasoning(self, text: str) -> list[Segment]:
+        """A piece of thought the server split off itself: reasoning, and what follows as content is the answer."""
+        if self._state == "start" and not self._held.strip():
+            self._state, self._held, self._after_close = "answer", "", True
+        segments: list[Segment] = []
+        self._emit(segments, "reasoning", text)
+        return segments
 
     def finish(self) -> Split:
         """The whole split once the stream has ended; undecided text that never closed is the answer."""

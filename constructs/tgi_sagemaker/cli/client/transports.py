@@ -1,8 +1,10 @@
 """Two ways to reach TGI: SageMaker runtime streaming (boto3) and a plain TGI base URL (stdlib HTTP).
 
 A transport sends one JSON body and yields the response's raw bytes as they arrive; the caller decodes the
-server-sent events. Failures become two exceptions: :class:`NoCapacity` (a scaled-to-zero inference component:
-wait and retry) and :class:`EndpointError` (everything else, with the server's message).
+server-sent events. Every failure, before the response or mid-stream (a dropped, reset or stalled connection, a
+failure event), becomes one of two exceptions: :class:`NoCapacity` (a scaled-to-zero inference component: wait
+and retry) and :class:`EndpointError` (everything else, with the server's or the socket's message). Nothing
+else escapes a transport, so a caller can record a failed request and go on.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from urllib.parse import urlsplit
 from tgi_sagemaker.cli.client.payloads import Api
 
 NO_CAPACITY = re.compile(r"no capacity", re.IGNORECASE)
+MID_STREAM = "connection broken mid-stream"
 TGI_ROUTES: dict[Api, str] = {"messages": "/v1/chat/completions", "generate": "/generate_stream"}
 
 
@@ -57,6 +60,7 @@ class TgiUrlTransport:
     def stream(self, api: Api, body: dict[str, Any]) -> Iterator[bytes]:
         connection_type = http.client.HTTPSConnection if self._parts.scheme == "https" else http.client.HTTPConnection
         connection = connection_type(self._parts.hostname or "", self._parts.port, timeout=self._timeout_s)
+        streaming = False
         try:
             connection.request(
                 "POST",
@@ -67,10 +71,12 @@ class TgiUrlTransport:
             response = connection.getresponse()
             if response.status >= 400:
                 raise EndpointError(_tgi_error(response.status, response.read()), status=response.status)
+            streaming = True
             while chunk := response.read1(65536):
                 yield chunk
-        except (OSError, http.client.HTTPException) as error:
-            raise EndpointError(f"{self.target}: {type(error).__name__}: {error}") from error
+        except (OSError, http.client.HTTPException) as error:  # socket.timeout is an OSError: a stall ends here
+            where = f"{MID_STREAM}: " if streaming else ""
+            raise EndpointError(f"{self.target}: {where}{type(error).__name__}: {error}") from error
         finally:
             connection.close()
 
@@ -99,7 +105,9 @@ class SageMakerTransport:
         return self._endpoint_name
 
     def stream(self, api: Api, body: dict[str, Any]) -> Iterator[bytes]:
+        from botocore.eventstream import ParserError
         from botocore.exceptions import BotoCoreError, ClientError
+        from urllib3.exceptions import HTTPError as Urllib3Error
 
         request: dict[str, Any] = {
             "EndpointName": self._endpoint_name,
@@ -127,6 +135,12 @@ class SageMakerTransport:
             raise EndpointError(message, status=status) from error
         except BotoCoreError as error:
             raise EndpointError(f"{self.target}: {error}") from error
+        except (Urllib3Error, OSError) as error:
+            # botocore wraps urllib3's errors while it sends the request, not while the event stream is read:
+            # a drop (ProtocolError), a reset or a stall (ReadTimeoutError) mid-stream arrives here unwrapped
+            raise EndpointError(f"{self.target}: {MID_STREAM}: {type(error).__name__}: {error}") from error
+        except ParserError as error:  # a damaged event-stream message (a CRC or a length that does not add up)
+            raise EndpointError(f"{self.target}: corrupt event stream: {type(error).__name__}: {error}") from error
 
 
 def _tgi_error(status: int, body: bytes) -> str:
@@ -139,11 +153,21 @@ def _tgi_error(status: int, body: bytes) -> str:
 
 
 def sagemaker_runtime_client(*, region: str | None, endpoint_url: str | None, read_timeout_s: float) -> Any:
-    """A ``sagemaker-runtime`` client that does not retry behind the caller's back."""
+    """A ``sagemaker-runtime`` client that does not retry behind the caller's back.
+
+    Raises ValueError, with the fix, when no region is given and none is configured.
+    """
     import boto3
     from botocore.config import Config
+    from botocore.exceptions import NoRegionError
 
     config = Config(
         read_timeout=read_timeout_s, retries={"mode": "standard", "max_attempts": 1}, max_pool_connections=64
     )
-    return boto3.client("sagemaker-runtime", region_name=region, endpoint_url=endpoint_url, config=config)
+    try:
+        return boto3.client("sagemaker-runtime", region_name=region, endpoint_url=endpoint_url, config=config)
+    except NoRegionError:
+        raise ValueError(
+            "--region not given and no AWS region configured. Fix: pass --region (e.g. --region us-east-1, the "
+            "endpoint's region) or set AWS_REGION or a region in your AWS profile"
+        ) from None
