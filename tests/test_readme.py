@@ -33,7 +33,7 @@ def test_composition_example_synthesizes(tmp_path: Path) -> None:
 
 
 def test_every_documented_command_line_parses() -> None:
-    from tgi_sagemaker.cli.main import build_parser
+    from tgi_sagemaker.cli.command_line import build_parser
 
     commands = re.findall(r"^(?:\.venv/bin/)?(tgi-sagemaker .*?)$", README.replace("\\\n", " "), re.M)
     assert len(commands) >= 5

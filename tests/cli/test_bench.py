@@ -18,7 +18,7 @@ from tgi_emulator import Behaviour, SageMakerRuntimeEmulator, TgiEmulator
 from tgi_sagemaker.cli.bench import LevelRun, RequestRecord
 from tgi_sagemaker.cli.bench_report import box_figure, percentile, plot_metrics
 from tgi_sagemaker.cli.bench_workload import Workload, plan_requests
-from tgi_sagemaker.cli.main import main
+from tgi_sagemaker.cli.command_line import main
 
 # The emulator's settings: E2E = 0.5 + 29 x 0.02 = 1.08 s. The server's timings are a floor: a measurement can only
 # add to them (scheduling on a busy machine: two test workers, the deploy rehearsal's processes, a CDK synth), never
@@ -149,7 +149,7 @@ def test_bad_bench_options_exit_2_with_the_fix(capsys: pytest.CaptureFixture[str
 
 def test_ctrl_c_keeps_what_finished(tgi: TgiEmulator, tmp_path: Path) -> None:
     _set(tgi.behaviour)  # 1.08 s a request, one at a time: 40 would take 43 s
-    command = [sys.executable, "-m", "tgi_sagemaker.cli.main", "bench", "--url", tgi.url, "--requests", "40"]
+    command = [sys.executable, "-m", "tgi_sagemaker.cli", "bench", "--url", tgi.url, "--requests", "40"]
     process = subprocess.Popen(
         [*command, *WORKLOAD, "--out", str(tmp_path)],
         stdout=subprocess.PIPE,

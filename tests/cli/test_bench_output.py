@@ -20,11 +20,11 @@ from tgi_emulator import Behaviour, SageMakerRuntimeEmulator, TgiEmulator
 from tgi_sagemaker.cli.bench_runner import run_bench_session
 from tgi_sagemaker.cli.bench_workload import Workload
 from tgi_sagemaker.cli.client.transports import TgiUrlTransport
-from tgi_sagemaker.cli.main import _compact_fits, main
+from tgi_sagemaker.cli.command_line import _compact_fits, main
 from tgi_sagemaker.cli.plan import catalog_entries
 
 INSTRUCTION_WORDS = 13  # bench_workload.INSTRUCTION, as the emulator counts prompt tokens: by word
-CLI = [sys.executable, "-m", "tgi_sagemaker.cli.main"]
+CLI = [sys.executable, "-m", "tgi_sagemaker.cli"]
 
 
 def _piped_env() -> dict[str, str]:

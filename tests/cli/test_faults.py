@@ -16,7 +16,7 @@ from tgi_emulator import Failure, SageMakerRuntimeEmulator, TgiEmulator
 from tgi_sagemaker.cli.bench import Workload, run_level
 from tgi_sagemaker.cli.client.payloads import Api
 from tgi_sagemaker.cli.client.transports import TgiUrlTransport
-from tgi_sagemaker.cli.main import main
+from tgi_sagemaker.cli.command_line import main
 
 # What each fault looks like from the client, on each transport (the message names the cause, not a line number)
 FAULTS: dict[str, dict[Failure, str]] = {

@@ -17,8 +17,8 @@ from tgi_emulator import SageMakerRuntimeEmulator, TgiEmulator
 
 from tgi_sagemaker.cli.client.streaming import stream_completion
 from tgi_sagemaker.cli.client.transports import EndpointError, NoCapacity, SageMakerTransport, TgiUrlTransport
+from tgi_sagemaker.cli.command_line import main
 from tgi_sagemaker.cli.invoke import InvokeOptions, invoke
-from tgi_sagemaker.cli.main import main
 
 R1_OUTPUT = ["Okay", ",", " two", " plus", " two", ".", "\n", "</think>", "\n\n", "It", " is", " 4", "."]
 
@@ -162,7 +162,7 @@ def test_bad_targets_name_the_field_value_and_fix(
 
 
 def _invoke_process(args: list[str]) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "tgi_sagemaker.cli.main", "invoke", *args]
+    command = [sys.executable, "-m", "tgi_sagemaker.cli", "invoke", *args]
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 

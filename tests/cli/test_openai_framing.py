@@ -13,7 +13,7 @@ from tgi_emulator import R1_SCRIPT, THINK_END, Behaviour, ReasoningField, TgiEmu
 
 from tgi_sagemaker.cli.client.streaming import stream_completion
 from tgi_sagemaker.cli.client.transports import TgiUrlTransport
-from tgi_sagemaker.cli.main import main
+from tgi_sagemaker.cli.command_line import main
 
 THOUGHT = R1_SCRIPT[: R1_SCRIPT.index(THINK_END)]
 ANSWER = R1_SCRIPT[R1_SCRIPT.index(THINK_END) + 1 :]

@@ -10,7 +10,7 @@ import pytest
 
 from helpers import ROOT
 from tgi_sagemaker import ConfigError, load_app
-from tgi_sagemaker.cli.main import main
+from tgi_sagemaker.cli.command_line import main
 from tgi_sagemaker.config.source import read_config, read_config_file
 
 

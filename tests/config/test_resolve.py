@@ -10,7 +10,7 @@ import pytest
 from helpers import config_with, problems_of
 from tgi_sagemaker import ConfigError, load_app
 from tgi_sagemaker.catalog.models import MODELS
-from tgi_sagemaker.cli.main import main
+from tgi_sagemaker.cli.command_line import main
 from tgi_sagemaker.cli.plan import catalog_entries
 from tgi_sagemaker.config import resolve
 from tgi_sagemaker.config.resolve import ResolvedDeployment, resolve_deployment

@@ -12,7 +12,7 @@ import pytest
 from aws_cdk.assertions import Capture, Match
 
 from helpers import Synthesized, config_with, default_config, synthesize
-from tgi_sagemaker.cli.main import build_parser
+from tgi_sagemaker.cli.command_line import build_parser
 
 MODEL = "AWS::SageMaker::Model"
 

@@ -1,0 +1,5 @@
+import sys
+
+from tgi_sagemaker.cli import main
+
+sys.exit(main())
