@@ -124,3 +124,15 @@ def test_the_flag_refresh_tool_reads_add_argument_calls_and_frontend_fields(
     assert flags == ["enable-auto-tool-choice", "max-model-len", "tensor-parallel-size"]
     recorded = json.loads(refresh.SOURCES["vllm"].output.read_text())
     assert set(recorded["versions"]) == {"0.17.0"}
+
+
+def test_plan_names_the_runtime_its_context_window_kv_cache_and_ami() -> None:
+    from tgi_sagemaker.cli.plan import describe_deployment
+
+    text = "\n".join(describe_deployment(_deployment("vllm", **{"vllm.version": "0.29"})))
+    assert "image      vLLM 0.29.0 (" in text and "on AMI al2-ami-sagemaker-inference-gpu-3-1 (CUDA 13.0)" in text
+    assert "(SM_VLLM_TENSOR_PARALLEL_SIZE=1)" in text
+    assert "vllm       max_model_len=4096 gpu_memory_utilization=0.9, KV cache ~54113 tokens" in text
+    text = "\n".join(describe_deployment(_deployment("sglang")))
+    assert "image      SGLang 0.5.8 (" in text and "AMI" not in text
+    assert "sglang     context_length=4096 mem_fraction_static=0.85, KV cache ~44283 tokens" in text

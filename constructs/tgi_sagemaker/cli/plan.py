@@ -42,7 +42,6 @@ def describe_deployment(d: ResolvedDeployment) -> list[str]:
     spec = d.spec
     weights = f"~{d.weights_bytes / GB:.1f} GB" if d.weights_bytes is not None else "size not given"
     revision = spec.model.revision or "default branch (unpinned: pin a commit for production)"
-    limits = d.token_limits
     kv = f", KV cache ~{d.kv_cache_token_capacity} tokens" if d.kv_cache_token_capacity is not None else ""
     scaling, plan = spec.scaling, d.scaling
     network = spec.network
@@ -60,12 +59,10 @@ def describe_deployment(d: ResolvedDeployment) -> list[str]:
             if spec.weights.source == "s3"
             else "downloaded from the Hub by the container at every start"
         ),
-        f"    image      TGI {d.image.version} ({d.image.tag})",
+        f"    image      {d.runtime.container_name} {d.image.version} ({d.image.tag})" + _ami(d),
         f"    instance   {d.instance.name}: {d.num_gpus} of {d.instance.gpu_count} x {d.instance.gpu} "
-        f"{d.instance.gpu_memory_gib} GiB (SM_NUM_GPUS={d.num_gpus})",
-        f"    tgi        MAX_INPUT_TOKENS={limits.max_input_tokens} MAX_TOTAL_TOKENS={limits.max_total_tokens} "
-        f"MAX_BATCH_PREFILL_TOKENS={limits.max_batch_prefill_tokens} "
-        f"MAX_CONCURRENT_REQUESTS={spec.tgi.max_concurrent_requests}{kv}",
+        f"{d.instance.gpu_memory_gib} GiB ({d.runtime.gpus_per_copy_variable}={d.num_gpus})",
+        _runtime_line(d) + kv,
         "    env        " + " ".join(f"{key}={value}" for key, value in sorted(_environment(d).items())),
         "    scaling    "
         + (
@@ -77,6 +74,31 @@ def describe_deployment(d: ResolvedDeployment) -> list[str]:
         ),
         f"    network    {network_text}",
     ]
+
+
+def _ami(d: ResolvedDeployment) -> str:
+    ami = d.runtime.inference_ami_version
+    return f", on AMI {ami} (CUDA {'.'.join(map(str, d.image.cuda_version or ()))})" if ami else ""
+
+
+def _runtime_line(d: ResolvedDeployment) -> str:
+    """The runtime's own limits: TGI's token limits, or the context window and memory share of vLLM/SGLang."""
+    spec, limits = d.spec, d.token_limits
+    if spec.runtime == "vllm":
+        return (
+            f"    vllm       max_model_len={limits.max_total_tokens} "
+            f"gpu_memory_utilization={spec.vllm.gpu_memory_utilization:g}"
+        )
+    if spec.runtime == "sglang":
+        return (
+            f"    sglang     context_length={limits.max_total_tokens} "
+            f"mem_fraction_static={spec.sglang.mem_fraction_static:g}"
+        )
+    return (
+        f"    tgi        MAX_INPUT_TOKENS={limits.max_input_tokens} MAX_TOTAL_TOKENS={limits.max_total_tokens} "
+        f"MAX_BATCH_PREFILL_TOKENS={limits.max_batch_prefill_tokens} "
+        f"MAX_CONCURRENT_REQUESTS={spec.tgi.max_concurrent_requests}"
+    )
 
 
 def _environment(d: ResolvedDeployment) -> dict[str, str]:
