@@ -91,9 +91,7 @@ def test_a_cuda_13_image_gets_the_ami_with_its_driver_and_the_others_none(
 
 def test_cfn_lint_is_clean(catalog_app: Synthesized, example_apps: dict[str, Synthesized]) -> None:
     templates = [
-        path
-        for synth in (catalog_app, *example_apps.values())
-        for path in sorted(synth.outdir.glob("*.template.json"))
+        path for synth in (catalog_app, *example_apps.values()) for path in sorted(synth.outdir.glob("*.template.json"))
     ]
     assert len(templates) == 2 * len(MODELS) + 1 + 3
     result = cfn_lint(templates)
