@@ -136,3 +136,14 @@ def test_plan_names_the_runtime_its_context_window_kv_cache_and_ami() -> None:
     text = "\n".join(describe_deployment(_deployment("sglang")))
     assert "image      SGLang 0.5.8 (" in text and "AMI" not in text
     assert "sglang     context_length=4096 mem_fraction_static=0.85, KV cache ~44283 tokens" in text
+
+
+def test_catalog_gives_each_runtime_its_kv_cache_on_the_recommended_instance() -> None:
+    from tgi_sagemaker.cli.plan import catalog_entries
+
+    for entry in catalog_entries():
+        by_runtime = entry["defaults"]["kv_cache_tokens_by_runtime"]
+        assert list(by_runtime) == ["tgi", "vllm", "sglang"]
+        assert by_runtime["tgi"] == entry["defaults"]["kv_cache_token_capacity"]
+        if entry["attention"] is not None:  # SGLang's 0.85 of GPU memory leaves less than vLLM's 0.9
+            assert 0 < by_runtime["sglang"] < by_runtime["vllm"]

@@ -11,7 +11,7 @@ from tgi_sagemaker.catalog.sizing import default_num_gpus
 from tgi_sagemaker.config.errors import ConfigError, ConfigProblem
 from tgi_sagemaker.config.pipeline import ResolvedPipeline
 from tgi_sagemaker.config.resolve import ResolvedApp, ResolvedDeployment, resolve_deployment
-from tgi_sagemaker.config.spec import DeploymentSpec, ModelSpec
+from tgi_sagemaker.config.spec import RUNTIMES, DeploymentSpec, ModelSpec
 
 
 def describe_app(app: ResolvedApp) -> str:
@@ -118,17 +118,23 @@ def catalog_entries() -> list[dict[str, Any]]:
             for name, it in INSTANCE_TYPES.items()
             if (gpus := default_num_gpus(model.weights_bytes, it, model.attention)) is not None
         }
-        spec = DeploymentSpec(name="catalog", model=ModelSpec(id=model.repo_id))
-        try:
-            resolved = resolve_deployment(spec, app=None, base=f"catalog[{model.repo_id}]")
-        except ConfigError as error:
-            problems += error.problems
+        by_runtime = {}
+        for runtime in RUNTIMES:
+            spec = DeploymentSpec(name="catalog", model=ModelSpec(id=model.repo_id), runtime=runtime)
+            try:
+                by_runtime[runtime] = resolve_deployment(spec, app=None, base=f"catalog[{model.repo_id}]")
+            except ConfigError as error:
+                problems += error.problems
+        if len(by_runtime) < len(RUNTIMES):
             continue
+        resolved = by_runtime["tgi"]
         defaults = {
             "instance_type": resolved.instance.name,
             "num_gpus": resolved.num_gpus,
             **asdict(resolved.token_limits),
             "kv_cache_token_capacity": resolved.kv_cache_token_capacity,
+            # The KV cache each runtime's memory share leaves next to the weights (TGI's is the one above).
+            "kv_cache_tokens_by_runtime": {name: d.kv_cache_token_capacity for name, d in by_runtime.items()},
         }
         entries.append({**asdict(model), "fits": fits, "defaults": defaults})
     if problems:
