@@ -42,6 +42,14 @@ CASES: list[Case] = [
         "did you mean 'enable-prefix-caching'",
     ),
     (
+        "vLLM flag removed after the version that had it",
+        {**VLLM, "vllm.flags": {"disable-log-requests": True}},
+        {},
+        "vllm.flags.disable-log-requests",
+        True,
+        "did you mean 'enable-log-requests'",
+    ),
+    (
         "SGLang flag misspelt",
         {**SGLANG, "sglang.flags": {"enable-metric": True}},
         {},
@@ -138,6 +146,14 @@ def test_runtime_defaults_to_tgi_and_the_vllm_and_sglang_sections_are_unused() -
 def test_every_problem_of_another_runtime_section_is_reported_at_once() -> None:
     problems = problems_of(config_with({**VLLM, "tgi": {"max_total_tokens": 8192, "dtype": "float16"}}))
     assert sorted(p.field.split(".", 1)[1] for p in problems) == ["tgi.dtype", "tgi.max_total_tokens"]
+
+
+def test_each_version_is_checked_against_its_own_flag_list() -> None:
+    # --disable-log-requests was removed between vLLM 0.14 and 0.17 (0.17 has --enable-log-requests).
+    (deployment,) = load_app(
+        config_with({**VLLM, "vllm.version": "0.14", "vllm.flags": {"disable-log-requests": True}})
+    ).deployments
+    assert deployment.tgi_environment["SM_VLLM_DISABLE_LOG_REQUESTS"] == "true"
 
 
 def test_a_flag_of_a_version_without_a_recorded_flag_list_is_not_guessed_at() -> None:

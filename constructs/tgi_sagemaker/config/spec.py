@@ -138,7 +138,7 @@ class VllmSpec(_Spec):
 
     version: str = Field(default_factory=default_vllm_version)
     """Hugging Face vLLM DLC version (``0.17.0`` or a minor alias like ``0.25``). Default: 0.17.0, the newest whose
-    flag list is recorded (versions from 0.21 run CUDA 13 on the AMI that has its driver)."""
+    flag list is recorded (0.14.0 and 0.17.0 are); versions from 0.21 run CUDA 13, on the AMI with its driver."""
     max_model_len: PositiveInt | None = None
     """--max-model-len: prompt plus answer, in tokens. Default: 4096, lowered to the model's context and the KV
     cache that fits (in steps of 256, at least 512)."""

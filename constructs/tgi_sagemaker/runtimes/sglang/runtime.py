@@ -1,9 +1,11 @@
 """SGLang behind the runtime seam: the Hugging Face SGLang container as SageMaker hosts it.
 
-Its SageMaker entrypoint (aws/deep-learning-containers ``scripts/docker/sglang/sagemaker_entrypoint.sh``) turns
-every ``SM_SGLANG_<FLAG>`` variable into ``--<flag>`` (``server_flags.py``) and adds ``--port 8080``,
-``--host 0.0.0.0`` and ``--model-path /opt/ml/model`` where they are not set. SGLang serves SageMaker's
-``/invocations`` as OpenAI chat completions.
+AWS's SGLang SageMaker entrypoint (aws/deep-learning-containers ``scripts/docker/sglang/sagemaker_entrypoint.sh``)
+turns every ``SM_SGLANG_<FLAG>`` variable into ``--<flag>`` (``server_flags.py``) and adds ``--port 8080``,
+``--host 0.0.0.0`` and ``--model-path /opt/ml/model`` where they are not set. The build source of Hugging Face's
+``huggingface-sglang`` image is not in that repository, so the environment names the host and the model path itself
+rather than rely on those defaults: SGLang's own default host, 127.0.0.1, would fail SageMaker's health check.
+SGLang 0.5.8 serves SageMaker's ``/ping`` and ``/invocations`` (as OpenAI chat completions).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ R1_REASONING_PARSER = "deepseek-r1"
 MANAGED_FLAGS: Mapping[str, str] = {
     "model-path": "model.id / weights.source",
     "revision": "model.revision",
-    "host": "(bound to 0.0.0.0 by the container)",
+    "host": "(bound to 0.0.0.0 for SageMaker)",
     "port": "(fixed by SageMaker at 8080)",
     "tp-size": "num_gpus",
     "context-length": "sglang.context_length",
@@ -78,6 +80,7 @@ class Sglang(ServingRuntime):
             dtype = catalog_model.native_dtype
         reasoning_parser = sglang.reasoning_parser or (R1_REASONING_PARSER if catalog_model is not None else None)
         owned: dict[str, FlagValue | None] = {
+            "host": "0.0.0.0",  # every interface of the container: its port is reachable only through SageMaker
             "served-model-name": spec.model.id,
             "tp-size": num_gpus,
             "context-length": limits.max_total_tokens,

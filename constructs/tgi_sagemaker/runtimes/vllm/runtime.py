@@ -1,9 +1,11 @@
 """vLLM behind the runtime seam: the Hugging Face vLLM container as SageMaker hosts it.
 
 Its SageMaker entrypoint (aws/deep-learning-containers ``scripts/docker/huggingface/vllm/sagemaker_entrypoint.sh``)
-passes ``--port 8080`` and turns every ``SM_VLLM_<FLAG>`` variable into ``--<flag>`` (``server_flags.py``). It binds
-no host of its own, so the environment names ``0.0.0.0`` as Hugging Face's SageMaker examples do. vLLM serves
-SageMaker's ``/invocations`` as OpenAI chat completions (a body with ``messages``) or completions (``prompt``).
+passes ``--port 8080`` and turns every ``SM_VLLM_<FLAG>`` variable into ``--<flag>`` (``server_flags.py``). It passes
+no ``--host``: vLLM then binds every interface, and the environment names ``0.0.0.0`` all the same, as Hugging Face's
+SageMaker examples do, so the binding does not rest on a default. vLLM (``entrypoints/sagemaker/api_router.py``)
+serves SageMaker's ``/ping``, and ``/invocations`` as OpenAI chat completions (a body with ``messages``) or
+completions (``prompt``).
 """
 
 from __future__ import annotations
