@@ -74,6 +74,7 @@ class InferenceComponentEndpoint(Construct):
         self.max_instances = max_instances
         self.network = network
         self.network_isolation = network_isolation
+        self.inference_ami_version = inference_ami_version
         self._components: list[HostedComponent] = []
         vpc_config = None
         if network is not None:

@@ -98,3 +98,30 @@ def test_region_agnostic_stack_maps_the_registries(image: ContainerImage, mappin
     template = app.synth().get_stack_by_name("Stack").template
     assert list(template["Mappings"]) == [mapping_id]
     assert len(template["Mappings"][mapping_id]) == 42
+
+
+def test_a_component_needing_the_cuda_13_ami_is_refused_by_an_endpoint_without_it() -> None:
+    from tgi_sagemaker.inference_component_endpoint import InferenceComponentEndpoint
+    from tgi_sagemaker.model_weights import HubWeights
+    from tgi_sagemaker.scalable_inference_component import ScalableInferenceComponent
+    from tgi_sagemaker.serving_model import ServingModel
+
+    stack = cdk.Stack(cdk.App(), "Stack")
+    model = ServingModel(
+        stack,
+        "Model",
+        runtime=Vllm.of("0.29"),
+        weights=HubWeights(repo_id="deepseek-ai/DeepSeek-R1-Distill-Llama-8B"),
+        environment={Vllm.gpus_per_copy_variable: "1"},
+    )
+    plain = InferenceComponentEndpoint(stack, "Plain", role=model.role, instance_type="ml.g5.12xlarge")
+    with pytest.raises(ValueError, match=r"needs InferenceAmiVersion al2-ami-sagemaker-inference-gpu-3-1"):
+        ScalableInferenceComponent(stack, "Refused", endpoint=plain, model=model, min_memory_mb=1024)
+    newer = InferenceComponentEndpoint(
+        stack,
+        "Newer",
+        role=model.role,
+        instance_type="ml.g5.12xlarge",
+        inference_ami_version=model.runtime.inference_ami_version,
+    )
+    ScalableInferenceComponent(stack, "Served", endpoint=newer, model=model, min_memory_mb=1024)
