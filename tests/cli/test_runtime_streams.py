@@ -83,3 +83,47 @@ def test_invoke_over_sagemaker_shows_the_thought_apart(
     answer = "".join(R1_SCRIPT[R1_SCRIPT.index(THINK_END) + 1 :])
     assert out == answer.strip() + "\n"
     assert err.startswith("".join(R1_SCRIPT[: R1_SCRIPT.index(THINK_END)]))
+
+
+def test_the_openai_client_reads_the_completions_stream(tgi: TgiEmulator) -> None:
+    """The emulator's /v1/completions framing (vLLM's completion/serving.py) as the real openai client parses it."""
+    import openai
+
+    tgi.behaviour.output_tokens = len(R1_SCRIPT)
+    client = openai.OpenAI(base_url=f"{tgi.url}/v1", api_key="unused", max_retries=0)
+    stream = client.completions.create(
+        model="emulator", prompt="one two three", max_tokens=50, stream=True, stream_options={"include_usage": True}
+    )
+    *tokens, usage = list(stream)
+    assert "".join(chunk.choices[0].text for chunk in tokens) == "".join(R1_SCRIPT)  # no parser: </think> included
+    assert [chunk.choices[0].finish_reason for chunk in tokens][-2:] == [None, "stop"]
+    assert usage.choices == [] and usage.usage is not None
+    assert (usage.usage.prompt_tokens, usage.usage.completion_tokens) == (3, len(R1_SCRIPT))
+
+
+@pytest.mark.parametrize("transport", ["url", "sagemaker"])
+def test_bench_and_invoke_with_raw_completions(
+    transport: str,
+    tgi: TgiEmulator,
+    sagemaker: SageMakerRuntimeEmulator,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert "completions" in Vllm.stream_formats
+    server: TgiEmulator | SageMakerRuntimeEmulator = tgi if transport == "url" else sagemaker
+    _frame_as(server.behaviour, None)
+    target = (
+        ["--url", tgi.url]
+        if transport == "url"
+        else ["--endpoint", "tgi-endpoint:tgi-component", "--endpoint-url", sagemaker.url, "--region", "us-east-1"]
+    )
+    args = ["bench", *target, "--api", "completions", "--requests", "6", "--concurrency", "2", *WORKLOAD]
+    assert main([*args, "--out", str(tmp_path)]) == 0
+    _assert_within_5_percent_of_the_server(tmp_path)
+    assert all("prompt" in body and "messages" not in body for body in server.behaviour.requests)
+    server.behaviour.ttft_s, server.behaviour.output_tokens = 0.01, len(R1_SCRIPT)
+    capsys.readouterr()
+    assert main(["invoke", *target, "--api", "completions", "hi"]) == 0
+    out, err = capsys.readouterr()
+    assert out == "".join(R1_SCRIPT[R1_SCRIPT.index(THINK_END) + 1 :]).strip() + "\n"  # split from the raw text
+    assert err.startswith("".join(R1_SCRIPT[: R1_SCRIPT.index(THINK_END)]))

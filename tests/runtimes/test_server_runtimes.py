@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from helpers import ROOT, config_with
+from tgi_sagemaker.cli.client.payloads import APIS
 from tgi_sagemaker.config.resolve import ResolvedDeployment, load_app
 from tgi_sagemaker.runtimes.runtime import MODEL_DIRECTORY, HubModel, ModelDirectory, ServingRuntime
 from tgi_sagemaker.runtimes.server_flags import flag_variable, variable_flag
@@ -40,7 +41,9 @@ def test_model_location(name: str, runtime: ServingRuntime, prefix: str, model_f
         "HF_TOKEN": "{{resolve:secretsmanager:t}}",
     }
     assert set(hub) == runtime.model_variables
-    assert runtime.stream_formats == ("messages",)
+    # vLLM's /invocations takes chat or a raw prompt; SGLang's chat only (sagemaker_chat_completions).
+    assert runtime.stream_formats == {"vllm": ("messages", "completions"), "sglang": ("messages",)}[name]
+    assert set(runtime.stream_formats) <= set(APIS)  # the CLI speaks every stream a runtime serves
 
 
 def test_vllm_environment_of_the_default_deployment() -> None:

@@ -31,9 +31,10 @@ MODEL_DIRECTORY = "/opt/ml/model"
 # lists the allowed InferenceAmiVersion values).
 CUDA_13_INFERENCE_AMI = "al2-ami-sagemaker-inference-gpu-3-1"
 
-StreamFormat = Literal["messages", "generate"]
+StreamFormat = Literal["messages", "generate", "completions"]
 """A request and stream framing the command line's client speaks (``cli/client/payloads.py``): ``messages`` is
-OpenAI chat completions, ``generate`` TGI's native API."""
+OpenAI chat completions, ``generate`` TGI's native API, ``completions`` OpenAI completions (a raw prompt, no chat
+template)."""
 
 
 @dataclass(frozen=True)

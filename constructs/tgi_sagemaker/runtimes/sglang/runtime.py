@@ -55,6 +55,7 @@ class Sglang(ServingRuntime):
 
     gpus_per_copy_variable = flag_variable(PREFIX, "tp-size")
     model_variables = frozenset({flag_variable(PREFIX, "model-path"), flag_variable(PREFIX, "revision"), HF_TOKEN})
+    # SGLang 0.5.8's /invocations serves chat completions only (its /v1/completions is not reachable through it).
     stream_formats: ClassVar[tuple[StreamFormat, ...]] = ("messages",)
     image: SglangImage = field(default_factory=lambda: SglangImage(default_sglang_version()))
 

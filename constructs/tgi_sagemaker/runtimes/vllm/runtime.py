@@ -56,7 +56,8 @@ class Vllm(ServingRuntime):
 
     gpus_per_copy_variable = flag_variable(PREFIX, "tensor-parallel-size")
     model_variables = frozenset({flag_variable(PREFIX, "model"), flag_variable(PREFIX, "revision"), HF_TOKEN})
-    stream_formats: ClassVar[tuple[StreamFormat, ...]] = ("messages",)
+    # SageMaker's /invocations takes either: vLLM picks chat by "messages", completions by "prompt".
+    stream_formats: ClassVar[tuple[StreamFormat, ...]] = ("messages", "completions")
     image: VllmImage = field(default_factory=lambda: VllmImage(default_vllm_version()))
 
     @classmethod
