@@ -130,6 +130,19 @@ CASES: list[Case] = [
         200000,
         "at most 131072",
     ),
+    (
+        "tensor parallel size that does not divide the heads",
+        {
+            **VLLM,
+            "model.id": "deepseek-ai/DeepSeek-R1-Distill-Qwen-7B",
+            "instance_type": "ml.g5.48xlarge",
+            "num_gpus": 8,
+        },
+        {},
+        "num_gpus",
+        8,
+        "use one of [1, 2, 4]",
+    ),
     ("memory fraction of 1", {**VLLM, "vllm.gpu_memory_utilization": 1.0}, {}, "gpu_memory_utilization", 1.0, "< 1"),
 ]
 
