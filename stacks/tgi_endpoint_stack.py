@@ -37,7 +37,12 @@ SAMPLE_REQUEST = '{"messages":[{"role":"user","content":"What is 7 x 8? Think br
 class TgiEndpointStack(cdk.Stack):
     def __init__(self, scope: Construct, construct_id: str, *, deployment: ResolvedDeployment, **kwargs: Any) -> None:
         self._pinned_zones = list(deployment.spec.network.availability_zones)
-        super().__init__(scope, construct_id, description=f"TGI on SageMaker: {deployment.model_id}", **kwargs)
+        super().__init__(
+            scope,
+            construct_id,
+            description=f"{deployment.runtime.container_name} on SageMaker: {deployment.model_id}",
+            **kwargs,
+        )
         self.log_retention = log_retention(deployment.spec.operations.log_retention_days)
         self.weights_copy: HubWeightsCopy | None = None
         network = self._network(deployment)
@@ -157,6 +162,7 @@ class TgiEndpointStack(cdk.Stack):
             max_instances=plan.max_instances,
             network=network,
             network_isolation=self.model.network_isolation,
+            inference_ami_version=deployment.runtime.inference_ami_version,
         )
         self.component = ScalableInferenceComponent(
             self,

@@ -37,6 +37,9 @@ class InferenceComponentEndpoint(Construct):
     :param network_isolation: ``EnableNetworkIsolation`` of the endpoint config, which SageMaker applies to the
         components' containers: their models' ``TgiModel.network_isolation`` (checked when a component joins).
         Default: False.
+    :param inference_ami_version: ``InferenceAmiVersion`` of the variant: the AMI whose NVIDIA driver the
+        components' images need (``ServingRuntime.inference_ami_version``: CUDA 13 images). Default: none,
+        SageMaker's default AMI.
     :param variant_name: Default: ``AllTraffic``.
     :param endpoint_name: Default: derived from the construct path, unique in the stack's account and region (known
         before deployment, so that a pipeline can grant invoking exactly this endpoint).
@@ -58,6 +61,7 @@ class InferenceComponentEndpoint(Construct):
         max_instances: int = defaults.MAX_INSTANCES,
         network: EndpointNetwork | None = None,
         network_isolation: bool = False,
+        inference_ami_version: str | None = None,
         variant_name: str = defaults.VARIANT_NAME,
         endpoint_name: str | None = None,
     ) -> None:
@@ -70,6 +74,7 @@ class InferenceComponentEndpoint(Construct):
         self.max_instances = max_instances
         self.network = network
         self.network_isolation = network_isolation
+        self.inference_ami_version = inference_ami_version
         self._components: list[HostedComponent] = []
         vpc_config = None
         if network is not None:
@@ -88,6 +93,7 @@ class InferenceComponentEndpoint(Construct):
                     variant_name=variant_name,
                     instance_type=self.instance_type.name,
                     initial_instance_count=1,
+                    inference_ami_version=inference_ami_version,
                     managed_instance_scaling=sagemaker.CfnEndpointConfig.ManagedInstanceScalingProperty(
                         status="ENABLED", min_instance_count=min_instances, max_instance_count=max_instances
                     ),

@@ -104,6 +104,8 @@ class InstanceEndpoint(InvocationMetrics, Construct):
                     model_name=model.model_name,
                     instance_type=self.instance_type.name,
                     initial_instance_count=min_instances,
+                    # The AMI whose driver the model's image needs (CUDA 13); None: SageMaker's default.
+                    inference_ami_version=model.runtime.inference_ami_version,
                     model_data_download_timeout_in_seconds=int(timeouts["model_data_download_timeout"]),
                     container_startup_health_check_timeout_in_seconds=int(
                         timeouts["container_startup_health_check_timeout"]

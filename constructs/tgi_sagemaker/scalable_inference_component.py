@@ -113,6 +113,7 @@ class ScalableInferenceComponent(InvocationMetrics, Construct):
         accelerators = _gpu_problems(endpoint, model, accelerators_per_copy, min_copies, problems)
         _memory_problems(endpoint, accelerators, min_memory_mb, max_copies, problems)
         problems += _network_problems(endpoint, model)
+        problems += _ami_problems(endpoint, model)
         if concurrent_requests_per_copy <= 0:
             problems.append(f"concurrent_requests_per_copy {concurrent_requests_per_copy} must be > 0")
         within(cooldowns, COOLDOWN_RANGE, problems)
@@ -312,6 +313,19 @@ def _memory_problems(
             f"takes {accelerators} of its {gpus} GPUs and {min_memory_mb} of its {memory} MB: lower max_copies or "
             "raise the endpoint's max_instances"
         )
+
+
+def _ami_problems(endpoint: InferenceComponentEndpoint, model: ServingModel) -> list[str]:
+    """The AMI is the endpoint's: a component whose image needs a newer driver cannot start on another."""
+    needed = model.runtime.inference_ami_version
+    if needed is None or endpoint.inference_ami_version == needed:
+        return []
+    return [
+        f"the model's {model.runtime.container_name} {model.runtime.image.version} image needs InferenceAmiVersion "
+        f"{needed} (its CUDA needs that driver), and the endpoint runs on "
+        f"{endpoint.inference_ami_version or 'SageMaker default AMI'}; create the endpoint with "
+        "inference_ami_version=model.runtime.inference_ami_version"
+    ]
 
 
 def _network_problems(endpoint: InferenceComponentEndpoint, model: ServingModel) -> list[str]:

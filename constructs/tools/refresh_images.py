@@ -30,6 +30,10 @@ class ImageSource:
 
 SOURCES = {
     "tgi": ImageSource("huggingface-llm", RUNTIMES / "tgi" / "tgi_images.json", (3, 0, 1), "3.3.6"),
+    # The default is the newest vLLM whose flag list could be recorded from its released source (the package
+    # registry's newest with a SageMaker image): runtimes/vllm/vllm_flags.json.
+    "vllm": ImageSource("huggingface-vllm", RUNTIMES / "vllm" / "vllm_images.json", (0, 14, 0), "0.17.0"),
+    "sglang": ImageSource("huggingface-sglang", RUNTIMES / "sglang" / "sglang_images.json", (0, 5, 8), "0.5.8"),
 }
 
 

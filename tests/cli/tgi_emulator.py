@@ -95,7 +95,10 @@ STRIKE = Strike()
 
 def input_length(behaviour: Behaviour, body: dict[str, Any]) -> int:
     """What the emulator reports as prompt tokens: by default one a word, like the bench's prompts."""
-    text = body["inputs"] if "inputs" in body else " ".join(m["content"] for m in body["messages"])
+    if "messages" in body:
+        text = " ".join(m["content"] for m in body["messages"])
+    else:  # TGI's inputs, or an OpenAI completion's prompt
+        text = body["inputs"] if "inputs" in body else body["prompt"]
     return behaviour.template_tokens + behaviour.prompt_tokens_per_word * len(text.split())
 
 
@@ -104,6 +107,9 @@ def sse_events(
 ) -> Iterator[bytes | Strike]:
     """The server's event bytes for ``body``, each yielded at its due time; :data:`STRIKE` where a fault hits."""
     chat = "messages" in body
+    if "prompt" in body:  # OpenAI completions (vLLM, SGLang): framed as they do, whatever behaviour.framing says
+        yield from _completion_events(behaviour, body, started)
+        return
     wanted = body.get("max_tokens") if chat else body.get("parameters", {}).get("max_new_tokens")
     count = min(behaviour.output_tokens, wanted or behaviour.output_tokens)
     finish = "length" if count == wanted else "eos_token"
@@ -157,6 +163,25 @@ def sse_events(
         usage["total_tokens"] = usage["prompt_tokens"] + count
         yield _data({"object": "chat.completion.chunk", "id": "", "created": 0, "choices": [], "usage": usage})
     yield b"data: [DONE]\n\n"  # axum 0.7 (TGI 3.x): a space after .data()'s colon, none after json_data's
+
+
+def _completion_events(behaviour: Behaviour, body: dict[str, Any], started: float) -> Iterator[bytes]:
+    """vLLM's completions stream: one ``text_completion`` chunk a token (no role chunk, no reasoning parser: the raw
+    text, ``</think>`` included), a last token chunk with its finish reason, then a usage-only chunk when asked."""
+    wanted = body.get("max_tokens")
+    count = min(behaviour.output_tokens, wanted or behaviour.output_tokens)
+    for index, text in enumerate(behaviour.token_texts(count)):
+        time.sleep(max(0.0, started + behaviour.ttft_s + index * behaviour.itl_s - time.perf_counter()))
+        finish = ("length" if count == wanted else "stop") if index == count - 1 else None
+        choice = {"index": 0, "text": text, "logprobs": None, "finish_reason": finish, "stop_reason": None}
+        chunk = {"id": "cmpl-emulator", "object": "text_completion", "created": 0, "model": "emulator"}
+        yield b"data: " + json.dumps(chunk | {"choices": [choice], "usage": None}).encode() + b"\n\n"
+    if (body.get("stream_options") or {}).get("include_usage") and behaviour.token_counts:
+        usage = {"prompt_tokens": input_length(behaviour, body), "completion_tokens": count}
+        usage["total_tokens"] = usage["prompt_tokens"] + count
+        chunk = {"id": "cmpl-emulator", "object": "text_completion", "created": 0, "model": "emulator"}
+        yield b"data: " + json.dumps(chunk | {"choices": [], "usage": usage}).encode() + b"\n\n"
+    yield b"data: [DONE]\n\n"
 
 
 def _openai_delta(behaviour: Behaviour, text: str, *, thinking: bool) -> tuple[dict[str, str], bool]:
@@ -266,7 +291,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _TgiHandler(_Handler):
     def do_POST(self) -> None:
-        if self.path not in ("/", "/v1/chat/completions", "/generate_stream", "/invocations"):
+        if self.path not in ("/", "/v1/chat/completions", "/v1/completions", "/generate_stream", "/invocations"):
             self.send_json(404, {"error": f"no route {self.path}"})
             return
         started = time.perf_counter()

@@ -32,7 +32,13 @@ BYTES_PER_PARAMETER: dict[str, float] = {
     "bitsandbytes-fp4": 0.55,
 }
 
-KV_CACHE_BYTES_PER_ELEMENT = {None: 2.0, "fp8_e4m3fn": 1.0, "fp8_e5m2": 1.0}
+KV_CACHE_BYTES_PER_ELEMENT = {
+    None: 2.0,
+    "fp8_e4m3fn": 1.0,  # TGI's names
+    "fp8_e5m2": 1.0,
+    "fp8": 1.0,  # vLLM's and SGLang's
+    "fp8_e4m3": 1.0,
+}
 
 # The blog's TGI settings (MAX_TOTAL_TOKENS 4096, MAX_INPUT_TOKENS 3072, MAX_BATCH_PREFILL_TOKENS 3200),
 # expressed as rules so they scale down when a model's context or KV cache is smaller.
@@ -79,10 +85,17 @@ def default_num_gpus(weights_bytes: int | None, instance: InstanceFigures, atten
 
 
 def kv_cache_token_capacity(
-    weights_bytes: int, instance: InstanceFigures, num_gpus: int, attention: KvGeometry, kv_cache_dtype: str | None
+    weights_bytes: int,
+    instance: InstanceFigures,
+    num_gpus: int,
+    attention: KvGeometry,
+    kv_cache_dtype: str | None,
+    memory_share: float = USABLE_MEMORY_SHARE,
 ) -> int:
-    """How many tokens of KV cache fit next to the weights (all sequences of a batch together)."""
-    usable = USABLE_MEMORY_SHARE * num_gpus * instance.gpu_memory_gib * GIB
+    """How many tokens of KV cache fit next to the weights (all sequences of a batch together) in ``memory_share``
+    of the GPU memory: TGI's usable share, or the share vLLM (``gpu_memory_utilization``) or SGLang
+    (``mem_fraction_static``) is told to take for weights and cache."""
+    usable = memory_share * num_gpus * instance.gpu_memory_gib * GIB
     per_token = attention.kv_cache_bytes_per_token(KV_CACHE_BYTES_PER_ELEMENT[kv_cache_dtype])
     return max(0, int((usable - weights_bytes) // per_token))
 

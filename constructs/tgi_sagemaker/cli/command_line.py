@@ -96,14 +96,16 @@ def _catalog(*, as_json: bool) -> int:
     from rich.table import Table
 
     from tgi_sagemaker.cli.consoles import console
+    from tgi_sagemaker.config.spec import RUNTIMES
 
     table = Table(title="Catalog: defaults on the recommended instance (override any in the config)")
-    for column in ("model", "size", "weights", "instance", "GPUs", "input/total/prefill", "KV cache", "fits"):
+    kv_column = "KV cache " + "/".join(RUNTIMES)
+    for column in ("model", "size", "weights", "instance", "GPUs", "input/total/prefill", kv_column, "fits"):
         table.add_column(column, overflow="fold")
     for entry in entries:
         defaults = entry["defaults"]
         limits = "{max_input_tokens}/{max_total_tokens}/{max_batch_prefill_tokens}".format(**defaults)
-        kv = defaults["kv_cache_token_capacity"]
+        kv = "/".join(f"{tokens:,}" if tokens else "?" for tokens in defaults["kv_cache_tokens_by_runtime"].values())
         table.add_row(
             entry["repo_id"].removeprefix("deepseek-ai/"),
             f"{entry['parameters_billion']:g}B {entry['native_dtype']}",
@@ -111,7 +113,7 @@ def _catalog(*, as_json: bool) -> int:
             defaults["instance_type"],
             str(defaults["num_gpus"]),
             limits,
-            f"~{kv:,} tokens" if kv else "not estimated",
+            f"~{kv} tokens" if defaults["kv_cache_token_capacity"] else "not estimated",
             _compact_fits(entry["fits"]),
         )
     console().print(table)

@@ -11,7 +11,7 @@ from tgi_sagemaker.catalog.sizing import default_num_gpus
 from tgi_sagemaker.config.errors import ConfigError, ConfigProblem
 from tgi_sagemaker.config.pipeline import ResolvedPipeline
 from tgi_sagemaker.config.resolve import ResolvedApp, ResolvedDeployment, resolve_deployment
-from tgi_sagemaker.config.spec import DeploymentSpec, ModelSpec
+from tgi_sagemaker.config.spec import RUNTIMES, DeploymentSpec, ModelSpec
 
 
 def describe_app(app: ResolvedApp) -> str:
@@ -42,7 +42,6 @@ def describe_deployment(d: ResolvedDeployment) -> list[str]:
     spec = d.spec
     weights = f"~{d.weights_bytes / GB:.1f} GB" if d.weights_bytes is not None else "size not given"
     revision = spec.model.revision or "default branch (unpinned: pin a commit for production)"
-    limits = d.token_limits
     kv = f", KV cache ~{d.kv_cache_token_capacity} tokens" if d.kv_cache_token_capacity is not None else ""
     scaling, plan = spec.scaling, d.scaling
     network = spec.network
@@ -60,12 +59,10 @@ def describe_deployment(d: ResolvedDeployment) -> list[str]:
             if spec.weights.source == "s3"
             else "downloaded from the Hub by the container at every start"
         ),
-        f"    image      TGI {d.image.version} ({d.image.tag})",
+        f"    image      {d.runtime.container_name} {d.image.version} ({d.image.tag})" + _ami(d),
         f"    instance   {d.instance.name}: {d.num_gpus} of {d.instance.gpu_count} x {d.instance.gpu} "
-        f"{d.instance.gpu_memory_gib} GiB (SM_NUM_GPUS={d.num_gpus})",
-        f"    tgi        MAX_INPUT_TOKENS={limits.max_input_tokens} MAX_TOTAL_TOKENS={limits.max_total_tokens} "
-        f"MAX_BATCH_PREFILL_TOKENS={limits.max_batch_prefill_tokens} "
-        f"MAX_CONCURRENT_REQUESTS={spec.tgi.max_concurrent_requests}{kv}",
+        f"{d.instance.gpu_memory_gib} GiB ({d.runtime.gpus_per_copy_variable}={d.num_gpus})",
+        _runtime_line(d) + kv,
         "    env        " + " ".join(f"{key}={value}" for key, value in sorted(_environment(d).items())),
         "    scaling    "
         + (
@@ -77,6 +74,31 @@ def describe_deployment(d: ResolvedDeployment) -> list[str]:
         ),
         f"    network    {network_text}",
     ]
+
+
+def _ami(d: ResolvedDeployment) -> str:
+    ami = d.runtime.inference_ami_version
+    return f", on AMI {ami} (CUDA {'.'.join(map(str, d.image.cuda_version or ()))})" if ami else ""
+
+
+def _runtime_line(d: ResolvedDeployment) -> str:
+    """The runtime's own limits: TGI's token limits, or the context window and memory share of vLLM/SGLang."""
+    spec, limits = d.spec, d.token_limits
+    if spec.runtime == "vllm":
+        return (
+            f"    vllm       max_model_len={limits.max_total_tokens} "
+            f"gpu_memory_utilization={spec.vllm.gpu_memory_utilization:g}"
+        )
+    if spec.runtime == "sglang":
+        return (
+            f"    sglang     context_length={limits.max_total_tokens} "
+            f"mem_fraction_static={spec.sglang.mem_fraction_static:g}"
+        )
+    return (
+        f"    tgi        MAX_INPUT_TOKENS={limits.max_input_tokens} MAX_TOTAL_TOKENS={limits.max_total_tokens} "
+        f"MAX_BATCH_PREFILL_TOKENS={limits.max_batch_prefill_tokens} "
+        f"MAX_CONCURRENT_REQUESTS={spec.tgi.max_concurrent_requests}"
+    )
 
 
 def _environment(d: ResolvedDeployment) -> dict[str, str]:
@@ -96,17 +118,23 @@ def catalog_entries() -> list[dict[str, Any]]:
             for name, it in INSTANCE_TYPES.items()
             if (gpus := default_num_gpus(model.weights_bytes, it, model.attention)) is not None
         }
-        spec = DeploymentSpec(name="catalog", model=ModelSpec(id=model.repo_id))
-        try:
-            resolved = resolve_deployment(spec, app=None, base=f"catalog[{model.repo_id}]")
-        except ConfigError as error:
-            problems += error.problems
+        by_runtime = {}
+        for runtime in RUNTIMES:
+            spec = DeploymentSpec(name="catalog", model=ModelSpec(id=model.repo_id), runtime=runtime)
+            try:
+                by_runtime[runtime] = resolve_deployment(spec, app=None, base=f"catalog[{model.repo_id}]")
+            except ConfigError as error:
+                problems += error.problems
+        if len(by_runtime) < len(RUNTIMES):
             continue
+        resolved = by_runtime["tgi"]
         defaults = {
             "instance_type": resolved.instance.name,
             "num_gpus": resolved.num_gpus,
             **asdict(resolved.token_limits),
             "kv_cache_token_capacity": resolved.kv_cache_token_capacity,
+            # The KV cache each runtime's memory share leaves next to the weights (TGI's is the one above).
+            "kv_cache_tokens_by_runtime": {name: d.kv_cache_token_capacity for name, d in by_runtime.items()},
         }
         entries.append({**asdict(model), "fits": fits, "defaults": defaults})
     if problems:

@@ -31,7 +31,13 @@ def add_target_arguments(parser: argparse.ArgumentParser, *, several: bool) -> N
     )
     parser.add_argument("--region", help="AWS region of the endpoint. Default: your AWS configuration")
     parser.add_argument("--endpoint-url", help="SageMaker runtime URL override (VPC interface endpoint, tests)")
-    parser.add_argument("--api", choices=APIS, default="messages", help="TGI payload. Default: messages")
+    parser.add_argument(
+        "--api",
+        choices=APIS,
+        default="messages",
+        help="request and stream format: messages (OpenAI chat), generate (TGI's own), completions (OpenAI, a raw "
+        "prompt: vLLM). Default: messages",
+    )
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds a stream may stall. Default: 300")
     parser.add_argument(
         "--wake-up-timeout", type=float, default=900.0, help="seconds to wait for a scaled-to-zero copy. Default: 900"

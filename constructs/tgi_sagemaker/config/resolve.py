@@ -29,21 +29,18 @@ from tgi_sagemaker.config.rules.instance import resolve_instance, resolve_num_gp
 from tgi_sagemaker.config.rules.model import resolve_context_length, resolve_weights_bytes
 from tgi_sagemaker.config.rules.network import check_network, resolve_egress
 from tgi_sagemaker.config.rules.operations import check_operations, resolve_update_strategy
+from tgi_sagemaker.config.rules.runtime import check_runtime_sections, resolve_runtime, resolve_server_token_limits
 from tgi_sagemaker.config.rules.scaling import ScalingPlan, resolve_scaling
+from tgi_sagemaker.config.rules.sglang import check_sglang
 from tgi_sagemaker.config.rules.tags import check_tags, deployment_tags
-from tgi_sagemaker.config.rules.tgi import (
-    check_launcher_environment,
-    check_precision,
-    check_startup,
-    resolve_image,
-)
+from tgi_sagemaker.config.rules.tgi import check_launcher_environment, check_precision, check_startup
 from tgi_sagemaker.config.rules.token_limits import resolve_kv_cache_capacity, resolve_token_limits
+from tgi_sagemaker.config.rules.vllm import check_vllm
 from tgi_sagemaker.config.rules.weights import check_weights
 from tgi_sagemaker.config.spec import AppSpec, DeploymentSpec
 from tgi_sagemaker.runtimes.container_image import ContainerImage
 from tgi_sagemaker.runtimes.runtime import HubModel, ModelDirectory, ModelLocation, ServingRuntime
 from tgi_sagemaker.runtimes.tgi.environment import check_environment_size, check_extra_environment
-from tgi_sagemaker.runtimes.tgi.runtime import Tgi
 
 
 @dataclass(frozen=True)
@@ -193,23 +190,29 @@ def resolve_deployment(spec: DeploymentSpec, *, app: AppSpec | None, base: str |
     problems = Problems(base or f"deployments[{spec.name}]")
     model = find_model(spec.model.id)
     instance = resolve_instance(spec, model, problems)
-    image = resolve_image(spec, problems.add)
-    check_precision(spec, problems.add)
+    runtime = resolve_runtime(spec, problems.add)
+    check_runtime_sections(spec, problems.add)
+    if spec.runtime == "tgi":
+        check_precision(spec, problems.add)
     weights_bytes = resolve_weights_bytes(spec, model, problems)
     num_gpus = resolve_num_gpus(spec, model, instance, weights_bytes, problems) if instance else None
     context = resolve_context_length(spec, model)
     capacity = resolve_kv_cache_capacity(spec, model, instance, num_gpus, weights_bytes)
-    limits = resolve_token_limits(spec, context, capacity, num_gpus, instance, weights_bytes, problems)
-    check_startup(spec, model, limits, problems.add, image.version if image else None)
-    check_launcher_environment(spec.tgi.extra_env, num_gpus, problems.add)
+    if spec.runtime == "tgi":
+        limits = resolve_token_limits(spec, context, capacity, num_gpus, instance, weights_bytes, problems)
+        check_startup(spec, model, limits, problems.add, runtime.image.version if runtime else None)
+        check_launcher_environment(spec.tgi.extra_env, num_gpus, problems.add)
+        check_extra_environment(spec.tgi.extra_env, problems.add)
+    else:
+        limits = resolve_server_token_limits(spec, context, capacity, instance, num_gpus, weights_bytes, problems)
+        (check_vllm if spec.runtime == "vllm" else check_sglang)(spec, runtime, problems.add)
     scaling = resolve_scaling(spec, instance, num_gpus, problems)
     check_network(spec, app.environment.region if app else None, problems)
     check_weights(spec, problems, production=app.environment.production if app else False)
     egress = resolve_egress(spec, problems)
-    check_extra_environment(spec.tgi.extra_env, problems.add)
     check_tags(spec.tags, problems)  # the app's own tags are checked once, by resolve_app
     check_operations(spec, problems)
-    decided = {"instance_type": instance, "tgi.version": image, "num_gpus": num_gpus, "scaling": scaling}
+    decided = {"instance_type": instance, f"{spec.runtime}.version": runtime, "num_gpus": num_gpus, "scaling": scaling}
     undecided = [path for path, value in decided.items() if value is None]
     if undecided and not problems.items:
         # Each rule that leaves a value undecided adds a problem saying why; should one not, still never return
@@ -220,9 +223,8 @@ def resolve_deployment(spec: DeploymentSpec, *, app: AppSpec | None, base: str |
             "left undecided by the rules, which gave no reason",
             "report it as a bug of this library",
         )
-    if problems.items or instance is None or image is None or num_gpus is None or scaling is None:
+    if problems.items or instance is None or runtime is None or num_gpus is None or scaling is None:
         raise ConfigError(problems.items)
-    runtime = Tgi(image=image)
     environment = runtime.settings_environment(spec, num_gpus=num_gpus, limits=limits, catalog_model=model)
     check_environment_size({**runtime.model_environment(_model_location(spec)), **environment}, problems.add)
     if problems.items:

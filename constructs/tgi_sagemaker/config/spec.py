@@ -15,7 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from tgi_sagemaker import defaults, limits
 from tgi_sagemaker.hub_weights_copy.runtime.weights_copy import settings as copy_settings
+from tgi_sagemaker.runtimes.server_flags import FLAG_NAME
+from tgi_sagemaker.runtimes.sglang.image import default_sglang_version
 from tgi_sagemaker.runtimes.tgi.image import default_tgi_version
+from tgi_sagemaker.runtimes.vllm.image import default_vllm_version
 
 # Hub repo ids: "owner/name", letters, digits, '-', '_', '.'; no leading/trailing separators, no "--" or "..".
 HUB_REPO_ID_PATTERN = r"^(?!.*(--|\.\.))[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$"
@@ -122,6 +125,65 @@ class TgiSpec(_Spec):
     """More container environment variables. Managed variables and secrets are refused. Default: none."""
 
 
+Runtime = Literal["tgi", "vllm", "sglang"]
+RUNTIMES: tuple[Runtime, ...] = ("tgi", "vllm", "sglang")
+FlagName = Annotated[str, StringConstraints(pattern=FLAG_NAME.pattern)]
+FlagValue = bool | int | float | str
+ReasoningParser = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
+MemoryFraction = Annotated[float, Field(gt=0, lt=1)]
+
+
+class VllmSpec(_Spec):
+    """Settings of the vLLM server (``runtime: vllm``); each becomes an ``SM_VLLM_*`` variable, a server flag."""
+
+    version: str = Field(default_factory=default_vllm_version)
+    """Hugging Face vLLM DLC version (``0.17.0`` or a minor alias like ``0.25``). Default: 0.17.0, the newest whose
+    flag list is recorded (0.14.0 and 0.17.0 are); versions from 0.21 run CUDA 13, on the AMI with its driver."""
+    max_model_len: PositiveInt | None = None
+    """--max-model-len: prompt plus answer, in tokens. Default: 4096, lowered to the model's context and the KV
+    cache that fits (in steps of 256, at least 512)."""
+    gpu_memory_utilization: MemoryFraction = 0.9
+    """--gpu-memory-utilization: the share of GPU memory vLLM takes for weights, activations and KV cache.
+    Default: 0.9 (vLLM's own default, stated explicitly so that sizing uses it)."""
+    max_num_seqs: PositiveInt | None = None
+    """--max-num-seqs: sequences in a batch at most. Default: unset, vLLM's default."""
+    dtype: Dtype | None = None
+    """--dtype. Default: the catalog model's dtype; unset (the checkpoint's) for fp8 and other models."""
+    kv_cache_dtype: Literal["fp8", "fp8_e4m3", "fp8_e5m2"] | None = None
+    """--kv-cache-dtype. Default: unset, the model dtype."""
+    reasoning_parser: ReasoningParser | None = None
+    """--reasoning-parser: sends the model's thinking apart from its answer. Default: ``deepseek_r1`` for catalog
+    models (the R1 family), unset for others."""
+    flags: dict[FlagName, FlagValue] = Field(default_factory=dict)
+    """More server flags, named without the dashes (``enable-prefix-caching: true``; ``false`` leaves a flag out).
+    Each must be a flag of the version's server (checked where its flag list is recorded); flags the library sets
+    are refused. Default: none."""
+
+
+class SglangSpec(_Spec):
+    """Settings of the SGLang server (``runtime: sglang``); each becomes an ``SM_SGLANG_*`` variable, a flag."""
+
+    version: str = Field(default_factory=default_sglang_version)
+    """Hugging Face SGLang DLC version (``0.5.8`` or the minor alias ``0.5``). Default: 0.5.8."""
+    context_length: PositiveInt | None = None
+    """--context-length: prompt plus answer, in tokens. Default: 4096, lowered to the model's context and the KV
+    cache that fits (in steps of 256, at least 512)."""
+    mem_fraction_static: MemoryFraction = 0.85
+    """--mem-fraction-static: the share of GPU memory for weights and the KV cache pool. Default: 0.85 (fixed, so
+    sizing is decided here rather than by SGLang's guess from the GPU at start-up)."""
+    max_running_requests: PositiveInt | None = None
+    """--max-running-requests. Default: unset, SGLang sizes it from the KV cache."""
+    dtype: Dtype | None = None
+    """--dtype. Default: the catalog model's dtype; unset (the checkpoint's) for fp8 and other models."""
+    kv_cache_dtype: Literal["fp8_e4m3", "fp8_e5m2"] | None = None
+    """--kv-cache-dtype. Default: unset, the model dtype."""
+    reasoning_parser: ReasoningParser | None = None
+    """--reasoning-parser. Default: ``deepseek-r1`` for catalog models (the R1 family), unset for others."""
+    flags: dict[FlagName, FlagValue] = Field(default_factory=dict)
+    """More server flags, named without the dashes (``enable-metrics: true``). Each must be a flag of the
+    version's server (checked where its flag list is recorded); flags the library sets are refused. Default: none."""
+
+
 class ScalingSpec(_Spec):
     mode: Literal["scale_to_zero", "instances"] = "scale_to_zero"
     """``scale_to_zero``: an inference component whose copies (and the instances under them) scale to 0 when idle
@@ -226,10 +288,16 @@ class DeploymentSpec(_Spec):
     instance_type: str | None = None
     """SageMaker instance type. Default: the catalog model's recommended instance."""
     num_gpus: PositiveInt | None = None
-    """SM_NUM_GPUS. Default: every GPU of the instance the model can be sharded over; one GPU, where the weights fit
-    on one, for a model outside the catalog (its attention heads are unknown) or exl2 weights (never sharded)."""
+    """GPUs a model copy is sharded over (TGI: SM_NUM_GPUS; vLLM, SGLang: the tensor parallel size). Default:
+    every GPU of the instance the model can be sharded over; one GPU, where the weights fit on one, for a model
+    outside the catalog (its attention heads are unknown) or exl2 weights (never sharded)."""
     weights: WeightsSpec = Field(default_factory=WeightsSpec)
+    runtime: Runtime = "tgi"
+    """The serving container: ``tgi`` (Hugging Face TGI, in maintenance upstream), ``vllm`` or ``sglang``. Only
+    the settings section of this runtime may be given. Default: tgi."""
     tgi: TgiSpec = Field(default_factory=TgiSpec)
+    vllm: VllmSpec = Field(default_factory=VllmSpec)
+    sglang: SglangSpec = Field(default_factory=SglangSpec)
     scaling: ScalingSpec = Field(default_factory=ScalingSpec)
     timeouts: TimeoutsSpec = Field(default_factory=TimeoutsSpec)
     network: NetworkSpec = Field(default_factory=NetworkSpec)

@@ -10,6 +10,7 @@ in a region-specific stack they are literals.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -113,6 +114,12 @@ class ContainerImage:
     @property
     def tag(self) -> str:
         return self.table.tags[self.version]
+
+    @property
+    def cuda_version(self) -> tuple[int, int] | None:
+        """The CUDA version the image is built with, from its tag (``-cu124-`` -> (12, 4)); None if not named."""
+        match = re.search(r"-cu(\d+)(\d)-", self.tag)
+        return (int(match[1]), int(match[2])) if match else None
 
     def uri(self, region: str) -> str:
         registry = self.table.registry(region)

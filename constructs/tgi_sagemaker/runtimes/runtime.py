@@ -26,9 +26,15 @@ if TYPE_CHECKING:
 # Where SageMaker puts a model's ModelDataSource before the container starts, whatever the container.
 MODEL_DIRECTORY = "/opt/ml/model"
 
-StreamFormat = Literal["messages", "generate"]
+# CUDA 13 images need a newer NVIDIA driver than SageMaker's default hosting AMI has; the AMI with it, as
+# aws/deep-learning-containers docs/vllm/deployment/sagemaker.md deploys them (cfn-lint's EndpointConfig schema
+# lists the allowed InferenceAmiVersion values).
+CUDA_13_INFERENCE_AMI = "al2-ami-sagemaker-inference-gpu-3-1"
+
+StreamFormat = Literal["messages", "generate", "completions"]
 """A request and stream framing the command line's client speaks (``cli/client/payloads.py``): ``messages`` is
-OpenAI chat completions, ``generate`` TGI's native API."""
+OpenAI chat completions, ``generate`` TGI's native API, ``completions`` OpenAI completions (a raw prompt, no chat
+template)."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,12 @@ class ServingRuntime(ABC):
         self, spec: DeploymentSpec, *, num_gpus: int, limits: TokenLimits, catalog_model: CatalogModel | None
     ) -> dict[str, str]:
         """The container environment a deployment's settings become (the weights' variables excepted)."""
+
+    @property
+    def inference_ami_version(self) -> str | None:
+        """The production variant's InferenceAmiVersion this image needs; None: SageMaker's default AMI will do."""
+        cuda = self.image.cuda_version
+        return CUDA_13_INFERENCE_AMI if cuda is not None and cuda >= (13, 0) else None
 
     @property
     def container_name(self) -> str:

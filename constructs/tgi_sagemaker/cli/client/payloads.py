@@ -7,6 +7,8 @@ in ``reasoning_content`` (SGLang, vLLM before 2026) or ``reasoning`` (vLLM since
 ``transformers serve`` also send a first chunk with only ``delta.role`` (before any token is generated) and a
 last one with only ``finish_reason``/``usage``: neither is a token.
 ``generate``: TGI's native API; the last event's ``details`` holds ``generated_tokens`` and ``input_length``.
+``completions``: OpenAI completions (vLLM): a raw prompt, no chat template; each chunk's ``choices[0].text`` is a
+token, and ``stream_options.include_usage`` adds a last chunk with only ``usage``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from tgi_sagemaker.runtimes.runtime import StreamFormat
 from tgi_sagemaker.runtimes.tgi.runtime import Tgi
 
 Api = StreamFormat
-APIS: tuple[Api, ...] = Tgi.stream_formats  # what the endpoints this library deploys serve, the default first
+# What the endpoints this library deploys serve, the default first: TGI's, then what only another runtime serves.
+APIS: tuple[Api, ...] = (*Tgi.stream_formats, "completions")
 DONE = "[DONE]"
 REASONING_FIELDS = ("reasoning_content", "reasoning")  # SGLang and vLLM before 2026; vLLM since January 2026
 
@@ -46,6 +49,18 @@ def request_body(api: Api, prompt: str, sampling: Sampling, *, system: str | Non
         if sampling.seed is not None:
             body["seed"] = sampling.seed
         return body
+    if api == "completions":
+        completion: dict[str, Any] = {
+            "prompt": f"{system}\n\n{prompt}" if system else prompt,
+            "max_tokens": sampling.max_new_tokens,
+            "temperature": sampling.temperature,
+            "top_p": sampling.top_p,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+        if sampling.seed is not None:
+            completion["seed"] = sampling.seed
+        return completion
     parameters: dict[str, Any] = {
         "max_new_tokens": sampling.max_new_tokens,
         "temperature": sampling.temperature,
@@ -85,6 +100,8 @@ def parse_event(api: Api, data: str) -> StreamEvent:
     if "error" in event:  # TGI reports failures mid-stream as an event with "error" and "error_type"
         kind = event.get("error_type")
         return StreamEvent(error=f"{kind}: {event['error']}" if kind else str(event["error"]))
+    if api == "completions":
+        return _completion_chunk(event)
     return _chat_chunk(event) if api == "messages" else _generate_event(event)
 
 
@@ -103,6 +120,20 @@ def _chat_chunk(event: dict[str, Any]) -> StreamEvent:
         text=text,
         reasoning=reasoning,
         is_token=bool(text or reasoning),
+        finish_reason=choice.get("finish_reason"),
+        generated_tokens=usage.get("completion_tokens"),
+        input_tokens=usage.get("prompt_tokens"),
+    )
+
+
+def _completion_chunk(event: dict[str, Any]) -> StreamEvent:
+    usage = event.get("usage") or {}
+    choices = event.get("choices") or []
+    choice = choices[0] if choices else {}
+    text = choice.get("text") or ""
+    return StreamEvent(
+        text=text,
+        is_token=bool(text),
         finish_reason=choice.get("finish_reason"),
         generated_tokens=usage.get("completion_tokens"),
         input_tokens=usage.get("prompt_tokens"),

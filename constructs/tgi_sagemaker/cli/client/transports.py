@@ -20,7 +20,11 @@ from tgi_sagemaker.cli.client.payloads import Api
 
 NO_CAPACITY = re.compile(r"no capacity", re.IGNORECASE)
 MID_STREAM = "connection broken mid-stream"
-TGI_ROUTES: dict[Api, str] = {"messages": "/v1/chat/completions", "generate": "/generate_stream"}
+TGI_ROUTES: dict[Api, str] = {
+    "messages": "/v1/chat/completions",
+    "generate": "/generate_stream",
+    "completions": "/v1/completions",  # vLLM's and SGLang's OpenAI route for a raw prompt
+}
 
 
 class NoCapacity(Exception):

@@ -18,6 +18,7 @@ from tgi_sagemaker.catalog.sizing import (
 from tgi_sagemaker.config.errors import Problems
 from tgi_sagemaker.config.spec import DeploymentSpec
 
+_SERVER_NAMES = {"tgi": "TGI", "vllm": "vLLM (tensor parallelism)", "sglang": "SGLang (tensor parallelism)"}
 _INSTANCE_FIX = "use a g5, g6, g6e, p4d, p4de, p5, p5e or p5en type with the 'ml.' prefix, e.g. 'ml.g5.2xlarge'"
 
 
@@ -86,7 +87,7 @@ def resolve_num_gpus(
             problems.add(
                 "num_gpus",
                 spec.num_gpus,
-                "TGI cannot split this model's attention heads evenly over that many GPUs",
+                f"{_SERVER_NAMES[spec.runtime]} cannot split this model's attention heads evenly over that many GPUs",
                 f"use one of {shardable}",
             )
             return None

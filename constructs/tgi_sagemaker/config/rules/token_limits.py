@@ -13,6 +13,7 @@ from tgi_sagemaker.catalog.sizing import (
     kv_cache_token_capacity,
 )
 from tgi_sagemaker.config.errors import Problems
+from tgi_sagemaker.config.rules.runtime import kv_cache_dtype, memory_share
 from tgi_sagemaker.config.spec import DeploymentSpec
 
 
@@ -23,10 +24,13 @@ def resolve_kv_cache_capacity(
     num_gpus: int | None,
     weights_bytes: int | None,
 ) -> int | None:
-    """Tokens of KV cache that fit next to the weights; None where the model's attention shape is unknown."""
+    """Tokens of KV cache that fit next to the weights in the memory the runtime takes; None where the model's
+    attention shape is unknown."""
     attention = model.attention if model else None
     if instance and num_gpus and weights_bytes is not None and attention is not None:
-        return kv_cache_token_capacity(weights_bytes, instance, num_gpus, attention, spec.tgi.kv_cache_dtype)
+        return kv_cache_token_capacity(
+            weights_bytes, instance, num_gpus, attention, kv_cache_dtype(spec), memory_share(spec)
+        )
     return None
 
 

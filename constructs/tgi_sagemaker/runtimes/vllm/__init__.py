@@ -1,0 +1,1 @@
+"""The Hugging Face vLLM container: its SageMaker images, the flags of its server and ``Vllm``, its runtime."""
