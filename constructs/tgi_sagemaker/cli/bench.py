@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import pairwise
 
 from tgi_sagemaker.cli.bench_workload import (
     PlannedRequest,
@@ -45,6 +46,8 @@ class RequestRecord:
     token_events: int | None = None
     tokens_approximate: bool = False  # generated_tokens counts stream events: the server sent no counts
     error: str | None = None
+    tpot_s: float | None = None  # vLLM's TPOT: (E2E - TTFT) / (tokens - 1)
+    inter_token_gaps_s: tuple[float, ...] = ()  # each gap between two token events (requests.json only)
 
 
 @dataclass
@@ -55,6 +58,12 @@ class LevelRun:
     records: list[RequestRecord] = field(default_factory=list)
     wall_s: float = 0.0
     interrupted: bool = False
+    request_rate: float | None = None  # open loop: arrivals asked for (requests/s); None: closed loop
+
+    @property
+    def load(self) -> str:
+        """The level's name on plots and in tables: ``c=8`` closed loop, ``2/s`` open loop."""
+        return f"c={self.concurrency}" if self.request_rate is None else f"{self.request_rate:g}/s"
 
 
 def warm_up(
@@ -171,7 +180,16 @@ def _record(
         token_events=completion.token_events,
         tokens_approximate=completion.tokens_approximate,
         error=None if completion.output_tokens else "no tokens in the stream",
+        tpot_s=_tpot(completion),
+        inter_token_gaps_s=tuple(later - earlier for earlier, later in pairwise(completion.token_times)),
     )
+
+
+def _tpot(completion: Completion) -> float | None:
+    tokens, ttft = completion.output_tokens, completion.ttft_s
+    if tokens is None or tokens < 2 or ttft is None:
+        return None
+    return (completion.e2e_latency_s - ttft) / (tokens - 1)
 
 
 def _failed(
@@ -221,4 +239,4 @@ def levels_from_text(text: str) -> tuple[int, ...]:
 def labels(runs: Sequence[LevelRun]) -> list[str]:
     """One label a box: the level, prefixed with the target when several targets are compared."""
     several = len({run.target for run in runs}) > 1
-    return [f"{run.target}\nc={run.concurrency}" if several else f"c={run.concurrency}" for run in runs]
+    return [f"{run.target}\n{run.load}" if several else run.load for run in runs]

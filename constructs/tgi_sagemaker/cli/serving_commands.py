@@ -63,6 +63,16 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--temperature", type=float, default=0.6, help="Default: 0.6")
     parser.add_argument("--seed", type=int, default=0, help="prompts, lengths and sampling seed. Default: 0")
     parser.add_argument("--out", type=Path, help="results folder. Default: bench-results/<UTC time>")
+    parser.add_argument(
+        "--percentiles", help="percentiles to report, comma-separated, e.g. 50,90,95,99. Default: 50,90,99"
+    )
+    parser.add_argument(
+        "--slo",
+        action="append",
+        metavar="METRIC=SECONDS",
+        help="a service-level objective for goodput, repeatable: ttft, tpot, itl or e2e in seconds, "
+        "e.g. --slo ttft=0.5 --slo tpot=0.05 --slo e2e=10. Default: none (no goodput)",
+    )
 
 
 def transports(args: argparse.Namespace) -> list[Transport]:
@@ -130,6 +140,7 @@ def run_invoke(args: argparse.Namespace) -> int:
 
 def run_bench(args: argparse.Namespace) -> int:
     from tgi_sagemaker.cli.bench import levels_from_text
+    from tgi_sagemaker.cli.bench_metrics import objectives_from_text
     from tgi_sagemaker.cli.bench_runner import run_bench_session
     from tgi_sagemaker.cli.bench_workload import Workload
     from tgi_sagemaker.cli.consoles import console
@@ -149,6 +160,7 @@ def run_bench(args: argparse.Namespace) -> int:
             seed=args.seed,
             temperature=args.temperature,
         )
+        objectives = objectives_from_text(args.percentiles, args.slo)
     except ValueError as error:
         err.print(str(error), style="red", highlight=False, markup=False)
         return 2
@@ -163,6 +175,7 @@ def run_bench(args: argparse.Namespace) -> int:
         wake_up_interval_s=args.wake_up_interval,
         console=err,
         stop=threading.Event(),
+        objectives=objectives,
     )
 
 
