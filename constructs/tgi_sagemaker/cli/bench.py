@@ -10,10 +10,11 @@ measurement or as an error with its message, whatever the server or the connecti
 from __future__ import annotations
 
 import queue
+import random
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from itertools import pairwise
 
@@ -31,7 +32,7 @@ from tgi_sagemaker.cli.client.transports import EndpointError, NoCapacity, Trans
 @dataclass(frozen=True)
 class RequestRecord:
     target: str
-    concurrency: int
+    concurrency: int  # closed loop: requests kept in flight; 0 in an open-loop level
     index: int
     target_input_tokens: int
     max_new_tokens: int
@@ -48,6 +49,7 @@ class RequestRecord:
     error: str | None = None
     tpot_s: float | None = None  # vLLM's TPOT: (E2E - TTFT) / (tokens - 1)
     inter_token_gaps_s: tuple[float, ...] = ()  # each gap between two token events (requests.json only)
+    scheduled_s: float | None = None  # open loop: when the arrival process said to send it (since the level started)
 
 
 @dataclass
@@ -112,29 +114,128 @@ def run_level(
                 request = todo.get_nowait()
             except queue.Empty:
                 return
-            try:
-                record = _measure(transport, workload, request, concurrency, started)
-            except Exception as error:  # a defect, not the server's doing: recorded all the same, the worker goes on
-                record = _failed(transport, request, concurrency, started, f"unexpected {_describe(error)}")
-            except BaseException as error:  # SystemExit and the like end this thread: its request is still recorded
-                done.put(_failed(transport, request, concurrency, started, f"worker ended by {_describe(error)}"))
-                raise
-            done.put(record)
+            _send(transport, workload, request, concurrency, started, done)
 
     workers = [threading.Thread(target=worker, daemon=True) for _ in range(min(concurrency, workload.requests))]
     for thread in workers:
         thread.start()
+    _collect(
+        run,
+        done,
+        stop,
+        on_record,
+        alive=lambda: any(thread.is_alive() for thread in workers),
+        unsent=lambda: [_not_sent(transport, request, concurrency, started) for request in _drain(todo)],
+    )
+    run.wall_s = time.perf_counter() - started
+    run.records.sort(key=lambda record: record.index)
+    return run
+
+
+def run_rate(
+    transport: Transport,
+    workload: Workload,
+    request_rate: float,
+    *,
+    on_record: Callable[[RequestRecord], None],
+    stop: threading.Event,
+    calibration: PromptCalibration | None = None,
+) -> LevelRun:
+    """Open loop: send each request at its arrival time (:func:`arrival_times`), however many are in flight.
+
+    Each request has its own daemon thread, so a slow server makes requests pile up as real traffic would,
+    instead of slowing the arrivals down (what a closed loop does). The level ends as :func:`run_level` does.
+    """
+    run = LevelRun(target=transport.target, concurrency=0, planned=workload.requests, request_rate=request_rate)
+    planned = plan_requests(workload, calibration=calibration)
+    schedule = arrival_times(workload, request_rate)
+    done: queue.Queue[RequestRecord] = queue.Queue()
+    senders: list[threading.Thread] = []
+    dispatched = 0
+    started = time.perf_counter()
+
+    def dispatch() -> None:
+        nonlocal dispatched
+        for request, at in zip(planned, schedule, strict=True):
+            if stop.wait(max(0.0, started + at - time.perf_counter())):
+                return
+            sender = threading.Thread(
+                target=_send, args=(transport, workload, request, 0, started, done, at), daemon=True
+            )
+            senders.append(sender)
+            sender.start()
+            dispatched += 1
+
+    dispatcher = threading.Thread(target=dispatch, daemon=True)
+    dispatcher.start()
+    _collect(
+        run,
+        done,
+        stop,
+        on_record,
+        alive=lambda: dispatcher.is_alive() or any(sender.is_alive() for sender in senders),
+        unsent=lambda: [_not_sent(transport, request, 0, started) for request in planned[dispatched:]],
+    )
+    run.wall_s = time.perf_counter() - started
+    run.records.sort(key=lambda record: record.index)
+    return run
+
+
+def arrival_times(workload: Workload, request_rate: float) -> list[float]:
+    """When each request of an open-loop level is sent, in seconds from the level's start; the same seed gives
+    the same times. Gaps are gamma-distributed with mean ``1 / request_rate`` and shape ``burstiness`` (vLLM's
+    benchmark_serving): 1 is a Poisson process, under 1 burstier, over 1 more even. The first leaves at once."""
+    rng = random.Random(f"{workload.seed}:arrivals:{request_rate}")
+    shape = workload.burstiness
+    times, now = [], 0.0
+    for _ in range(workload.requests):
+        times.append(now)
+        now += rng.gammavariate(shape, 1 / (request_rate * shape))
+    return times
+
+
+def _send(
+    transport: Transport,
+    workload: Workload,
+    request: PlannedRequest,
+    concurrency: int,
+    started: float,
+    done: queue.Queue[RequestRecord],
+    scheduled_s: float | None = None,
+) -> None:
+    """Measure one request and put its record in ``done``, whatever happens to it."""
     try:
-        while len(run.records) < workload.requests:
+        record = _measure(transport, workload, request, concurrency, started)
+    except Exception as error:  # a defect, not the server's doing: recorded all the same, the worker goes on
+        record = _failed(transport, request, concurrency, started, f"unexpected {_describe(error)}")
+    except BaseException as error:  # SystemExit and the like end this thread: its request is still recorded
+        failed = _failed(transport, request, concurrency, started, f"worker ended by {_describe(error)}")
+        done.put(replace(failed, scheduled_s=scheduled_s))
+        raise
+    done.put(replace(record, scheduled_s=scheduled_s))
+
+
+def _collect(
+    run: LevelRun,
+    done: queue.Queue[RequestRecord],
+    stop: threading.Event,
+    on_record: Callable[[RequestRecord], None],
+    *,
+    alive: Callable[[], bool],
+    unsent: Callable[[], list[RequestRecord]],
+) -> None:
+    """Take records as they finish until every planned request has one; Ctrl-C keeps those finished. Should
+    every thread that sends end early all the same, the requests never sent are recorded as errors."""
+    try:
+        while len(run.records) < run.planned:
             try:
                 record = done.get(timeout=0.1)
             except queue.Empty:
                 if stop.is_set():
                     run.interrupted = True
                     break
-                if not any(thread.is_alive() for thread in workers) and done.empty():  # their last puts are in
-                    for request in _drain(todo):
-                        record = _failed(transport, request, concurrency, started, "not sent: every worker had ended")
+                if not alive() and done.empty():  # their last puts are in
+                    for record in unsent():
                         run.records.append(record)
                         on_record(record)
                     break
@@ -144,9 +245,6 @@ def run_level(
     except KeyboardInterrupt:
         stop.set()
         run.interrupted = True
-    run.wall_s = time.perf_counter() - started
-    run.records.sort(key=lambda record: record.index)
-    return run
 
 
 def _measure(
@@ -215,6 +313,10 @@ def _failed(
     )
 
 
+def _not_sent(transport: Transport, request: PlannedRequest, concurrency: int, level_start: float) -> RequestRecord:
+    return _failed(transport, request, concurrency, level_start, "not sent: every worker had ended")
+
+
 def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
@@ -234,6 +336,15 @@ def levels_from_text(text: str) -> tuple[int, ...]:
     except ValueError:
         raise ValueError(f"--concurrency = {text!r}: not a comma-separated list of integers. Fix: e.g. 1,4,8") from None
     return levels
+
+
+def rates_from_text(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise ValueError(
+            f"--request-rate = {text!r}: not a comma-separated list of numbers. Fix: e.g. 0.5,1,2"
+        ) from None
 
 
 def labels(runs: Sequence[LevelRun]) -> list[str]:

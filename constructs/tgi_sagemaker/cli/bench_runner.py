@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from tgi_sagemaker.cli.bench import LevelRun, run_level, warm_up
+from tgi_sagemaker.cli.bench import LevelRun, RequestRecord, run_level, run_rate, warm_up
 from tgi_sagemaker.cli.bench_metrics import (
     FROM_TOKEN_COUNTS,
     METRICS,
@@ -59,9 +59,9 @@ def run_bench_session(
                     failed = True
                     continue
                 calibrations[transport.target] = calibration
-                for level in workload.concurrency_levels:
+                for level in _levels(workload):
                     on_record = progress.level_started(transport.target, level, workload.requests)
-                    run = run_level(transport, workload, level, on_record=on_record, stop=stop, calibration=calibration)
+                    run = _run(transport, workload, level, on_record=on_record, stop=stop, calibration=calibration)
                     progress.level_done(run)
                     runs.append(run)
                     if run.interrupted:
@@ -91,6 +91,25 @@ def run_bench_session(
             markup=False,
         )
     return 1 if failed or unmeasured else 0
+
+
+def _levels(workload: Workload) -> list[int | float]:
+    """Closed-loop levels (requests in flight, ``int``) then open-loop ones (requests/s, ``float``)."""
+    return [*workload.concurrency_levels, *(float(rate) for rate in workload.request_rates)]
+
+
+def _run(
+    transport: Transport,
+    workload: Workload,
+    level: int | float,
+    *,
+    on_record: Callable[[RequestRecord], None],
+    stop: threading.Event,
+    calibration: PromptCalibration,
+) -> LevelRun:
+    if isinstance(level, int):
+        return run_level(transport, workload, level, on_record=on_record, stop=stop, calibration=calibration)
+    return run_rate(transport, workload, level, on_record=on_record, stop=stop, calibration=calibration)
 
 
 def _warm_up(

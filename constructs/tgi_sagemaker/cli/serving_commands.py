@@ -53,7 +53,23 @@ def add_invoke_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     add_target_arguments(parser, several=True)
-    parser.add_argument("--concurrency", default="1", help="levels to sweep, comma-separated. Default: 1")
+    parser.add_argument(
+        "--concurrency",
+        help="closed loop: requests kept in flight, levels to sweep, comma-separated. Default: 1 (none when "
+        "--request-rate is given alone)",
+    )
+    parser.add_argument(
+        "--request-rate",
+        metavar="RATES",
+        help="open loop: requests a second arriving whatever is in flight, levels comma-separated, e.g. 0.5,1,2. "
+        "Default: none",
+    )
+    parser.add_argument(
+        "--burstiness",
+        type=float,
+        default=1.0,
+        help="open-loop arrivals: 1 is Poisson, under 1 burstier, over 1 more even (gamma shape). Default: 1",
+    )
     parser.add_argument("--requests", type=int, default=20, help="measured requests per level. Default: 20")
     parser.add_argument("--warmup", type=int, default=1, help="unmeasured requests per target first. Default: 1")
     parser.add_argument("--input-tokens", type=int, default=512, help="prompt length target. Default: 512")
@@ -139,7 +155,7 @@ def run_invoke(args: argparse.Namespace) -> int:
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    from tgi_sagemaker.cli.bench import levels_from_text
+    from tgi_sagemaker.cli.bench import rates_from_text
     from tgi_sagemaker.cli.bench_metrics import objectives_from_text
     from tgi_sagemaker.cli.bench_runner import run_bench_session
     from tgi_sagemaker.cli.bench_workload import Workload
@@ -151,7 +167,9 @@ def run_bench(args: argparse.Namespace) -> int:
         workload = Workload(
             api=args.api,
             requests=args.requests,
-            concurrency_levels=levels_from_text(args.concurrency),
+            concurrency_levels=_concurrency_levels(args),
+            request_rates=rates_from_text(args.request_rate) if args.request_rate else (),
+            burstiness=args.burstiness,
             input_tokens=args.input_tokens,
             input_spread=args.input_spread,
             output_tokens=args.output_tokens,
@@ -177,6 +195,14 @@ def run_bench(args: argparse.Namespace) -> int:
         stop=threading.Event(),
         objectives=objectives,
     )
+
+
+def _concurrency_levels(args: argparse.Namespace) -> tuple[int, ...]:
+    from tgi_sagemaker.cli.bench import levels_from_text
+
+    if args.concurrency is not None:
+        return levels_from_text(args.concurrency)
+    return () if args.request_rate else (1,)
 
 
 def _as_list(value: str | list[str] | None) -> list[str]:
