@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from tgi_sagemaker.cli.bench import LevelRun, RequestRecord
+from tgi_sagemaker.cli.cost import LevelCost, TargetPrice, level_cost
 
 METRICS: dict[str, str] = {
     "ttft_s": "Time to first token (s)",
@@ -153,6 +154,8 @@ class LevelSummary:
     percentiles: tuple[float, ...]
     metrics: dict[str, dict[str, float]]
     goodput: Goodput | None
+    cost: LevelCost | None = None  # with --instance and a price
+    cost_missing: str | None = None  # why a target given an --instance has no cost
 
 
 def describe(values: Sequence[float], objectives: Objectives) -> dict[str, float]:
@@ -169,7 +172,10 @@ def metric_values(records: Sequence[RequestRecord], metric: str) -> list[float]:
     return [value for record in ok if (value := getattr(record, metric)) is not None]
 
 
-def summarize(run: LevelRun, objectives: Objectives | None = None) -> LevelSummary:
+def summarize(
+    run: LevelRun, objectives: Objectives | None = None, target_price: TargetPrice | None = None
+) -> LevelSummary:
+    """``objectives``: Default: p50, p90, p99, no SLO. ``target_price``: what serving cost. Default: no cost."""
     objectives = objectives or Objectives()
     ok = [record for record in run.records if record.error is None]
     metrics = {
@@ -210,4 +216,17 @@ def summarize(run: LevelRun, objectives: Objectives | None = None) -> LevelSumma
         percentiles=objectives.percentiles,
         metrics=metrics,
         goodput=goodput,
+        cost=_cost(target_price, output_rate, len(ok) / wall),
+        cost_missing=target_price.missing if target_price else None,
+    )
+
+
+def _cost(target_price: TargetPrice | None, output_tokens_per_s: float, requests_per_s: float) -> LevelCost | None:
+    if target_price is None or target_price.price is None:
+        return None
+    return level_cost(
+        target_price.share,
+        target_price.price,
+        output_tokens_per_s=output_tokens_per_s,
+        requests_per_s=requests_per_s,
     )

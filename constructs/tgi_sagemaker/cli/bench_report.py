@@ -25,6 +25,7 @@ from tgi_sagemaker.cli.bench_metrics import (
     summarize,
 )
 from tgi_sagemaker.cli.bench_workload import PromptCalibration, Workload
+from tgi_sagemaker.cli.cost import TargetPrice
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -40,15 +41,17 @@ def write_results(
     command: str,
     calibrations: Mapping[str, PromptCalibration] | None = None,
     objectives: Objectives | None = None,
+    prices: Mapping[str, TargetPrice] | None = None,
 ) -> list[Path]:
     """Write everything; returns the files written. Partial runs (Ctrl-C) are written the same way.
 
     ``calibrations``: how each target's prompt lengths were made. Default: none recorded.
     ``objectives``: percentiles and SLOs. Default: p50, p90, p99 and no SLO.
+    ``prices``: by target, what its serving costs. Default: none (no cost figures).
     """
     folder.mkdir(parents=True, exist_ok=True)
     records = [record for run in runs for record in run.records]
-    summaries = [summarize(run, objectives) for run in runs]
+    summaries = [summarize(run, objectives, (prices or {}).get(run.target)) for run in runs]
     written = [
         _write_csv(folder / "requests.csv", records),
         _write_json(folder / "requests.json", [asdict(record) for record in records]),

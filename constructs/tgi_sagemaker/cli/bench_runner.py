@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from rich.console import Console
@@ -24,6 +24,7 @@ from tgi_sagemaker.cli.bench_report import write_results
 from tgi_sagemaker.cli.bench_workload import PromptCalibration, Workload, calibrate
 from tgi_sagemaker.cli.client.transports import EndpointError, Transport
 from tgi_sagemaker.cli.consoles import INTERRUPTED
+from tgi_sagemaker.cli.cost import TargetPrice
 
 
 def run_bench_session(
@@ -37,8 +38,10 @@ def run_bench_session(
     console: Console,
     stop: threading.Event,
     objectives: Objectives | None = None,
+    prices: Mapping[str, TargetPrice] | None = None,
 ) -> int:
-    """``objectives``: percentiles and SLOs. Default: p50, p90, p99, no SLO.
+    """``objectives``: percentiles and SLOs. Default: p50, p90, p99, no SLO. ``prices``: by target, what serving
+    it costs. Default: none.
 
     Exit code: 0 all measured; 1 a target failed its warm-up or a level had no successful request (every one
     failed); 130 stopped by Ctrl-C. The results are written in every case where something was measured."""
@@ -74,8 +77,11 @@ def run_bench_session(
         console.print("nothing measured, nothing written")
         return INTERRUPTED if stop.is_set() else 1
     objectives = objectives or Objectives()
-    written = write_results(folder, workload, runs, command=command, calibrations=calibrations, objectives=objectives)
-    summaries = [summarize(run, objectives) for run in runs]
+    prices = prices or {}
+    written = write_results(
+        folder, workload, runs, command=command, calibrations=calibrations, objectives=objectives, prices=prices
+    )
+    summaries = [summarize(run, objectives, prices.get(run.target)) for run in runs]
     for summary in summaries:
         _print_summary(console, summary)
     console.print(f"results: {folder}/ ({', '.join(path.name for path in written)})", highlight=False)
@@ -134,6 +140,8 @@ def _print_summary(console: Console, summary: LevelSummary) -> None:
     console.print(headline(summary), highlight=False, markup=False)
     if summary.goodput is not None:
         console.print(goodput_line(summary), highlight=False, markup=False)
+    if summary.cost is not None or summary.cost_missing is not None:
+        console.print(cost_line(summary), highlight=False, markup=False)
     console.print(summary_table(summary))
 
 
@@ -174,6 +182,21 @@ def goodput_line(summary: LevelSummary) -> str:
     return (
         f"  goodput: {good.met}/{summary.finished} requests ({good.share:.0%}) met {bounds}, "
         f"{good.requests_per_s:.2f} requests/s"
+    )
+
+
+def cost_line(summary: LevelSummary) -> str:
+    """What this level's rate costs on its instance (share), with the price's source and date."""
+    cost = summary.cost
+    if cost is None:
+        return f"  cost: {summary.cost_missing}"
+    share = "" if cost.share == 1 else f" x {cost.share:g} of the instance (inference component)"
+    per_token = cost.usd_per_million_output_tokens
+    per_request = cost.usd_per_thousand_requests
+    return (
+        f"  cost: {cost.instance_type} {cost.price}{share}: "
+        + (f"${per_token:,.2f} per 1M output tokens, " if per_token is not None else "nothing served, ")
+        + (f"${per_request:,.3f} per 1K requests" if per_request is not None else "no request served")
     )
 
 

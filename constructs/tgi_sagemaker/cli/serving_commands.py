@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tgi_sagemaker.cli.client.payloads import APIS, Sampling
 from tgi_sagemaker.cli.client.transports import SageMakerTransport, TgiUrlTransport, Transport, sagemaker_runtime_client
+from tgi_sagemaker.cli.cost import TargetPrice, add_price_arguments
 
 SAGEMAKER_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 
@@ -89,6 +90,14 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
         help="a service-level objective for goodput, repeatable: ttft, tpot, itl or e2e in seconds, "
         "e.g. --slo ttft=0.5 --slo tpot=0.05 --slo e2e=10. Default: none (no goodput)",
     )
+    parser.add_argument(
+        "--instance",
+        action="append",
+        metavar="TARGET=INSTANCE[:GPUS]",
+        help="what a target runs on, for its cost: the instance type, and an inference component's GPUs "
+        "(its share of the instance), e.g. --instance g6e=ml.g6e.12xlarge:1. Default: no cost figures",
+    )
+    add_price_arguments(parser)
 
 
 def transports(args: argparse.Namespace) -> list[Transport]:
@@ -179,6 +188,7 @@ def run_bench(args: argparse.Namespace) -> int:
             temperature=args.temperature,
         )
         objectives = objectives_from_text(args.percentiles, args.slo)
+        prices = target_prices(args, [target.target for target in targets])
     except ValueError as error:
         err.print(str(error), style="red", highlight=False, markup=False)
         return 2
@@ -194,7 +204,34 @@ def run_bench(args: argparse.Namespace) -> int:
         console=err,
         stop=threading.Event(),
         objectives=objectives,
+        prices=prices,
     )
+
+
+def target_prices(args: argparse.Namespace, targets: list[str]) -> dict[str, TargetPrice]:
+    """Each ``--instance`` target's share and price (``--price``, the Price List API, the snapshot)."""
+    from tgi_sagemaker.cli.cost import shares_from_text
+    from tgi_sagemaker.cli.pricing import PriceBook, price_list_client, prices_from_text
+
+    shares = shares_from_text(args.instance, targets)
+    overrides = prices_from_text(args.price)
+    if not shares:
+        return {}
+    unpriced = any(share.instance_type not in overrides for share in shares.values())
+    book = PriceBook(overrides=overrides, client=price_list_client() if unpriced else None)
+    region = args.region or _configured_region()
+    found = {}
+    for target, share in shares.items():
+        price = book.price(share.instance_type, region)
+        found[target] = TargetPrice(share, price, None if price else book.missing(share.instance_type, region))
+    return found
+
+
+def _configured_region() -> str | None:
+    import boto3
+
+    region: str | None = boto3.Session().region_name
+    return region
 
 
 def _concurrency_levels(args: argparse.Namespace) -> tuple[int, ...]:
