@@ -30,6 +30,12 @@ def main(argv: list[str] | None = None) -> int:
             return INTERRUPTED
     if args.command == "plan":
         return _plan(args.config, Path(args.cdk_json), args.pipeline, args)
+    if args.command == "report":
+        try:
+            return _report(args)
+        except ImportError as missing:
+            print(f"report needs the cli extra ({missing}). Fix: pip install 'tgi-sagemaker[cli]'")
+            return 2
     if args.command == "check-findings":
         return _check_findings(Path(args.assembly))
     return _catalog(as_json=args.json)
@@ -51,7 +57,41 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("assembly", nargs="?", default="cdk.out", help="the synth output folder")
     inference.add_invoke_arguments(commands.add_parser("invoke", help="stream one answer, reasoning apart"))
     inference.add_bench_arguments(commands.add_parser("bench", help="latency and throughput per concurrency level"))
+    report = commands.add_parser("report", help="bench results side by side: the cheapest target meeting SLOs")
+    report.add_argument("folders", nargs="+", type=Path, help="bench result folders (bench --out)")
+    report.add_argument(
+        "--slo", action="append", metavar="METRIC=SECONDS", help="ttft, tpot, itl or e2e bound, repeatable"
+    )
+    report.add_argument("--slo-percentile", type=float, default=90.0, help="percentile the SLOs hold at. Default: 90")
+    report.add_argument(
+        "--max-error-rate", type=float, default=0.0, help="share of failed requests a level may have. Default: 0"
+    )
+    report.add_argument("--out", type=Path, default=Path("bench-report"), help="Default: bench-report")
     return parser
+
+
+def _report(args: argparse.Namespace) -> int:
+    from tgi_sagemaker.cli.bench_metrics import objectives_from_text
+    from tgi_sagemaker.cli.report import judge, load_levels, report_lines, write_report
+
+    try:
+        objectives = objectives_from_text(f"{args.slo_percentile:g}", args.slo)
+        if not 0 <= args.max_error_rate <= 1:
+            raise ValueError(f"--max-error-rate = {args.max_error_rate:g}: a share, 0 to 1. Fix: e.g. 0.01")
+        levels, commands = load_levels(args.folders)
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
+    at = args.slo_percentile
+    verdicts = [judge(level, objectives, at=at, max_error_rate=args.max_error_rate) for level in levels]
+    lines = report_lines(verdicts, objectives, at=at)
+    if len(set(commands)) > 1:  # different workloads make a comparison of instances a comparison of workloads
+        lines += ["", "the folders come from different bench commands (compare like with like):"]
+        lines += [f"  {command}" for command in commands]
+    written = write_report(args.out, verdicts, lines, at=at)
+    print("\n".join(lines))
+    print(f"report: {args.out}/ ({', '.join(path.name for path in written)})")
+    return 0
 
 
 def _check_findings(assembly: Path) -> int:
