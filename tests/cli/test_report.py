@@ -25,10 +25,11 @@ def _level(target: str, load: str, ttft_p90: float, usd_per_million: float | Non
     }
 
 
-def _folder(tmp_path: Path, name: str, levels: list[dict[str, Any]], command: str = "tgi-sagemaker bench") -> Path:
+def _folder(tmp_path: Path, name: str, levels: list[dict[str, Any]], seed: int = 0) -> Path:
     folder = tmp_path / name
     folder.mkdir()
-    (folder / "summary.json").write_text(json.dumps({"command": command, "levels": levels}))
+    summary = {"command": f"tgi-sagemaker bench --seed {seed}", "workload": {"seed": seed}, "levels": levels}
+    (folder / "summary.json").write_text(json.dumps(summary))
     return folder
 
 
@@ -43,6 +44,7 @@ def test_the_cheapest_target_that_meets_the_slos_at_each_load(
     printed = capsys.readouterr().out
     assert "at c=1: cheapest meeting the SLOs is g5, $4.00 per 1M output tokens" in printed  # p5 met, no cost
     assert "at c=8: cheapest meeting the SLOs is g6e, $2.00 per 1M output tokens" in printed  # g5 slow, p5 errors
+    assert "at c=16: no target met the SLOs" not in printed  # no such load
     assert "missed: p90 ttft 0.9 s > 0.5 s" in printed and "missed: error rate 10% > 0%" in printed
     with (out / "comparison.csv").open() as handle:
         rows = {(row["target"], row["load"]): row for row in csv.DictReader(handle)}
@@ -59,7 +61,13 @@ def test_a_percentile_the_bench_did_not_record_and_folders_that_are_not_results(
 ) -> None:
     g5 = _folder(tmp_path, "g5", [_level("g5", "c=1", 0.3, 4.0)])
     assert main(["report", str(g5), "--slo", "ttft=1", "--slo-percentile", "99", "--out", str(tmp_path / "r")]) == 0
-    assert "missed: no p99 ttft (bench --percentiles must include 99)" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "missed: no p99 ttft (bench --percentiles must include 99)" in printed
+    assert "at c=1: no target met the SLOs" in printed
+    assert main(["report", str(g5), "--slo", "ttft=1", "--out", str(tmp_path / "r")]) == 0
+    unpriced = _folder(tmp_path, "p5", [_level("p5", "c=1", 0.1, None)])
+    assert main(["report", str(unpriced), "--slo", "ttft=1", "--out", str(tmp_path / "r")]) == 0
+    assert "at c=1: p5 met the SLOs, without a cost figure" in capsys.readouterr().out
     assert main(["report", str(g5), str(tmp_path / "nothing"), "--out", str(tmp_path / "r")]) == 2
     assert "nothing: no summary.json. Fix: pass folders that bench --out wrote" in capsys.readouterr().err
 
@@ -67,12 +75,13 @@ def test_a_percentile_the_bench_did_not_record_and_folders_that_are_not_results(
 def test_targets_named_alike_in_two_folders_are_told_apart_and_different_commands_said(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monday = _folder(tmp_path, "monday", [_level("ep", "c=1", 0.3, 4.0)], "tgi-sagemaker bench --seed 1")
-    tuesday = _folder(tmp_path, "tuesday", [_level("ep", "c=1", 0.2, 3.0)], "tgi-sagemaker bench --seed 2")
+    monday = _folder(tmp_path, "monday", [_level("ep", "c=1", 0.3, 4.0)], seed=1)
+    tuesday = _folder(tmp_path, "tuesday", [_level("ep", "c=1", 0.2, 3.0)], seed=2)
     assert main(["report", str(monday), str(tuesday), "--slo", "e2e=5", "--out", str(tmp_path / "r")]) == 0
     printed = capsys.readouterr().out
     assert "cheapest meeting the SLOs is tuesday/ep" in printed and "monday/ep" in printed
-    assert "the folders come from different bench commands" in printed
+    assert "the folders ran different workloads (compare like with like):" in printed
+    assert "tgi-sagemaker bench --seed 1" in printed
 
 
 def test_report_on_real_bench_runs_of_two_emulated_instances(tmp_path: Path) -> None:
@@ -93,4 +102,6 @@ def test_report_on_real_bench_runs_of_two_emulated_instances(tmp_path: Path) -> 
     args = ["report", str(tmp_path / "fast"), str(tmp_path / "slow"), "--slo", "ttft=0.4", "--out", str(out)]
     assert main(args) == 0
     text = (out / "report.txt").read_text()
+    assert "different workloads" not in text  # the same workload on both: only targets, instances, prices differ
+    assert "price of fast: $4/h (--price on the command line)" in text
     assert "at c=1: cheapest meeting the SLOs is fast" in text and "at c=2: cheapest meeting the SLOs is fast" in text

@@ -78,16 +78,16 @@ def _report(args: argparse.Namespace) -> int:
         objectives = objectives_from_text(f"{args.slo_percentile:g}", args.slo)
         if not 0 <= args.max_error_rate <= 1:
             raise ValueError(f"--max-error-rate = {args.max_error_rate:g}: a share, 0 to 1. Fix: e.g. 0.01")
-        levels, commands = load_levels(args.folders)
+        levels, workloads = load_levels(args.folders)
     except ValueError as error:
         print(error, file=sys.stderr)
         return 2
     at = args.slo_percentile
     verdicts = [judge(level, objectives, at=at, max_error_rate=args.max_error_rate) for level in levels]
     lines = report_lines(verdicts, objectives, at=at)
-    if len(set(commands)) > 1:  # different workloads make a comparison of instances a comparison of workloads
-        lines += ["", "the folders come from different bench commands (compare like with like):"]
-        lines += [f"  {command}" for command in commands]
+    if len(workloads) > 1:  # different workloads make a comparison of instances a comparison of workloads
+        lines += ["", "the folders ran different workloads (compare like with like):"]
+        lines += [f"  {command}" for command in workloads.values()]
     written = write_report(args.out, verdicts, lines, at=at)
     print("\n".join(lines))
     print(f"report: {args.out}/ ({', '.join(path.name for path in written)})")

@@ -41,9 +41,9 @@ class Level:
         return None if value is None else float(value)
 
 
-def load_levels(folders: Sequence[Path]) -> tuple[list[Level], list[str]]:
-    """Every level of every folder, and the bench commands that made them. Raises ``ValueError`` naming each
-    folder that holds no summary.json."""
+def load_levels(folders: Sequence[Path]) -> tuple[list[Level], dict[str, str]]:
+    """Every level of every folder, and the bench command of each workload (one entry when every folder ran
+    the same workload). Raises ``ValueError`` naming each folder that holds no summary.json."""
     summaries = []
     problems = []
     for folder in folders:
@@ -62,7 +62,8 @@ def load_levels(folders: Sequence[Path]) -> tuple[list[Level], list[str]]:
             clash = names.count(target) > sum(1 for other in summary["levels"] if other["target"] == target)
             name = f"{folder.name}/{target}" if clash else target
             levels.append(Level(name, level.get("load", f"c={level['concurrency']}"), level))
-    return levels, [summary["command"] for _, summary in summaries]
+    workloads = {json.dumps(summary.get("workload"), sort_keys=True): summary["command"] for _, summary in summaries}
+    return levels, workloads
 
 
 @dataclass(frozen=True)
@@ -126,9 +127,14 @@ def report_lines(verdicts: Sequence[Verdict], objectives: Objectives, *, at: flo
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[-1] for row in rows
     ]
     lines.append("")
+    prices = {v.level.target: (v.level.figures.get("cost") or {}).get("price") for v in verdicts}
+    lines += [f"price of {target}: {price}" for target, price in prices.items() if price]
     for load, best in cheapest_by_load(verdicts).items():
-        if best is None:
-            lines.append(f"at {load}: no target met the SLOs with a cost figure (bench --instance and a price)")
+        met = [v.level.target for v in verdicts if v.level.load == load and v.meets]
+        if best is None and not met:
+            lines.append(f"at {load}: no target met the SLOs")
+        elif best is None:
+            lines.append(f"at {load}: {', '.join(met)} met the SLOs, without a cost figure (bench --instance, a price)")
         else:
             cost = best.level.usd_per_million_output_tokens
             lines.append(
