@@ -40,7 +40,7 @@ def test_every_documented_command_line_parses() -> None:
     for command in commands:
         words = shlex.split(command.replace("<", "").replace(">", ""), comments=True)
         args = build_parser().parse_args(words[1:])  # argparse exits (SystemExit) on an unknown option
-        assert args.command in ("invoke", "bench", "plan", "catalog", "check-findings")
+        assert args.command in ("invoke", "bench", "plan", "catalog", "check-findings", "report")
 
 
 # What a fresh shell has: the set-up commands' entry points, the AWS CLI, and what `make synth` put under .venv/bin.

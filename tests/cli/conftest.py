@@ -40,3 +40,9 @@ def runtime_client(sagemaker: SageMakerRuntimeEmulator) -> Any:
     return boto3.client(
         "sagemaker-runtime", endpoint_url=sagemaker.url, config=Config(retries={"max_attempts": 1, "mode": "standard"})
     )
+
+
+@pytest.fixture(autouse=True)
+def no_price_list_api(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never AWS in tests: the commands get no Price List client (tests give one, a stub, where they mean to)."""
+    monkeypatch.setattr("tgi_sagemaker.cli.pricing.price_list_client", lambda: None)

@@ -16,7 +16,8 @@ import pytest
 from tgi_emulator import Behaviour, SageMakerRuntimeEmulator, TgiEmulator
 
 from tgi_sagemaker.cli.bench import LevelRun, RequestRecord
-from tgi_sagemaker.cli.bench_report import box_figure, percentile, plot_metrics
+from tgi_sagemaker.cli.bench_metrics import percentile
+from tgi_sagemaker.cli.bench_report import box_figure, plot_metrics
 from tgi_sagemaker.cli.bench_workload import Workload, plan_requests
 from tgi_sagemaker.cli.command_line import main
 
@@ -111,8 +112,10 @@ def test_one_box_per_level_and_per_target(tmp_path: Path) -> None:
     paths = plot_metrics(tmp_path, runs)
     assert sorted(path.name for path in paths) == [
         "e2e_latency_s.png",
+        "inter_token_gap_s.png",
         "itl_s.png",
         "throughput_tps.png",
+        "tpot_s.png",
         "ttft_s.png",
     ]
     assert all(path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for path in paths)

@@ -123,7 +123,7 @@ def test_a_server_without_token_counts_gets_approximate_figures(
     }
     err = " ".join(capsys.readouterr().err.split())
     assert "token counts approximate for 3 requests (the server sent none: stream events counted)" in err
-    assert "~Inter-token latency (ms)" in err and "~Throughput per request" in err
+    assert "~Inter-token latency, per request (ms)" in err and "~Throughput per request" in err
     note = _summary(tmp_path)["prompt_calibration"][tgi.url]["note"]
     assert note.startswith("not calibrated (the server sent no prompt token counts)")
     assert main(["invoke", "--url", tgi.url, "--api", api, "hello"]) == 0

@@ -141,3 +141,31 @@ def test_a_stalled_stream_times_out_on_the_clients_read_timeout(sagemaker: SageM
     response = _invoke(client, GENERATE)
     with pytest.raises(ReadTimeoutError):
         list(response["Body"])
+
+
+def test_the_opt_in_load_model_slows_a_request_that_arrives_while_others_stream(tgi: TgiEmulator) -> None:
+    """bench/price_performance.py's curves rest on it: each request in flight on arrival adds its share."""
+    import threading
+    import time
+
+    tgi.behaviour.ttft_s, tgi.behaviour.itl_s, tgi.behaviour.output_tokens = 0.3, 0.01, 5
+    tgi.behaviour.slowdown_per_request_in_flight = 1.0
+    first_token_after: dict[str, float] = {}
+
+    def ask(name: str) -> None:
+        connection = http.client.HTTPConnection(tgi.url.removeprefix("http://"), timeout=30)
+        body = json.dumps({"inputs": "hi", "parameters": {"max_new_tokens": 5}, "stream": True})
+        sent = time.perf_counter()
+        connection.request("POST", "/generate_stream", body, {"Content-Type": "application/json"})
+        response = connection.getresponse()
+        response.readline()  # the first event's line: the first token
+        first_token_after[name] = time.perf_counter() - sent
+        response.read()
+
+    alone = threading.Thread(target=ask, args=("alone",))
+    alone.start()
+    time.sleep(0.1)  # the first is in flight (waiting for its first token) when the second arrives
+    ask("second")
+    alone.join()
+    assert first_token_after["alone"] >= 0.3 and first_token_after["second"] >= 0.6  # 1 + 1.0 x 1 in flight
+    assert tgi.behaviour.in_flight == 0

@@ -73,6 +73,10 @@ class Behaviour:
     prompt_tokens_per_word: int = 1  # the emulated tokenizer: this many tokens a prompt word
     template_tokens: int = 0  # what a chat template adds to every prompt
     stall_s: float = 60.0
+    # A crude model of a batching server, for examples only (every timing test leaves it at 0): a request's TTFT
+    # and ITL grow by this share for each other request in flight when it arrives.
+    slowdown_per_request_in_flight: float = 0.0
+    in_flight: int = 0
     failures: deque[Failure | None] = field(default_factory=deque)  # None: served well
     requests: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -117,9 +121,32 @@ def sse_events(
     if openai:  # vLLM and SGLang send the role at once, before any token is generated
         yield _openai_chunk(behaviour, {"role": "assistant"})
     texts = behaviour.token_texts(count)
+    with behaviour.lock:
+        slowdown = 1 + behaviour.slowdown_per_request_in_flight * behaviour.in_flight
+        behaviour.in_flight += 1
+    try:
+        yield from _timed_events(behaviour, body, texts, started, slowdown, failure, openai=openai, finish=finish)
+    finally:
+        with behaviour.lock:
+            behaviour.in_flight -= 1
+
+
+def _timed_events(
+    behaviour: Behaviour,
+    body: dict[str, Any],
+    texts: list[str],
+    started: float,
+    slowdown: float,
+    failure: Failure | None,
+    *,
+    openai: bool,
+    finish: str,
+) -> Iterator[bytes | Strike]:
+    """Each token's event at its due time, then the stream's end as the route frames it."""
+    chat, count = "messages" in body, len(texts)
     thinking = behaviour.reasoning_field is not None and chat
     for index, text in enumerate(texts):
-        due = started + behaviour.ttft_s + index * behaviour.itl_s
+        due = started + (behaviour.ttft_s + index * behaviour.itl_s) * slowdown
         time.sleep(max(0.0, due - time.perf_counter()))
         if failure == "stream_error" and index == 3:
             yield _data({"error": "Request failed during generation: CUDA out of memory", "error_type": "generation"})

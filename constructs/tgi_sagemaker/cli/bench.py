@@ -10,11 +10,13 @@ measurement or as an error with its message, whatever the server or the connecti
 from __future__ import annotations
 
 import queue
+import random
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
+from itertools import pairwise
 
 from tgi_sagemaker.cli.bench_workload import (
     PlannedRequest,
@@ -30,7 +32,7 @@ from tgi_sagemaker.cli.client.transports import EndpointError, NoCapacity, Trans
 @dataclass(frozen=True)
 class RequestRecord:
     target: str
-    concurrency: int
+    concurrency: int  # closed loop: requests kept in flight; 0 in an open-loop level
     index: int
     target_input_tokens: int
     max_new_tokens: int
@@ -45,6 +47,9 @@ class RequestRecord:
     token_events: int | None = None
     tokens_approximate: bool = False  # generated_tokens counts stream events: the server sent no counts
     error: str | None = None
+    tpot_s: float | None = None  # vLLM's TPOT: (E2E - TTFT) / (tokens - 1)
+    inter_token_gaps_s: tuple[float, ...] = ()  # each gap between two token events (requests.json only)
+    scheduled_s: float | None = None  # open loop: when the arrival process said to send it (since the level started)
 
 
 @dataclass
@@ -55,6 +60,12 @@ class LevelRun:
     records: list[RequestRecord] = field(default_factory=list)
     wall_s: float = 0.0
     interrupted: bool = False
+    request_rate: float | None = None  # open loop: arrivals asked for (requests/s); None: closed loop
+
+    @property
+    def load(self) -> str:
+        """The level's name on plots and in tables: ``c=8`` closed loop, ``2/s`` open loop."""
+        return f"c={self.concurrency}" if self.request_rate is None else f"{self.request_rate:g}/s"
 
 
 def warm_up(
@@ -103,29 +114,128 @@ def run_level(
                 request = todo.get_nowait()
             except queue.Empty:
                 return
-            try:
-                record = _measure(transport, workload, request, concurrency, started)
-            except Exception as error:  # a defect, not the server's doing: recorded all the same, the worker goes on
-                record = _failed(transport, request, concurrency, started, f"unexpected {_describe(error)}")
-            except BaseException as error:  # SystemExit and the like end this thread: its request is still recorded
-                done.put(_failed(transport, request, concurrency, started, f"worker ended by {_describe(error)}"))
-                raise
-            done.put(record)
+            _send(transport, workload, request, concurrency, started, done)
 
     workers = [threading.Thread(target=worker, daemon=True) for _ in range(min(concurrency, workload.requests))]
     for thread in workers:
         thread.start()
+    _collect(
+        run,
+        done,
+        stop,
+        on_record,
+        alive=lambda: any(thread.is_alive() for thread in workers),
+        unsent=lambda: [_not_sent(transport, request, concurrency, started) for request in _drain(todo)],
+    )
+    run.wall_s = time.perf_counter() - started
+    run.records.sort(key=lambda record: record.index)
+    return run
+
+
+def run_rate(
+    transport: Transport,
+    workload: Workload,
+    request_rate: float,
+    *,
+    on_record: Callable[[RequestRecord], None],
+    stop: threading.Event,
+    calibration: PromptCalibration | None = None,
+) -> LevelRun:
+    """Open loop: send each request at its arrival time (:func:`arrival_times`), however many are in flight.
+
+    Each request has its own daemon thread, so a slow server makes requests pile up as real traffic would,
+    instead of slowing the arrivals down (what a closed loop does). The level ends as :func:`run_level` does.
+    """
+    run = LevelRun(target=transport.target, concurrency=0, planned=workload.requests, request_rate=request_rate)
+    planned = plan_requests(workload, calibration=calibration)
+    schedule = arrival_times(workload, request_rate)
+    done: queue.Queue[RequestRecord] = queue.Queue()
+    senders: list[threading.Thread] = []
+    dispatched = 0
+    started = time.perf_counter()
+
+    def dispatch() -> None:
+        nonlocal dispatched
+        for request, at in zip(planned, schedule, strict=True):
+            if stop.wait(max(0.0, started + at - time.perf_counter())):
+                return
+            sender = threading.Thread(
+                target=_send, args=(transport, workload, request, 0, started, done, at), daemon=True
+            )
+            senders.append(sender)
+            sender.start()
+            dispatched += 1
+
+    dispatcher = threading.Thread(target=dispatch, daemon=True)
+    dispatcher.start()
+    _collect(
+        run,
+        done,
+        stop,
+        on_record,
+        alive=lambda: dispatcher.is_alive() or any(sender.is_alive() for sender in senders),
+        unsent=lambda: [_not_sent(transport, request, 0, started) for request in planned[dispatched:]],
+    )
+    run.wall_s = time.perf_counter() - started
+    run.records.sort(key=lambda record: record.index)
+    return run
+
+
+def arrival_times(workload: Workload, request_rate: float) -> list[float]:
+    """When each request of an open-loop level is sent, in seconds from the level's start; the same seed gives
+    the same times. Gaps are gamma-distributed with mean ``1 / request_rate`` and shape ``burstiness`` (vLLM's
+    benchmark_serving): 1 is a Poisson process, under 1 burstier, over 1 more even. The first leaves at once."""
+    rng = random.Random(f"{workload.seed}:arrivals:{request_rate}")
+    shape = workload.burstiness
+    times, now = [], 0.0
+    for _ in range(workload.requests):
+        times.append(now)
+        now += rng.gammavariate(shape, 1 / (request_rate * shape))
+    return times
+
+
+def _send(
+    transport: Transport,
+    workload: Workload,
+    request: PlannedRequest,
+    concurrency: int,
+    started: float,
+    done: queue.Queue[RequestRecord],
+    scheduled_s: float | None = None,
+) -> None:
+    """Measure one request and put its record in ``done``, whatever happens to it."""
     try:
-        while len(run.records) < workload.requests:
+        record = _measure(transport, workload, request, concurrency, started)
+    except Exception as error:  # a defect, not the server's doing: recorded all the same, the worker goes on
+        record = _failed(transport, request, concurrency, started, f"unexpected {_describe(error)}")
+    except BaseException as error:  # SystemExit and the like end this thread: its request is still recorded
+        failed = _failed(transport, request, concurrency, started, f"worker ended by {_describe(error)}")
+        done.put(replace(failed, scheduled_s=scheduled_s))
+        raise
+    done.put(replace(record, scheduled_s=scheduled_s))
+
+
+def _collect(
+    run: LevelRun,
+    done: queue.Queue[RequestRecord],
+    stop: threading.Event,
+    on_record: Callable[[RequestRecord], None],
+    *,
+    alive: Callable[[], bool],
+    unsent: Callable[[], list[RequestRecord]],
+) -> None:
+    """Take records as they finish until every planned request has one; Ctrl-C keeps those finished. Should
+    every thread that sends end early all the same, the requests never sent are recorded as errors."""
+    try:
+        while len(run.records) < run.planned:
             try:
                 record = done.get(timeout=0.1)
             except queue.Empty:
                 if stop.is_set():
                     run.interrupted = True
                     break
-                if not any(thread.is_alive() for thread in workers) and done.empty():  # their last puts are in
-                    for request in _drain(todo):
-                        record = _failed(transport, request, concurrency, started, "not sent: every worker had ended")
+                if not alive() and done.empty():  # their last puts are in
+                    for record in unsent():
                         run.records.append(record)
                         on_record(record)
                     break
@@ -135,9 +245,6 @@ def run_level(
     except KeyboardInterrupt:
         stop.set()
         run.interrupted = True
-    run.wall_s = time.perf_counter() - started
-    run.records.sort(key=lambda record: record.index)
-    return run
 
 
 def _measure(
@@ -171,7 +278,16 @@ def _record(
         token_events=completion.token_events,
         tokens_approximate=completion.tokens_approximate,
         error=None if completion.output_tokens else "no tokens in the stream",
+        tpot_s=_tpot(completion),
+        inter_token_gaps_s=tuple(later - earlier for earlier, later in pairwise(completion.token_times)),
     )
+
+
+def _tpot(completion: Completion) -> float | None:
+    tokens, ttft = completion.output_tokens, completion.ttft_s
+    if tokens is None or tokens < 2 or ttft is None:
+        return None
+    return (completion.e2e_latency_s - ttft) / (tokens - 1)
 
 
 def _failed(
@@ -197,6 +313,10 @@ def _failed(
     )
 
 
+def _not_sent(transport: Transport, request: PlannedRequest, concurrency: int, level_start: float) -> RequestRecord:
+    return _failed(transport, request, concurrency, level_start, "not sent: every worker had ended")
+
+
 def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
@@ -218,7 +338,16 @@ def levels_from_text(text: str) -> tuple[int, ...]:
     return levels
 
 
+def rates_from_text(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise ValueError(
+            f"--request-rate = {text!r}: not a comma-separated list of numbers. Fix: e.g. 0.5,1,2"
+        ) from None
+
+
 def labels(runs: Sequence[LevelRun]) -> list[str]:
     """One label a box: the level, prefixed with the target when several targets are compared."""
     several = len({run.target for run in runs}) > 1
-    return [f"{run.target}\nc={run.concurrency}" if several else f"c={run.concurrency}" for run in runs]
+    return [f"{run.target}\n{run.load}" if several else run.load for run in runs]

@@ -33,8 +33,9 @@ class BenchProgress(Protocol):
 
     def warm_up_done(self, target: str, calibration: PromptCalibration) -> None: ...
 
-    def level_started(self, target: str, concurrency: int, requests: int) -> Callable[[RequestRecord], None]:
-        """Returns what to call with each record as it finishes."""
+    def level_started(self, target: str, level: int | float, requests: int) -> Callable[[RequestRecord], None]:
+        """``level``: requests in flight (``int``, closed loop) or arrivals a second (``float``, open loop).
+        Returns what to call with each record as it finishes."""
         ...
 
     def level_done(self, run: LevelRun) -> None: ...
@@ -42,6 +43,10 @@ class BenchProgress(Protocol):
 
 def progress_for(console: Console) -> BenchProgress:
     return TerminalProgress(console) if console.is_terminal else LogProgress(console)
+
+
+def _load(level: int | float) -> str:
+    return f"c={level}" if isinstance(level, int) else f"{level:g}/s"
 
 
 def _waiting_text(target: str, wait: WakeUpWait) -> str:
@@ -81,8 +86,8 @@ class TerminalProgress:
         self._progress.update(task, description=f"{target} warm-up, prompt lengths {calibration.note}", total=1)
         self._progress.update(task, completed=1)
 
-    def level_started(self, target: str, concurrency: int, requests: int) -> Callable[[RequestRecord], None]:
-        task = self._progress.add_task(f"{target} c={concurrency}", total=requests, errors="")
+    def level_started(self, target: str, level: int | float, requests: int) -> Callable[[RequestRecord], None]:
+        task = self._progress.add_task(f"{target} {_load(level)}", total=requests, errors="")
         errors = 0
 
         def on_record(record: RequestRecord) -> None:
@@ -120,15 +125,16 @@ class LogProgress:
     def warm_up_done(self, target: str, calibration: PromptCalibration) -> None:
         self._line(f"{target} warm-up done; prompt lengths {calibration.note}")
 
-    def level_started(self, target: str, concurrency: int, requests: int) -> Callable[[RequestRecord], None]:
-        self._line(f"{target} c={concurrency}: {requests} requests, {concurrency} in flight")
+    def level_started(self, target: str, level: int | float, requests: int) -> Callable[[RequestRecord], None]:
+        how = f"{level} in flight" if isinstance(level, int) else f"arriving at {level:g} a second (open loop)"
+        self._line(f"{target} {_load(level)}: {requests} requests, {how}")
         return lambda record: None
 
     def level_done(self, run: LevelRun) -> None:
         errors = sum(record.error is not None for record in run.records)
         stopped = " (stopped by Ctrl-C)" if run.interrupted else ""
         self._line(
-            f"{run.target} c={run.concurrency}: {len(run.records)}/{run.planned} done, {errors} errors, "
+            f"{run.target} {run.load}: {len(run.records)}/{run.planned} done, {errors} errors, "
             f"{run.wall_s:.1f} s{stopped}"
         )
 

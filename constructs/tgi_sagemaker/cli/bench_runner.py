@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from tgi_sagemaker.cli.bench import LevelRun, run_level, warm_up
+from tgi_sagemaker.cli.bench import LevelRun, RequestRecord, run_level, run_rate, warm_up
+from tgi_sagemaker.cli.bench_metrics import (
+    FROM_TOKEN_COUNTS,
+    METRICS,
+    TOKEN_GAPS,
+    TOKEN_GAPS_TITLE,
+    LevelSummary,
+    Objectives,
+    summarize,
+)
 from tgi_sagemaker.cli.bench_progress import BenchProgress, progress_for
-from tgi_sagemaker.cli.bench_report import METRICS, PERCENTILES, LevelSummary, summarize, write_results
+from tgi_sagemaker.cli.bench_report import write_results
 from tgi_sagemaker.cli.bench_workload import PromptCalibration, Workload, calibrate
 from tgi_sagemaker.cli.client.transports import EndpointError, Transport
 from tgi_sagemaker.cli.consoles import INTERRUPTED
+from tgi_sagemaker.cli.cost import TargetPrice
 
 
 def run_bench_session(
@@ -27,8 +37,13 @@ def run_bench_session(
     wake_up_interval_s: float,
     console: Console,
     stop: threading.Event,
+    objectives: Objectives | None = None,
+    prices: Mapping[str, TargetPrice] | None = None,
 ) -> int:
-    """Exit code: 0 all measured; 1 a target failed its warm-up or a level had no successful request (every one
+    """``objectives``: percentiles and SLOs. Default: p50, p90, p99, no SLO. ``prices``: by target, what serving
+    it costs. Default: none.
+
+    Exit code: 0 all measured; 1 a target failed its warm-up or a level had no successful request (every one
     failed); 130 stopped by Ctrl-C. The results are written in every case where something was measured."""
     runs: list[LevelRun] = []
     calibrations: dict[str, PromptCalibration] = {}
@@ -47,9 +62,9 @@ def run_bench_session(
                     failed = True
                     continue
                 calibrations[transport.target] = calibration
-                for level in workload.concurrency_levels:
+                for level in _levels(workload):
                     on_record = progress.level_started(transport.target, level, workload.requests)
-                    run = run_level(transport, workload, level, on_record=on_record, stop=stop, calibration=calibration)
+                    run = _run(transport, workload, level, on_record=on_record, stop=stop, calibration=calibration)
                     progress.level_done(run)
                     runs.append(run)
                     if run.interrupted:
@@ -61,8 +76,12 @@ def run_bench_session(
     if not runs:
         console.print("nothing measured, nothing written")
         return INTERRUPTED if stop.is_set() else 1
-    written = write_results(folder, workload, runs, command=command, calibrations=calibrations)
-    summaries = [summarize(run) for run in runs]
+    objectives = objectives or Objectives()
+    prices = prices or {}
+    written = write_results(
+        folder, workload, runs, command=command, calibrations=calibrations, objectives=objectives, prices=prices
+    )
+    summaries = [summarize(run, objectives, prices.get(run.target)) for run in runs]
     for summary in summaries:
         _print_summary(console, summary)
     console.print(f"results: {folder}/ ({', '.join(path.name for path in written)})", highlight=False)
@@ -78,6 +97,25 @@ def run_bench_session(
             markup=False,
         )
     return 1 if failed or unmeasured else 0
+
+
+def _levels(workload: Workload) -> list[int | float]:
+    """Closed-loop levels (requests in flight, ``int``) then open-loop ones (requests/s, ``float``)."""
+    return [*workload.concurrency_levels, *(float(rate) for rate in workload.request_rates)]
+
+
+def _run(
+    transport: Transport,
+    workload: Workload,
+    level: int | float,
+    *,
+    on_record: Callable[[RequestRecord], None],
+    stop: threading.Event,
+    calibration: PromptCalibration,
+) -> LevelRun:
+    if isinstance(level, int):
+        return run_level(transport, workload, level, on_record=on_record, stop=stop, calibration=calibration)
+    return run_rate(transport, workload, level, on_record=on_record, stop=stop, calibration=calibration)
 
 
 def _warm_up(
@@ -100,6 +138,10 @@ def _warm_up(
 
 def _print_summary(console: Console, summary: LevelSummary) -> None:
     console.print(headline(summary), highlight=False, markup=False)
+    if summary.goodput is not None:
+        console.print(goodput_line(summary), highlight=False, markup=False)
+    if summary.cost is not None or summary.cost_missing is not None:
+        console.print(cost_line(summary), highlight=False, markup=False)
     console.print(summary_table(summary))
 
 
@@ -107,11 +149,13 @@ def headline(summary: LevelSummary) -> str:
     """One line a level: how many succeeded, the rates, target vs actual prompt tokens, whether counts are exact."""
     stopped = " (stopped)" if summary.interrupted else ""
     parts = [
-        f"{summary.target} at concurrency {summary.concurrency}: {summary.succeeded}/{summary.planned} ok{stopped}",
-        f"{summary.errors} errors",
+        f"{summary.target} at {_load_text(summary)}: {summary.succeeded}/{summary.planned} ok{stopped}",
+        f"{summary.errors} errors ({summary.error_rate:.0%})",
         f"{summary.requests_per_s:.2f} requests/s",
         f"{summary.output_tokens_per_s:.1f} output tokens/s",
     ]
+    if summary.total_tokens_per_s is not None and summary.input_tokens_per_s is not None:
+        parts.append(f"{summary.input_tokens_per_s:.1f} input, {summary.total_tokens_per_s:.1f} total tokens/s")
     if summary.mean_input_tokens is not None:
         parts.append(
             f"input tokens: target {summary.mean_target_input_tokens:.0f}, actual {summary.mean_input_tokens:.0f}"
@@ -124,19 +168,51 @@ def headline(summary: LevelSummary) -> str:
     return ", ".join(parts)
 
 
+def _load_text(summary: LevelSummary) -> str:
+    if summary.request_rate is None:
+        return f"concurrency {summary.concurrency}"
+    return f"{summary.request_rate:g} requests/s (open loop)"
+
+
+def goodput_line(summary: LevelSummary) -> str:
+    """Which share of the requests met every SLO, and at what rate."""
+    assert summary.goodput is not None
+    good = summary.goodput
+    bounds = " and ".join(f"{name} <= {seconds:g} s" for name, seconds in good.slos.items())
+    return (
+        f"  goodput: {good.met}/{summary.finished} requests ({good.share:.0%}) met {bounds}, "
+        f"{good.requests_per_s:.2f} requests/s"
+    )
+
+
+def cost_line(summary: LevelSummary) -> str:
+    """What this level's rate costs on its instance (share), with the price's source and date."""
+    cost = summary.cost
+    if cost is None:
+        return f"  cost: {summary.cost_missing}"
+    share = "" if cost.share == 1 else f" x {cost.share:g} of the instance (inference component)"
+    per_token = cost.usd_per_million_output_tokens
+    per_request = cost.usd_per_thousand_requests
+    return (
+        f"  cost: {cost.instance_type} {cost.price}{share}: "
+        + (f"${per_token:,.2f} per 1M output tokens, " if per_token is not None else "nothing served, ")
+        + (f"${per_request:,.3f} per 1K requests" if per_request is not None else "no request served")
+    )
+
+
 def summary_table(summary: LevelSummary) -> Table:
-    """A narrow table a run: one row a metric, mean and percentiles across."""
+    """A narrow table a run: one row a metric, mean, standard deviation and percentiles across."""
     table = Table()
     table.add_column("metric")
-    statistics = ("mean", *(f"p{q}" for q in PERCENTILES))
+    statistics = ("mean", "std", *(f"p{q:g}" for q in summary.percentiles))
     for column in statistics:
         table.add_column(column, justify="right")
     approximate = "~" if summary.approximate_token_counts else ""
-    for metric, name in METRICS.items():
+    for metric, name in (*METRICS.items(), (TOKEN_GAPS, TOKEN_GAPS_TITLE)):
         values = summary.metrics.get(metric)
-        in_ms = metric in ("ttft_s", "itl_s")
+        in_ms = metric != "e2e_latency_s" and metric != "throughput_tps"
         label = name.replace("(s)", "(ms)") if in_ms else name
-        if metric in ("itl_s", "throughput_tps"):
+        if metric in (*FROM_TOKEN_COUNTS, TOKEN_GAPS):
             label = approximate + label
         if not values:
             table.add_row(label, *["-"] * len(statistics))

@@ -43,6 +43,8 @@ class Workload:
     warmup: int = 1
     seed: int = 0
     temperature: float = 0.6
+    request_rates: tuple[float, ...] = ()  # open-loop levels (requests/s), swept after the concurrency levels
+    burstiness: float = 1.0  # the arrivals' gamma shape: 1 Poisson, under 1 burstier, over 1 more even
 
     def __post_init__(self) -> None:
         problems = [
@@ -57,10 +59,18 @@ class Workload:
             )
             if value < least
         ]
-        if not self.concurrency_levels or min(self.concurrency_levels) < 1:
+        if self.concurrency_levels and min(self.concurrency_levels) < 1:
             problems.append(
                 f"concurrency = {self.concurrency_levels}: needs levels >= 1. Fix: e.g. --concurrency 1,4,8"
             )
+        if not self.concurrency_levels and not self.request_rates:
+            problems.append("no load level: give --concurrency, --request-rate or both. Fix: e.g. --concurrency 1,4")
+        if self.request_rates and min(self.request_rates) <= 0:
+            problems.append(
+                f"request_rate = {self.request_rates}: needs rates > 0 requests/s. Fix: e.g. --request-rate 0.5,1,2"
+            )
+        if not self.burstiness > 0:
+            problems.append(f"burstiness = {self.burstiness}: must be > 0 (1 is Poisson). Fix: e.g. --burstiness 1")
         if problems:
             raise ValueError("\n".join(problems))
 

@@ -11,6 +11,8 @@ from pathlib import Path
 from tgi_sagemaker.catalog.instance_types import INSTANCE_TYPES
 from tgi_sagemaker.cli import serving_commands as inference
 from tgi_sagemaker.cli.consoles import INTERRUPTED
+from tgi_sagemaker.cli.cost import add_price_arguments, add_profile_arguments, profile_from_args
+from tgi_sagemaker.cli.pricing import PriceBook
 from tgi_sagemaker.config.errors import ConfigError
 from tgi_sagemaker.config.source import CONTEXT_KEY, read_cdk_json_context, read_config
 
@@ -27,7 +29,13 @@ def main(argv: list[str] | None = None) -> int:
             print("stopped by Ctrl-C", file=sys.stderr)
             return INTERRUPTED
     if args.command == "plan":
-        return _plan(args.config, Path(args.cdk_json), args.pipeline)
+        return _plan(args.config, Path(args.cdk_json), args.pipeline, args)
+    if args.command == "report":
+        try:
+            return _report(args)
+        except ImportError as missing:
+            print(f"report needs the cli extra ({missing}). Fix: pip install 'tgi-sagemaker[cli]'")
+            return 2
     if args.command == "check-findings":
         return _check_findings(Path(args.assembly))
     return _catalog(as_json=args.json)
@@ -40,13 +48,50 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--config", help="YAML/JSON config file. Default: the cdk.json context")
     plan.add_argument("--cdk-json", default="cdk.json", help="cdk.json to read the default config from")
     plan.add_argument("--pipeline", help="a pipeline file: the plan of every stage, in order")
+    plan.add_argument("--region", help="region to price a region-agnostic config in. Default: the config's region")
+    add_price_arguments(plan)
+    add_profile_arguments(plan)
     catalog = commands.add_parser("catalog", help="models and the instance types they fit")
     catalog.add_argument("--json", action="store_true", help="machine-readable output")
     check = commands.add_parser("check-findings", help="fail on cdk-nag findings left in a cloud assembly")
     check.add_argument("assembly", nargs="?", default="cdk.out", help="the synth output folder")
     inference.add_invoke_arguments(commands.add_parser("invoke", help="stream one answer, reasoning apart"))
     inference.add_bench_arguments(commands.add_parser("bench", help="latency and throughput per concurrency level"))
+    report = commands.add_parser("report", help="bench results side by side: the cheapest target meeting SLOs")
+    report.add_argument("folders", nargs="+", type=Path, help="bench result folders (bench --out)")
+    report.add_argument(
+        "--slo", action="append", metavar="METRIC=SECONDS", help="ttft, tpot, itl or e2e bound, repeatable"
+    )
+    report.add_argument("--slo-percentile", type=float, default=90.0, help="percentile the SLOs hold at. Default: 90")
+    report.add_argument(
+        "--max-error-rate", type=float, default=0.0, help="share of failed requests a level may have. Default: 0"
+    )
+    report.add_argument("--out", type=Path, default=Path("bench-report"), help="Default: bench-report")
     return parser
+
+
+def _report(args: argparse.Namespace) -> int:
+    from tgi_sagemaker.cli.bench_metrics import objectives_from_text
+    from tgi_sagemaker.cli.report import judge, load_levels, report_lines, write_report
+
+    try:
+        objectives = objectives_from_text(f"{args.slo_percentile:g}", args.slo)
+        if not 0 <= args.max_error_rate <= 1:
+            raise ValueError(f"--max-error-rate = {args.max_error_rate:g}: a share, 0 to 1. Fix: e.g. 0.01")
+        levels, workloads = load_levels(args.folders)
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
+    at = args.slo_percentile
+    verdicts = [judge(level, objectives, at=at, max_error_rate=args.max_error_rate) for level in levels]
+    lines = report_lines(verdicts, objectives, at=at)
+    if len(workloads) > 1:  # different workloads make a comparison of instances a comparison of workloads
+        lines += ["", "the folders ran different workloads (compare like with like):"]
+        lines += [f"  {command}" for command in workloads.values()]
+    written = write_report(args.out, verdicts, lines, at=at)
+    print("\n".join(lines))
+    print(f"report: {args.out}/ ({', '.join(path.name for path in written)})")
+    return 0
 
 
 def _check_findings(assembly: Path) -> int:
@@ -58,26 +103,41 @@ def _check_findings(assembly: Path) -> int:
     return 1 if findings else 0
 
 
-def _plan(config: str | None, cdk_json: Path, pipeline: str | None = None) -> int:
+def _plan(config: str | None, cdk_json: Path, pipeline: str | None, args: argparse.Namespace) -> int:
     from tgi_sagemaker.cli.plan import describe_app, describe_pipeline
+    from tgi_sagemaker.cli.plan_cost import describe_costs
     from tgi_sagemaker.config.pipeline import load_pipeline
     from tgi_sagemaker.config.resolve import load_app
     from tgi_sagemaker.config.source import read_config_file
 
     try:
+        profile, prices = profile_from_args(args), _price_book(args)  # bad options: said before any work
         if pipeline:
             print(describe_pipeline(load_pipeline(read_config_file(Path(pipeline)), pipeline, Path.cwd())))
             return 0
         context = None if config else read_cdk_json_context(cdk_json)
         raw, source = read_config(config, context)
-        print(describe_app(load_app(raw, source)))
-    except ConfigError as error:
+        app = load_app(raw, source)
+        print(describe_app(app))
+        print(describe_costs(app, prices, profile, region=args.region))
+    except ValueError as error:  # ConfigError is one: every problem, each with its fix
         print(error, file=sys.stderr)
-        return 1
+        return 1 if isinstance(error, ConfigError) else 2
     except FileNotFoundError:
         print(f"{cdk_json} not found: run in the project folder or pass --config (context key '{CONTEXT_KEY}')")
         return 1
     return 0
+
+
+def _price_book(args: argparse.Namespace) -> PriceBook:
+    from tgi_sagemaker.cli.pricing import price_list_client, prices_from_text
+
+    overrides = prices_from_text(args.price)
+    try:
+        client = price_list_client()
+    except ImportError:  # boto3 is the cli extra: without it, --price and the snapshot
+        client = None
+    return PriceBook(overrides=overrides, client=client)
 
 
 def _catalog(*, as_json: bool) -> int:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tgi_sagemaker.cli.client.payloads import APIS, Sampling
 from tgi_sagemaker.cli.client.transports import SageMakerTransport, TgiUrlTransport, Transport, sagemaker_runtime_client
+from tgi_sagemaker.cli.cost import TargetPrice, add_price_arguments
 
 SAGEMAKER_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 
@@ -59,7 +60,23 @@ def add_invoke_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     add_target_arguments(parser, several=True)
-    parser.add_argument("--concurrency", default="1", help="levels to sweep, comma-separated. Default: 1")
+    parser.add_argument(
+        "--concurrency",
+        help="closed loop: requests kept in flight, levels to sweep, comma-separated. Default: 1 (none when "
+        "--request-rate is given alone)",
+    )
+    parser.add_argument(
+        "--request-rate",
+        metavar="RATES",
+        help="open loop: requests a second arriving whatever is in flight, levels comma-separated, e.g. 0.5,1,2. "
+        "Default: none",
+    )
+    parser.add_argument(
+        "--burstiness",
+        type=float,
+        default=1.0,
+        help="open-loop arrivals: 1 is Poisson, under 1 burstier, over 1 more even (gamma shape). Default: 1",
+    )
     parser.add_argument("--requests", type=int, default=20, help="measured requests per level. Default: 20")
     parser.add_argument("--warmup", type=int, default=1, help="unmeasured requests per target first. Default: 1")
     parser.add_argument("--input-tokens", type=int, default=512, help="prompt length target. Default: 512")
@@ -69,6 +86,24 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--temperature", type=float, default=0.6, help="Default: 0.6")
     parser.add_argument("--seed", type=int, default=0, help="prompts, lengths and sampling seed. Default: 0")
     parser.add_argument("--out", type=Path, help="results folder. Default: bench-results/<UTC time>")
+    parser.add_argument(
+        "--percentiles", help="percentiles to report, comma-separated, e.g. 50,90,95,99. Default: 50,90,99"
+    )
+    parser.add_argument(
+        "--slo",
+        action="append",
+        metavar="METRIC=SECONDS",
+        help="a service-level objective for goodput, repeatable: ttft, tpot, itl or e2e in seconds, "
+        "e.g. --slo ttft=0.5 --slo tpot=0.05 --slo e2e=10. Default: none (no goodput)",
+    )
+    parser.add_argument(
+        "--instance",
+        action="append",
+        metavar="TARGET=INSTANCE[:GPUS]",
+        help="what a target runs on, for its cost: the instance type, and an inference component's GPUs "
+        "(its share of the instance), e.g. --instance g6e=ml.g6e.12xlarge:1. Default: no cost figures",
+    )
+    add_price_arguments(parser)
 
 
 def transports(args: argparse.Namespace) -> list[Transport]:
@@ -135,7 +170,8 @@ def run_invoke(args: argparse.Namespace) -> int:
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    from tgi_sagemaker.cli.bench import levels_from_text
+    from tgi_sagemaker.cli.bench import rates_from_text
+    from tgi_sagemaker.cli.bench_metrics import objectives_from_text
     from tgi_sagemaker.cli.bench_runner import run_bench_session
     from tgi_sagemaker.cli.bench_workload import Workload
     from tgi_sagemaker.cli.consoles import console
@@ -146,7 +182,9 @@ def run_bench(args: argparse.Namespace) -> int:
         workload = Workload(
             api=args.api,
             requests=args.requests,
-            concurrency_levels=levels_from_text(args.concurrency),
+            concurrency_levels=_concurrency_levels(args),
+            request_rates=rates_from_text(args.request_rate) if args.request_rate else (),
+            burstiness=args.burstiness,
             input_tokens=args.input_tokens,
             input_spread=args.input_spread,
             output_tokens=args.output_tokens,
@@ -155,6 +193,8 @@ def run_bench(args: argparse.Namespace) -> int:
             seed=args.seed,
             temperature=args.temperature,
         )
+        objectives = objectives_from_text(args.percentiles, args.slo)
+        prices = target_prices(args, [target.target for target in targets])
     except ValueError as error:
         err.print(str(error), style="red", highlight=False, markup=False)
         return 2
@@ -169,7 +209,43 @@ def run_bench(args: argparse.Namespace) -> int:
         wake_up_interval_s=args.wake_up_interval,
         console=err,
         stop=threading.Event(),
+        objectives=objectives,
+        prices=prices,
     )
+
+
+def target_prices(args: argparse.Namespace, targets: list[str]) -> dict[str, TargetPrice]:
+    """Each ``--instance`` target's share and price (``--price``, the Price List API, the snapshot)."""
+    from tgi_sagemaker.cli.cost import shares_from_text
+    from tgi_sagemaker.cli.pricing import PriceBook, price_list_client, prices_from_text
+
+    shares = shares_from_text(args.instance, targets)
+    overrides = prices_from_text(args.price)
+    if not shares:
+        return {}
+    unpriced = any(share.instance_type not in overrides for share in shares.values())
+    book = PriceBook(overrides=overrides, client=price_list_client() if unpriced else None)
+    region = args.region or _configured_region()
+    found = {}
+    for target, share in shares.items():
+        price = book.price(share.instance_type, region)
+        found[target] = TargetPrice(share, price, None if price else book.missing(share.instance_type, region))
+    return found
+
+
+def _configured_region() -> str | None:
+    import boto3
+
+    region: str | None = boto3.Session().region_name
+    return region
+
+
+def _concurrency_levels(args: argparse.Namespace) -> tuple[int, ...]:
+    from tgi_sagemaker.cli.bench import levels_from_text
+
+    if args.concurrency is not None:
+        return levels_from_text(args.concurrency)
+    return () if args.request_rate else (1,)
 
 
 def _as_list(value: str | list[str] | None) -> list[str]:

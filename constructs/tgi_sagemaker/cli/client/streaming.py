@@ -41,6 +41,7 @@ class Completion:
     input_tokens: int | None
     finish_reason: str | None
     reasoning: str = ""  # what the server's reasoning parser sent apart from ``text``
+    token_times: tuple[float, ...] = ()  # when each token event arrived (first is first_token_at, last last_token_at)
 
     @property
     def output_tokens(self) -> int | None:
@@ -94,7 +95,7 @@ def stream_completion(
     pieces: list[str] = []
     thought: list[str] = []
     first = last = None
-    token_events = 0
+    token_times: list[float] = []
     generated = input_tokens = None
     finish_reason = None
     ended = False
@@ -107,7 +108,7 @@ def stream_completion(
             if event.is_token:
                 last = clock()
                 first = first if first is not None else last
-                token_events += 1
+                token_times.append(last)
             for text, kept, callback in ((event.reasoning, thought, on_reasoning), (event.text, pieces, on_text)):
                 if text:
                     kept.append(text)
@@ -131,10 +132,11 @@ def stream_completion(
         first_token_at=first,
         last_token_at=last,
         ended_at=clock(),
-        token_events=token_events,
+        token_events=len(token_times),
         generated_tokens=generated,
         input_tokens=input_tokens,
         finish_reason=finish_reason,
+        token_times=tuple(token_times),
     )
 
 
