@@ -105,6 +105,21 @@ def test_the_wheel_carries_every_module_of_the_runtime(wheel: Path) -> None:
         assert _runtime_files(archive.namelist(), RUNTIME_IN_WHEEL) == _source_runtime()
 
 
+def test_the_wheel_carries_every_file_of_the_library(wheel: Path) -> None:
+    """Modules and data (image tables, flag lists, the price snapshot): a file left out of package-data is found
+    only when the code that reads it runs, in a user's install."""
+    library = ROOT / "constructs" / "tgi_sagemaker"
+    tracked = subprocess.run(
+        ["git", "ls-files", "--", "."], cwd=library, capture_output=True, text=True, check=True
+    ).stdout.split()
+    expected = {
+        f"tgi_sagemaker/{path}" for path in tracked if (library / path).is_file() and not (library / path).is_symlink()
+    }
+    with zipfile.ZipFile(wheel) as archive:
+        carried = {name for name in archive.namelist() if not name.startswith(RUNTIME_IN_WHEEL)}
+    assert sorted(expected - carried) == []
+
+
 def test_the_sdist_carries_the_runtime_as_files_and_builds_the_same_wheel(
     checkout: Path, wheel: Path, tmp_path: Path
 ) -> None:
