@@ -155,7 +155,7 @@ class LevelSummary:
     metrics: dict[str, dict[str, float]]
     goodput: Goodput | None
     cost: LevelCost | None = None  # with --instance and a price
-    cost_missing: str | None = None  # why a target given an --instance has no cost
+    cost_missing: str | None = None  # why a target with an instance (given or found) has no cost
 
 
 def describe(values: Sequence[float], objectives: Objectives) -> dict[str, float]:
@@ -222,7 +222,7 @@ def summarize(
 
 
 def _cost(target_price: TargetPrice | None, output_tokens_per_s: float, requests_per_s: float) -> LevelCost | None:
-    if target_price is None or target_price.price is None:
+    if target_price is None or target_price.share is None or target_price.price is None:
         return None
     return level_cost(
         target_price.share,

@@ -29,10 +29,12 @@ DEFAULT_IDLE_MINUTES_BEFORE_ZERO = 25.0  # copies to 0 after ~10-15 idle min, in
 
 @dataclass(frozen=True)
 class ServingShare:
-    """What one bench target runs on: ``--instance TARGET=ml.g6e.12xlarge[:GPUS]``."""
+    """What one bench target runs on: ``--instance TARGET=ml.g6e.12xlarge[:GPUS]``, or asked of SageMaker
+    (:mod:`tgi_sagemaker.cli.target_discovery`)."""
 
     instance_type: str
     accelerators: int | None = None  # an inference component's GPUs; None: the whole instance
+    found_by: str = "--instance"  # where the instance type came from
 
     @property
     def share(self) -> float:
@@ -71,9 +73,10 @@ def shares_from_text(values: list[str] | None, targets: list[str]) -> dict[str, 
 
 @dataclass(frozen=True)
 class TargetPrice:
-    """A bench target's serving share and its instance's price; ``missing`` says why there is none."""
+    """A bench target's serving share and its instance's price; ``missing`` says why there is none (no price,
+    or SageMaker could not say what the target runs on: then ``share`` is None too)."""
 
-    share: ServingShare
+    share: ServingShare | None
     price: HourlyPrice | None
     missing: str | None = None
 
@@ -81,6 +84,7 @@ class TargetPrice:
 @dataclass(frozen=True)
 class LevelCost:
     instance_type: str
+    instance_from: str  # --instance, or the SageMaker call that said it
     share: float  # of the instance
     usd_per_hour: float  # the share's
     price: str  # the instance's price, its source and date
@@ -94,6 +98,7 @@ def level_cost(
     usd_per_second = price.usd_per_hour * share.share / 3600
     return LevelCost(
         instance_type=share.instance_type,
+        instance_from=share.found_by,
         share=share.share,
         usd_per_hour=price.usd_per_hour * share.share,
         price=price.describe(),
