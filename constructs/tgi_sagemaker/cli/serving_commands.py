@@ -78,6 +78,12 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
         default=1.0,
         help="open-loop arrivals: 1 is Poisson, under 1 burstier, over 1 more even (gamma shape). Default: 1",
     )
+    parser.add_argument(
+        "--max-concurrency",
+        type=int,
+        help="open loop: most requests in flight; an arrival beyond it waits for one to finish, and its wait is "
+        "recorded (vLLM's benchmark_serving --max-concurrency). Default: no cap",
+    )
     parser.add_argument("--requests", type=int, default=20, help="measured requests per level. Default: 20")
     parser.add_argument("--warmup", type=int, default=1, help="unmeasured requests per target first. Default: 1")
     parser.add_argument("--input-tokens", type=int, default=512, help="prompt length target. Default: 512")
@@ -186,6 +192,7 @@ def run_bench(args: argparse.Namespace) -> int:
             concurrency_levels=_concurrency_levels(args),
             request_rates=rates_from_text(args.request_rate) if args.request_rate else (),
             burstiness=args.burstiness,
+            max_concurrency=args.max_concurrency,
             input_tokens=args.input_tokens,
             input_spread=args.input_spread,
             output_tokens=args.output_tokens,
