@@ -108,3 +108,36 @@ def test_instance_options_are_checked_against_targets_and_the_catalog() -> None:
     assert problems[1].startswith("--instance 'a=g5.xlarge': 'g5.xlarge' is not an ml. instance type.")
     assert problems[2].startswith("--instance 'a=ml.g6e.12xlarge:5': GPUs of ml.g6e.12xlarge must be 1 to 4.")
     assert problems[3].startswith("--instance 'a=ml.x9.large:1': GPUs of ml.x9.large must be unknown here")
+
+
+def test_plan_of_a_pipeline_prices_every_stage_in_its_region(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)  # the pipeline names its stages' configs from the project folder
+    prices = ["--price", "ml.g5.2xlarge=1.5", "--price", "ml.g6e.xlarge=2"]
+    assert main(["plan", "--pipeline", "config/pipeline.yaml", *prices]) == 0
+    out = capsys.readouterr().out.splitlines()
+    costs = out[
+        out.index(
+            "cost: on-demand, each stage in its region; a month is 8 busy hours a day, 5 days a week, on 1 instance(s)"
+        ) :
+    ]
+    # dev: ml.g5.2xlarge, 0-2 instances: 1.5 x 730 = 1095 always on; 1.5 x 21.726 x (8 + 35/60) = 279.72 scaled
+    # to zero, of which wake-ups 1.5 x 21.726 x 10/60 = 5.43 and the idle tail 1.5 x 21.726 x 25/60 = 13.58
+    assert costs[1:5] == [
+        "stage 1: dev in us-east-1",
+        "  - TgiSageMaker-dev-r1-llama-8b",
+        "      price      ml.g5.2xlarge $1.5/h (--price on the command line)",
+        "      hourly     $0.00/h at the minimum (0 instances), $3.00/h at the maximum (2 instances)",
+    ]
+    assert costs[5] == (
+        "      a month    always on $1,095.00; scale to zero (configured) $279.72 "
+        "(of which waking up $5.43, idle before zero $13.58)"
+    )
+    assert costs[6:9] == [
+        "stage 2: prod in us-east-1",
+        "  - TgiSageMaker-prod-r1-llama-8b",
+        "      price      ml.g6e.xlarge $2/h (--price on the command line)",
+    ]
+    assert main(["plan", "--pipeline", "config/pipeline.yaml", "--region", "eu-west-1"]) == 2
+    assert "each stage is priced in its own region" in capsys.readouterr().err
