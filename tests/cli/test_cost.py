@@ -11,7 +11,10 @@ from tgi_emulator import TgiEmulator
 
 from tgi_sagemaker.cli.command_line import main
 from tgi_sagemaker.cli.cost import ServingShare, TrafficProfile, level_cost, monthly_cost, shares_from_text
-from tgi_sagemaker.cli.pricing import HourlyPrice
+from tgi_sagemaker.cli.plan_cost import describe_pipeline_costs
+from tgi_sagemaker.cli.pricing import HourlyPrice, PriceBook, Snapshot
+from tgi_sagemaker.config.pipeline import load_pipeline
+from tgi_sagemaker.config.source import read_config_file
 
 ROOT = Path(__file__).parents[2]
 PRICE = HourlyPrice("ml.g6e.12xlarge", None, 3.6, "--price on the command line", "")
@@ -141,3 +144,11 @@ def test_plan_of_a_pipeline_prices_every_stage_in_its_region(
     ]
     assert main(["plan", "--pipeline", "config/pipeline.yaml", "--region", "eu-west-1"]) == 2
     assert "each stage is priced in its own region" in capsys.readouterr().err
+
+
+def test_each_stage_is_priced_in_its_own_region(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    pipeline = load_pipeline(read_config_file(Path("config/pipeline.yaml")), "config/pipeline.yaml", ROOT)
+    snapshot = Snapshot(taken="2026-11-02", source="a test", prices={"us-east-1": {"ml.g6e.xlarge": 2.0}})
+    text = describe_pipeline_costs(pipeline, PriceBook(snapshot=snapshot), TrafficProfile())
+    assert "      price      ml.g6e.xlarge $2/h (bundled snapshot of a test, 2026-11-02)" in text.splitlines()
