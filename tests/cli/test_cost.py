@@ -3,13 +3,15 @@ component's share of its instance), and plan's hourly and monthly figures (alway
 
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
 
 import pytest
 from tgi_emulator import TgiEmulator
 
-from tgi_sagemaker.cli.command_line import main
+from tgi_sagemaker import defaults
+from tgi_sagemaker.cli.command_line import build_parser, main
 from tgi_sagemaker.cli.cost import ServingShare, TrafficProfile, level_cost, monthly_cost, shares_from_text
 from tgi_sagemaker.cli.plan_cost import describe_pipeline_costs
 from tgi_sagemaker.cli.pricing import HourlyPrice, PriceBook, Snapshot
@@ -152,3 +154,39 @@ def test_each_stage_is_priced_in_its_own_region(monkeypatch: pytest.MonkeyPatch)
     snapshot = Snapshot(taken="2026-11-02", source="a test", prices={"us-east-1": {"ml.g6e.xlarge": 2.0}})
     text = describe_pipeline_costs(pipeline, PriceBook(snapshot=snapshot), TrafficProfile())
     assert "      price      ml.g6e.xlarge $2/h (bundled snapshot of a test, 2026-11-02)" in text.splitlines()
+
+
+COST_DEFAULTS = (
+    "BUSY_HOURS_PER_DAY",
+    "BUSY_DAYS_PER_WEEK",
+    "BUSY_INSTANCES",
+    "WAKE_UP_MINUTES",
+    "IDLE_MINUTES_BEFORE_ZERO",
+)
+
+
+def test_the_profile_defaults_live_in_defaults_py_each_with_its_source() -> None:
+    options = build_parser().parse_args(["plan"])
+    profile = TrafficProfile()
+    for name in COST_DEFAULTS:
+        field = name.lower()
+        assert getattr(options, field) == getattr(profile, field) == getattr(defaults, name), name
+    # cost.py keeps conventions (hours in a month), no default of its own
+    tree = ast.parse((ROOT / "constructs" / "tgi_sagemaker" / "cli" / "cost.py").read_text())
+    own = [
+        target.id
+        for node in tree.body
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant | ast.BinOp)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    ]
+    assert own == ["HOURS_PER_MONTH", "WEEKS_PER_MONTH"]
+    # each figure says where it comes from: FACTS.md or a stated assumption, in the comment on its line or above
+    lines = (ROOT / "constructs" / "tgi_sagemaker" / "defaults.py").read_text().splitlines()
+    for name in COST_DEFAULTS:
+        (at,) = [number for number, line in enumerate(lines) if line.startswith(f"{name} = ")]
+        start = at
+        while lines[start - 1].startswith("#"):
+            start -= 1
+        said = lines[at].partition("#")[2] + " ".join(lines[start:at])
+        assert "FACTS.md" in said or "assumption" in said, name
