@@ -41,3 +41,15 @@ MODEL_LATENCY_P90_SECONDS = 120.0
 GPU_MEMORY_PERCENT = 98.0
 # Updates: how long the rollback alarms watch new capacity before the old goes (instance fleets and copies alike).
 BAKE_MINUTES = 10
+
+# Cost (the command line's plan and bench): the monthly estimate's traffic profile. Stated assumptions, not
+# measurements: override them with plan's --busy-* options for your own traffic.
+BUSY_HOURS_PER_DAY = 8.0  # assumption: one working day of traffic
+BUSY_DAYS_PER_WEEK = 5.0  # assumption: working days only
+BUSY_INSTANCES = 1  # assumption: one instance carries the busy hours (plan notes when it exceeds max_instances)
+# Scale to zero: instance time billed around the busy hours each busy day.
+# FACTS.md (scale-out from zero): "provisioning takes minutes", no figure given; 10 is an assumption that covers an
+# instance starting and the model loading (the weights copy serves them from S3). Measure yours: invoke's wake-up.
+WAKE_UP_MINUTES = 10.0
+# FACTS.md: "Copies reach 0 after ~10-15 idle min, instances ~10 min later": 15 + 10, the upper end.
+IDLE_MINUTES_BEFORE_ZERO = 25.0

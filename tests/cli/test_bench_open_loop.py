@@ -63,3 +63,25 @@ def test_closed_and_open_levels_in_one_sweep_and_bad_rates(tgi: TgiEmulator, tmp
     assert "burstiness = 0: must be > 0 (1 is Poisson)" in str(refused.value)
     with pytest.raises(ValueError, match="no load level"):
         Workload(concurrency_levels=())
+
+
+def test_max_concurrency_caps_an_open_loop_and_records_each_wait(tgi: TgiEmulator, tmp_path: Path) -> None:
+    tgi.behaviour.ttft_s, tgi.behaviour.itl_s, tgi.behaviour.output_tokens = 0.2, 0.02, 10  # 0.38 s a request
+    cap, requests = 2, 16  # 20 arrivals a second, about 5 served: most wait for a slot
+    args = ["bench", "--url", tgi.url, "--request-rate", "20", "--max-concurrency", str(cap), "--warmup", "0"]
+    assert main([*args, "--requests", str(requests), "--input-tokens", "16", "--out", str(tmp_path)]) == 0
+    records = sorted(json.loads((tmp_path / "requests.json").read_text()), key=lambda record: record["index"])
+    started = [record["started_s"] for record in records]
+    ends = [start + record["e2e_latency_s"] for start, record in zip(started, records, strict=True)]
+    in_flight = [sum(s <= moment < e for s, e in zip(started, ends, strict=True)) for moment in started]
+    assert max(in_flight) == cap  # never more than the cap, and the cap was reached
+    waits = [record["queued_s"] for record in records]
+    assert waits[0] == 0 and all(wait >= 0 for wait in waits)
+    for record in records:  # the wait is part of the delay between arrival and sending, not of the latency
+        assert record["started_s"] - record["scheduled_s"] >= record["queued_s"]
+    assert max(waits) > 2 * max(record["e2e_latency_s"] for record in records)  # waits pile up; latencies do not
+    (level,) = json.loads((tmp_path / "summary.json").read_text())["levels"]
+    assert (level["max_concurrency"], level["queued"]) == (cap, sum(wait > 0 for wait in waits))
+    assert level["queued"] >= requests // 2 and level["queue_wait_s"]["max"] == max(waits)
+    assert main(["bench", "--url", tgi.url, "--max-concurrency", "2"]) == 2  # closed loop: no cap to apply
+    assert main(["bench", "--url", tgi.url, "--request-rate", "1", "--max-concurrency", "0"]) == 2

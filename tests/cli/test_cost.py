@@ -3,15 +3,20 @@ component's share of its instance), and plan's hourly and monthly figures (alway
 
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
 
 import pytest
 from tgi_emulator import TgiEmulator
 
-from tgi_sagemaker.cli.command_line import main
+from tgi_sagemaker import defaults
+from tgi_sagemaker.cli.command_line import build_parser, main
 from tgi_sagemaker.cli.cost import ServingShare, TrafficProfile, level_cost, monthly_cost, shares_from_text
-from tgi_sagemaker.cli.pricing import HourlyPrice
+from tgi_sagemaker.cli.plan_cost import describe_pipeline_costs
+from tgi_sagemaker.cli.pricing import HourlyPrice, PriceBook, Snapshot
+from tgi_sagemaker.config.pipeline import load_pipeline
+from tgi_sagemaker.config.source import read_config_file
 
 ROOT = Path(__file__).parents[2]
 PRICE = HourlyPrice("ml.g6e.12xlarge", None, 3.6, "--price on the command line", "")
@@ -108,3 +113,80 @@ def test_instance_options_are_checked_against_targets_and_the_catalog() -> None:
     assert problems[1].startswith("--instance 'a=g5.xlarge': 'g5.xlarge' is not an ml. instance type.")
     assert problems[2].startswith("--instance 'a=ml.g6e.12xlarge:5': GPUs of ml.g6e.12xlarge must be 1 to 4.")
     assert problems[3].startswith("--instance 'a=ml.x9.large:1': GPUs of ml.x9.large must be unknown here")
+
+
+def test_plan_of_a_pipeline_prices_every_stage_in_its_region(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)  # the pipeline names its stages' configs from the project folder
+    prices = ["--price", "ml.g5.2xlarge=1.5", "--price", "ml.g6e.xlarge=2"]
+    assert main(["plan", "--pipeline", "config/pipeline.yaml", *prices]) == 0
+    out = capsys.readouterr().out.splitlines()
+    costs = out[
+        out.index(
+            "cost: on-demand, each stage in its region; a month is 8 busy hours a day, 5 days a week, on 1 instance(s)"
+        ) :
+    ]
+    # dev: ml.g5.2xlarge, 0-2 instances: 1.5 x 730 = 1095 always on; 1.5 x 21.726 x (8 + 35/60) = 279.72 scaled
+    # to zero, of which wake-ups 1.5 x 21.726 x 10/60 = 5.43 and the idle tail 1.5 x 21.726 x 25/60 = 13.58
+    assert costs[1:5] == [
+        "stage 1: dev in us-east-1",
+        "  - TgiSageMaker-dev-r1-llama-8b",
+        "      price      ml.g5.2xlarge $1.5/h (--price on the command line)",
+        "      hourly     $0.00/h at the minimum (0 instances), $3.00/h at the maximum (2 instances)",
+    ]
+    assert costs[5] == (
+        "      a month    always on $1,095.00; scale to zero (configured) $279.72 "
+        "(of which waking up $5.43, idle before zero $13.58)"
+    )
+    assert costs[6:9] == [
+        "stage 2: prod in us-east-1",
+        "  - TgiSageMaker-prod-r1-llama-8b",
+        "      price      ml.g6e.xlarge $2/h (--price on the command line)",
+    ]
+    assert main(["plan", "--pipeline", "config/pipeline.yaml", "--region", "eu-west-1"]) == 2
+    assert "each stage is priced in its own region" in capsys.readouterr().err
+
+
+def test_each_stage_is_priced_in_its_own_region(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    pipeline = load_pipeline(read_config_file(Path("config/pipeline.yaml")), "config/pipeline.yaml", ROOT)
+    snapshot = Snapshot(taken="2026-11-02", source="a test", prices={"us-east-1": {"ml.g6e.xlarge": 2.0}})
+    text = describe_pipeline_costs(pipeline, PriceBook(snapshot=snapshot), TrafficProfile())
+    assert "      price      ml.g6e.xlarge $2/h (bundled snapshot of a test, 2026-11-02)" in text.splitlines()
+
+
+COST_DEFAULTS = (
+    "BUSY_HOURS_PER_DAY",
+    "BUSY_DAYS_PER_WEEK",
+    "BUSY_INSTANCES",
+    "WAKE_UP_MINUTES",
+    "IDLE_MINUTES_BEFORE_ZERO",
+)
+
+
+def test_the_profile_defaults_live_in_defaults_py_each_with_its_source() -> None:
+    options = build_parser().parse_args(["plan"])
+    profile = TrafficProfile()
+    for name in COST_DEFAULTS:
+        field = name.lower()
+        assert getattr(options, field) == getattr(profile, field) == getattr(defaults, name), name
+    # cost.py keeps conventions (hours in a month), no default of its own
+    tree = ast.parse((ROOT / "constructs" / "tgi_sagemaker" / "cli" / "cost.py").read_text())
+    own = [
+        target.id
+        for node in tree.body
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant | ast.BinOp)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    ]
+    assert own == ["HOURS_PER_MONTH", "WEEKS_PER_MONTH"]
+    # each figure says where it comes from: FACTS.md or a stated assumption, in the comment on its line or above
+    lines = (ROOT / "constructs" / "tgi_sagemaker" / "defaults.py").read_text().splitlines()
+    for name in COST_DEFAULTS:
+        (at,) = [number for number, line in enumerate(lines) if line.startswith(f"{name} = ")]
+        start = at
+        while lines[start - 1].startswith("#"):
+            start -= 1
+        said = lines[at].partition("#")[2] + " ".join(lines[start:at])
+        assert "FACTS.md" in said or "assumption" in said, name

@@ -50,6 +50,7 @@ class RequestRecord:
     tpot_s: float | None = None  # vLLM's TPOT: (E2E - TTFT) / (tokens - 1)
     inter_token_gaps_s: tuple[float, ...] = ()  # each gap between two token events (requests.json only)
     scheduled_s: float | None = None  # open loop: when the arrival process said to send it (since the level started)
+    queued_s: float | None = None  # open loop under --max-concurrency: how long it waited for a slot
 
 
 @dataclass
@@ -61,6 +62,7 @@ class LevelRun:
     wall_s: float = 0.0
     interrupted: bool = False
     request_rate: float | None = None  # open loop: arrivals asked for (requests/s); None: closed loop
+    max_concurrency: int | None = None  # open loop: the cap on requests in flight; None: no cap
 
     @property
     def load(self) -> str:
@@ -144,13 +146,24 @@ def run_rate(
     """Open loop: send each request at its arrival time (:func:`arrival_times`), however many are in flight.
 
     Each request has its own daemon thread, so a slow server makes requests pile up as real traffic would,
-    instead of slowing the arrivals down (what a closed loop does). The level ends as :func:`run_level` does.
+    instead of slowing the arrivals down (what a closed loop does). With ``workload.max_concurrency`` (vLLM's
+    benchmark_serving ``--max-concurrency``) at most that many are in flight: a request that arrives when all
+    are taken waits, in arrival order, for one to finish, and its record says how long (``queued_s``). The
+    level ends as :func:`run_level` does.
     """
-    run = LevelRun(target=transport.target, concurrency=0, planned=workload.requests, request_rate=request_rate)
+    cap = workload.max_concurrency
+    run = LevelRun(
+        target=transport.target,
+        concurrency=0,
+        planned=workload.requests,
+        request_rate=request_rate,
+        max_concurrency=cap,
+    )
     planned = plan_requests(workload, calibration=calibration)
     schedule = arrival_times(workload, request_rate)
     done: queue.Queue[RequestRecord] = queue.Queue()
     senders: list[threading.Thread] = []
+    slots = threading.BoundedSemaphore(cap) if cap else None
     dispatched = 0
     started = time.perf_counter()
 
@@ -159,8 +172,18 @@ def run_rate(
         for request, at in zip(planned, schedule, strict=True):
             if stop.wait(max(0.0, started + at - time.perf_counter())):
                 return
+            queued_s = None
+            if slots is not None:
+                queued_s = 0.0
+                if not slots.acquire(blocking=False):  # every slot taken: wait, the later arrivals behind it
+                    while not slots.acquire(timeout=0.1):
+                        if stop.is_set():
+                            return
+                    queued_s = max(0.0, time.perf_counter() - (started + at))  # since it arrived
             sender = threading.Thread(
-                target=_send, args=(transport, workload, request, 0, started, done, at), daemon=True
+                target=_send_in_slot,
+                args=(slots, transport, workload, request, started, done, at, queued_s),
+                daemon=True,
             )
             senders.append(sender)
             sender.start()
@@ -179,6 +202,24 @@ def run_rate(
     run.wall_s = time.perf_counter() - started
     run.records.sort(key=lambda record: record.index)
     return run
+
+
+def _send_in_slot(
+    slots: threading.BoundedSemaphore | None,
+    transport: Transport,
+    workload: Workload,
+    request: PlannedRequest,
+    started: float,
+    done: queue.Queue[RequestRecord],
+    scheduled_s: float,
+    queued_s: float | None,
+) -> None:
+    """One open-loop request; its slot (under --max-concurrency) is freed however it ends."""
+    try:
+        _send(transport, workload, request, 0, started, done, scheduled_s, queued_s)
+    finally:
+        if slots is not None:
+            slots.release()
 
 
 def arrival_times(workload: Workload, request_rate: float) -> list[float]:
@@ -202,6 +243,7 @@ def _send(
     started: float,
     done: queue.Queue[RequestRecord],
     scheduled_s: float | None = None,
+    queued_s: float | None = None,
 ) -> None:
     """Measure one request and put its record in ``done``, whatever happens to it."""
     try:
@@ -210,9 +252,9 @@ def _send(
         record = _failed(transport, request, concurrency, started, f"unexpected {_describe(error)}")
     except BaseException as error:  # SystemExit and the like end this thread: its request is still recorded
         failed = _failed(transport, request, concurrency, started, f"worker ended by {_describe(error)}")
-        done.put(replace(failed, scheduled_s=scheduled_s))
+        done.put(replace(failed, scheduled_s=scheduled_s, queued_s=queued_s))
         raise
-    done.put(replace(record, scheduled_s=scheduled_s))
+    done.put(replace(record, scheduled_s=scheduled_s, queued_s=queued_s))
 
 
 def _collect(

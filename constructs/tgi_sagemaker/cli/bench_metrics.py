@@ -155,7 +155,10 @@ class LevelSummary:
     metrics: dict[str, dict[str, float]]
     goodput: Goodput | None
     cost: LevelCost | None = None  # with --instance and a price
-    cost_missing: str | None = None  # why a target given an --instance has no cost
+    cost_missing: str | None = None  # why a target with an instance (given or found) has no cost
+    max_concurrency: int | None = None  # open loop: the cap on requests in flight
+    queued: int = 0  # of the requests under that cap, those that waited for a slot
+    queue_wait_s: dict[str, float] | None = None  # how long requests waited for a slot (all under the cap)
 
 
 def describe(values: Sequence[float], objectives: Objectives) -> dict[str, float]:
@@ -189,6 +192,7 @@ def summarize(
     finished = len(run.records)
     input_rate = sum(input_tokens) / wall if input_tokens else None
     output_rate = sum(output_tokens) / wall
+    waits = [record.queued_s for record in run.records if record.queued_s is not None]
     goodput = None
     if objectives.slos:
         met = sum(objectives.met_by(record) for record in run.records)
@@ -218,11 +222,14 @@ def summarize(
         goodput=goodput,
         cost=_cost(target_price, output_rate, len(ok) / wall),
         cost_missing=target_price.missing if target_price else None,
+        max_concurrency=run.max_concurrency,
+        queued=sum(wait > 0 for wait in waits),
+        queue_wait_s=describe(waits, objectives) if waits else None,
     )
 
 
 def _cost(target_price: TargetPrice | None, output_tokens_per_s: float, requests_per_s: float) -> LevelCost | None:
-    if target_price is None or target_price.price is None:
+    if target_price is None or target_price.share is None or target_price.price is None:
         return None
     return level_cost(
         target_price.share,

@@ -160,6 +160,12 @@ def headline(summary: LevelSummary) -> str:
         parts.append(
             f"input tokens: target {summary.mean_target_input_tokens:.0f}, actual {summary.mean_input_tokens:.0f}"
         )
+    if summary.max_concurrency is not None and summary.queue_wait_s is not None:
+        waits = summary.queue_wait_s
+        parts.append(
+            f"at most {summary.max_concurrency} in flight: {summary.queued} requests waited for a slot "
+            f"(mean {waits['mean']:.2f} s, max {waits['max']:.2f} s; not in their latencies)"
+        )
     if summary.approximate_token_counts:
         parts.append(
             f"token counts approximate for {summary.approximate_token_counts} requests "

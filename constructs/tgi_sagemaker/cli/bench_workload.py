@@ -45,6 +45,7 @@ class Workload:
     temperature: float = 0.6
     request_rates: tuple[float, ...] = ()  # open-loop levels (requests/s), swept after the concurrency levels
     burstiness: float = 1.0  # the arrivals' gamma shape: 1 Poisson, under 1 burstier, over 1 more even
+    max_concurrency: int | None = None  # open loop: most requests in flight; an arrival beyond it waits
 
     def __post_init__(self) -> None:
         problems = [
@@ -68,6 +69,11 @@ class Workload:
         if self.request_rates and min(self.request_rates) <= 0:
             problems.append(
                 f"request_rate = {self.request_rates}: needs rates > 0 requests/s. Fix: e.g. --request-rate 0.5,1,2"
+            )
+        if self.max_concurrency is not None and (self.max_concurrency < 1 or not self.request_rates):
+            problems.append(
+                f"max_concurrency = {self.max_concurrency}: caps open-loop levels, so needs --request-rate and at "
+                "least 1. Fix: e.g. --request-rate 2,4 --max-concurrency 16"
             )
         if not self.burstiness > 0:
             problems.append(f"burstiness = {self.burstiness}: must be > 0 (1 is Poisson). Fix: e.g. --burstiness 1")

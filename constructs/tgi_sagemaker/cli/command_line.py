@@ -105,15 +105,21 @@ def _check_findings(assembly: Path) -> int:
 
 def _plan(config: str | None, cdk_json: Path, pipeline: str | None, args: argparse.Namespace) -> int:
     from tgi_sagemaker.cli.plan import describe_app, describe_pipeline
-    from tgi_sagemaker.cli.plan_cost import describe_costs
+    from tgi_sagemaker.cli.plan_cost import describe_costs, describe_pipeline_costs
     from tgi_sagemaker.config.pipeline import load_pipeline
     from tgi_sagemaker.config.resolve import load_app
     from tgi_sagemaker.config.source import read_config_file
 
     try:
         profile, prices = profile_from_args(args), _price_book(args)  # bad options: said before any work
+        if pipeline and args.region:
+            raise ValueError(
+                "--region and --pipeline both given: each stage is priced in its own region. Fix: drop --region"
+            )
         if pipeline:
-            print(describe_pipeline(load_pipeline(read_config_file(Path(pipeline)), pipeline, Path.cwd())))
+            resolved = load_pipeline(read_config_file(Path(pipeline)), pipeline, Path.cwd())
+            print(describe_pipeline(resolved))
+            print(describe_pipeline_costs(resolved, prices, profile))
             return 0
         context = None if config else read_cdk_json_context(cdk_json)
         raw, source = read_config(config, context)

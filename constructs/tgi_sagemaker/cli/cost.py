@@ -6,8 +6,8 @@ the 4 GPUs of an ml.g6e.12xlarge is billed a quarter of it here: the other copie
 
 A deployment's month compares keeping its busy capacity always on with scaling to zero: billed only on busy days,
 for the busy hours plus, each day, the wake-up (instances are billed while they start and load the model, and
-the first requests wait) and the idle time before scale-in reaches zero (FACTS: copies reach 0 after ~10-15 idle
-minutes, instances ~10 minutes later).
+the first requests wait) and the idle time before scale-in reaches zero. The profile's defaults, and where each
+figure comes from (FACTS.md or a stated assumption): :mod:`tgi_sagemaker.defaults`.
 """
 
 from __future__ import annotations
@@ -15,24 +15,22 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
+from tgi_sagemaker import defaults
 from tgi_sagemaker.catalog.instance_types import INSTANCE_TYPES
 from tgi_sagemaker.cli.pricing import HourlyPrice
 
 HOURS_PER_MONTH = 730.0  # 8760 / 12, AWS's own monthly convention
 WEEKS_PER_MONTH = 365 / 12 / 7
-DEFAULT_BUSY_HOURS_PER_DAY = 8.0
-DEFAULT_BUSY_DAYS_PER_WEEK = 5.0
-DEFAULT_BUSY_INSTANCES = 1
-DEFAULT_WAKE_UP_MINUTES = 10.0  # provisioning an instance and loading the model: "takes minutes" (FACTS)
-DEFAULT_IDLE_MINUTES_BEFORE_ZERO = 25.0  # copies to 0 after ~10-15 idle min, instances ~10 min later (FACTS)
 
 
 @dataclass(frozen=True)
 class ServingShare:
-    """What one bench target runs on: ``--instance TARGET=ml.g6e.12xlarge[:GPUS]``."""
+    """What one bench target runs on: ``--instance TARGET=ml.g6e.12xlarge[:GPUS]``, or asked of SageMaker
+    (:mod:`tgi_sagemaker.cli.target_discovery`)."""
 
     instance_type: str
     accelerators: int | None = None  # an inference component's GPUs; None: the whole instance
+    found_by: str = "--instance"  # where the instance type came from
 
     @property
     def share(self) -> float:
@@ -71,9 +69,10 @@ def shares_from_text(values: list[str] | None, targets: list[str]) -> dict[str, 
 
 @dataclass(frozen=True)
 class TargetPrice:
-    """A bench target's serving share and its instance's price; ``missing`` says why there is none."""
+    """A bench target's serving share and its instance's price; ``missing`` says why there is none (no price,
+    or SageMaker could not say what the target runs on: then ``share`` is None too)."""
 
-    share: ServingShare
+    share: ServingShare | None
     price: HourlyPrice | None
     missing: str | None = None
 
@@ -81,6 +80,7 @@ class TargetPrice:
 @dataclass(frozen=True)
 class LevelCost:
     instance_type: str
+    instance_from: str  # --instance, or the SageMaker call that said it
     share: float  # of the instance
     usd_per_hour: float  # the share's
     price: str  # the instance's price, its source and date
@@ -94,6 +94,7 @@ def level_cost(
     usd_per_second = price.usd_per_hour * share.share / 3600
     return LevelCost(
         instance_type=share.instance_type,
+        instance_from=share.found_by,
         share=share.share,
         usd_per_hour=price.usd_per_hour * share.share,
         price=price.describe(),
@@ -104,14 +105,14 @@ def level_cost(
 
 @dataclass(frozen=True)
 class TrafficProfile:
-    """When a deployment is busy. Defaults: 8 h a day, 5 days a week, on 1 instance; a wake-up of 10 minutes and
-    25 idle minutes before scale-in reaches zero."""
+    """When a deployment is busy. Defaults (``tgi_sagemaker.defaults``, each with its source): 8 h a day, 5 days a
+    week, on 1 instance; a wake-up of 10 minutes and 25 idle minutes before scale-in reaches zero."""
 
-    busy_hours_per_day: float = DEFAULT_BUSY_HOURS_PER_DAY
-    busy_days_per_week: float = DEFAULT_BUSY_DAYS_PER_WEEK
-    busy_instances: int = DEFAULT_BUSY_INSTANCES
-    wake_up_minutes: float = DEFAULT_WAKE_UP_MINUTES
-    idle_minutes_before_zero: float = DEFAULT_IDLE_MINUTES_BEFORE_ZERO
+    busy_hours_per_day: float = defaults.BUSY_HOURS_PER_DAY
+    busy_days_per_week: float = defaults.BUSY_DAYS_PER_WEEK
+    busy_instances: int = defaults.BUSY_INSTANCES
+    wake_up_minutes: float = defaults.WAKE_UP_MINUTES
+    idle_minutes_before_zero: float = defaults.IDLE_MINUTES_BEFORE_ZERO
 
     def __post_init__(self) -> None:
         problems = [
@@ -171,11 +172,11 @@ def add_price_arguments(parser: argparse.ArgumentParser) -> None:
 def add_profile_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("monthly estimate (traffic profile)")
     for name, default, what in (
-        ("busy-hours-per-day", DEFAULT_BUSY_HOURS_PER_DAY, "hours of traffic on a busy day"),
-        ("busy-days-per-week", DEFAULT_BUSY_DAYS_PER_WEEK, "busy days a week"),
-        ("busy-instances", DEFAULT_BUSY_INSTANCES, "instances the busy hours need"),
-        ("wake-up-minutes", DEFAULT_WAKE_UP_MINUTES, "scale to zero: minutes billed waking up, each busy day"),
-        ("idle-minutes-before-zero", DEFAULT_IDLE_MINUTES_BEFORE_ZERO, "scale to zero: idle minutes billed"),
+        ("busy-hours-per-day", defaults.BUSY_HOURS_PER_DAY, "hours of traffic on a busy day"),
+        ("busy-days-per-week", defaults.BUSY_DAYS_PER_WEEK, "busy days a week"),
+        ("busy-instances", defaults.BUSY_INSTANCES, "instances the busy hours need"),
+        ("wake-up-minutes", defaults.WAKE_UP_MINUTES, "scale to zero: minutes billed waking up, each busy day"),
+        ("idle-minutes-before-zero", defaults.IDLE_MINUTES_BEFORE_ZERO, "scale to zero: idle minutes billed"),
     ):
         kind = int if isinstance(default, int) else float
         group.add_argument(f"--{name}", type=kind, default=default, help=f"{what}. Default: {default:g}")

@@ -6,21 +6,36 @@ from __future__ import annotations
 
 from tgi_sagemaker.cli.cost import MonthlyCost, TrafficProfile, monthly_cost
 from tgi_sagemaker.cli.pricing import PriceBook
+from tgi_sagemaker.config.pipeline import ResolvedPipeline
 from tgi_sagemaker.config.resolve import ResolvedApp, ResolvedDeployment
 
 
 def describe_costs(app: ResolvedApp, prices: PriceBook, profile: TrafficProfile, *, region: str | None) -> str:
     """``region``: where to price a region-agnostic config. Default (None): the config's own region only."""
     where = app.spec.environment.region or region
-    lines = [
-        f"cost: on-demand, {where or 'no region (pass --region to look prices up)'}; a month is "
-        f"{profile.busy_hours_per_day:g} busy hours a day, {profile.busy_days_per_week:g} days a week, on "
-        f"{profile.busy_instances} instance(s)"
-    ]
+    lines = [f"cost: on-demand, {where or 'no region (pass --region to look prices up)'}; {_profile_text(profile)}"]
     for deployment in app.deployments:
         lines += deployment_cost_lines(deployment, prices, profile, where)
     lines += [f"note: {note}" for note in prices.notes]
     return "\n".join(lines)
+
+
+def describe_pipeline_costs(pipeline: ResolvedPipeline, prices: PriceBook, profile: TrafficProfile) -> str:
+    """Every stage's cost lines, each priced in the stage's own region (a pipeline's stages always name one)."""
+    lines = [f"cost: on-demand, each stage in its region; {_profile_text(profile)}"]
+    for number, stage in enumerate(pipeline.stages, start=1):
+        lines.append(f"stage {number}: {stage.name} in {stage.region}")
+        for deployment in stage.app.deployments:
+            lines += ["  " + line for line in deployment_cost_lines(deployment, prices, profile, stage.region)]
+    lines += [f"note: {note}" for note in prices.notes]
+    return "\n".join(lines)
+
+
+def _profile_text(profile: TrafficProfile) -> str:
+    return (
+        f"a month is {profile.busy_hours_per_day:g} busy hours a day, {profile.busy_days_per_week:g} days a week, "
+        f"on {profile.busy_instances} instance(s)"
+    )
 
 
 def deployment_cost_lines(

@@ -9,6 +9,7 @@ import sys
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from tgi_sagemaker.cli.client.payloads import APIS, Sampling
 from tgi_sagemaker.cli.client.transports import SageMakerTransport, TgiUrlTransport, Transport, sagemaker_runtime_client
@@ -76,6 +77,12 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=1.0,
         help="open-loop arrivals: 1 is Poisson, under 1 burstier, over 1 more even (gamma shape). Default: 1",
+    )
+    parser.add_argument(
+        "--max-concurrency",
+        type=int,
+        help="open loop: most requests in flight; an arrival beyond it waits for one to finish, and its wait is "
+        "recorded (vLLM's benchmark_serving --max-concurrency). Default: no cap",
     )
     parser.add_argument("--requests", type=int, default=20, help="measured requests per level. Default: 20")
     parser.add_argument("--warmup", type=int, default=1, help="unmeasured requests per target first. Default: 1")
@@ -185,6 +192,7 @@ def run_bench(args: argparse.Namespace) -> int:
             concurrency_levels=_concurrency_levels(args),
             request_rates=rates_from_text(args.request_rate) if args.request_rate else (),
             burstiness=args.burstiness,
+            max_concurrency=args.max_concurrency,
             input_tokens=args.input_tokens,
             input_spread=args.input_spread,
             output_tokens=args.output_tokens,
@@ -194,7 +202,7 @@ def run_bench(args: argparse.Namespace) -> int:
             temperature=args.temperature,
         )
         objectives = objectives_from_text(args.percentiles, args.slo)
-        prices = target_prices(args, [target.target for target in targets])
+        prices = target_prices(args, targets)
     except ValueError as error:
         err.print(str(error), style="red", highlight=False, markup=False)
         return 2
@@ -214,23 +222,57 @@ def run_bench(args: argparse.Namespace) -> int:
     )
 
 
-def target_prices(args: argparse.Namespace, targets: list[str]) -> dict[str, TargetPrice]:
-    """Each ``--instance`` target's share and price (``--price``, the Price List API, the snapshot)."""
-    from tgi_sagemaker.cli.cost import shares_from_text
+def target_prices(args: argparse.Namespace, targets: list[Transport]) -> dict[str, TargetPrice]:
+    """Each target's share and price (``--price``, the Price List API, the snapshot). A SageMaker target's
+    instance (and an inference component's GPUs) is asked of SageMaker unless ``--instance`` names it; a URL
+    target has a cost only with ``--instance``. A target SageMaker says nothing about is measured all the same:
+    its cost line says why there is no cost, and what to pass."""
+    from tgi_sagemaker.cli.cost import ServingShare, shares_from_text
     from tgi_sagemaker.cli.pricing import PriceBook, price_list_client, prices_from_text
+    from tgi_sagemaker.cli.target_discovery import NotDiscovered, discover_share
 
-    shares = shares_from_text(args.instance, targets)
+    shares: dict[str, ServingShare | None] = {**shares_from_text(args.instance, [t.target for t in targets])}
     overrides = prices_from_text(args.price)
+    not_found: dict[str, str] = {}
+    to_discover = [t for t in targets if isinstance(t, SageMakerTransport) and t.target not in shares]
+    if to_discover and args.endpoint_url:  # the runtime is elsewhere (an emulator, a private URL): not AWS's API
+        for transport in to_discover:
+            shares[transport.target] = None
+            not_found[transport.target] = (
+                f"{transport.target}: instance not asked of SageMaker, as --endpoint-url sends requests elsewhere. "
+                f"Fix: pass --instance {transport.target}=INSTANCE[:GPUS]"
+            )
+    elif to_discover:
+        client = sagemaker_client(region=args.region)
+        for transport in to_discover:
+            try:
+                shares[transport.target] = discover_share(
+                    client, transport.target, transport.endpoint_name, transport.inference_component
+                )
+            except NotDiscovered as error:
+                shares[transport.target], not_found[transport.target] = None, str(error)
     if not shares:
         return {}
-    unpriced = any(share.instance_type not in overrides for share in shares.values())
+    unpriced = any(share and share.instance_type not in overrides for share in shares.values())
     book = PriceBook(overrides=overrides, client=price_list_client() if unpriced else None)
     region = args.region or _configured_region()
     found = {}
     for target, share in shares.items():
+        if share is None:
+            found[target] = TargetPrice(None, None, not_found[target])
+            continue
         price = book.price(share.instance_type, region)
         found[target] = TargetPrice(share, price, None if price else book.missing(share.instance_type, region))
     return found
+
+
+def sagemaker_client(*, region: str | None) -> Any:
+    """The SageMaker API client the instance discovery asks (a seam: tests put a stubbed client here)."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=10, read_timeout=30)
+    return boto3.client("sagemaker", region_name=region, config=config)
 
 
 def _configured_region() -> str | None:

@@ -101,6 +101,14 @@ class SageMakerTransport:
         self._inference_component = inference_component
 
     @property
+    def endpoint_name(self) -> str:
+        return self._endpoint_name
+
+    @property
+    def inference_component(self) -> str | None:
+        return self._inference_component
+
+    @property
     def target(self) -> str:
         if self._label:
             return self._label
