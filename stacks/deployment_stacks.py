@@ -22,5 +22,5 @@ def add_deployment_stacks(scope: cdk.Stage, resolved: ResolvedApp) -> list[TgiEn
             stack_name=deployment.stack_name,
             termination_protection=spec.production,
         )
-        for deployment in resolved.deployments
+        for deployment in resolved.own_endpoint_deployments
     ]
