@@ -215,3 +215,16 @@ def test_packing_places_largest_copies_first_and_counts_instances() -> None:
     # Host memory is the second limit: 384 GiB holds three copies of 128 GiB whatever the GPUs left.
     hungry = ComponentDemand("hungry", 1, 128 * 1024, 0, 4)
     assert pack([hungry], {"hungry": 4}, g6e_12xlarge, 1).unplaced == {"hungry": 1}
+
+
+def test_plan_shows_each_models_copy_and_where_the_copies_land_with_headroom() -> None:
+    from tgi_sagemaker.cli.plan import describe_packing
+
+    (endpoint,) = load_app(
+        shared_with({"endpoint.min_instances": 1, "deployments.r1-qwen-14b.scaling.min_copies": 1})
+    ).endpoints
+    lines = describe_packing(endpoint)
+    assert "    r1-qwen-14b    1 GPU + 49152 MB a copy, 4 fit an instance, 1-3 copies" in lines
+    at_minimum = lines.index("    at minimum: 1 of 1 instance(s) used")
+    assert lines[at_minimum + 1] == "      instance 1: r1-qwen-14b x1; headroom 3 GPU, 344064 MB"
+    assert "    at maximum: 2 of 2 instance(s) used" in lines
