@@ -5,31 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_logs as logs
-from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from stacks.stack_parts import endpoint_network, log_retention, model_weights
 from tgi_sagemaker import (
     AlarmTopic,
     DeploymentAlarms,
     DeploymentDashboard,
     EndpointNetwork,
-    HubWeights,
     HubWeightsCopy,
     InferenceComponentEndpoint,
     InstanceEndpoint,
     IServedModel,
-    ModelBucket,
     ModelWeights,
     ResolvedDeployment,
-    S3PrefixWeights,
     ScalableInferenceComponent,
     ServingModel,
     manage_function_log_groups,
 )
-from tgi_sagemaker.limits import LOG_RETENTION_DAYS
 
 SAMPLE_REQUEST = '{"messages":[{"role":"user","content":"What is 7 x 8? Think briefly."}],"max_tokens":512}'
 
@@ -91,43 +85,11 @@ class TgiEndpointStack(cdk.Stack):
         return self._pinned_zones or super().availability_zones
 
     def _weights(self, deployment: ResolvedDeployment) -> ModelWeights:
-        spec, weights = deployment.spec, deployment.spec.weights
-        if weights.source == "hub":  # without a token: the config refuses one here (it would reach the model)
-            return HubWeights(repo_id=spec.model.id, revision=spec.model.revision)
-        token_secret = _secret(self, weights.hf_token_secret) if weights.hf_token_secret else None
-        destroy = weights.bucket_removal_policy == "destroy"
-        self.weights_bucket = ModelBucket(
-            self,
-            "WeightsBucket",
-            versioned=weights.bucket_versioned,
-            removal_policy=cdk.RemovalPolicy.DESTROY if destroy else cdk.RemovalPolicy.RETAIN,
-        )
-        self.weights_copy = HubWeightsCopy(
-            self,
-            "WeightsCopy",
-            bucket=self.weights_bucket.bucket,
-            repo_id=spec.model.id,
-            revision=spec.model.revision,
-            token_secret=token_secret,
-            token_secret_key=(
-                kms.Key.from_key_arn(self, "HfTokenKey", weights.hf_token_kms_key_arn)
-                if weights.hf_token_kms_key_arn
-                else None
-            ),
-            hub_endpoint=weights.hub_endpoint,
-            max_concurrency=weights.copy_max_concurrency,
-            part_size_mb=weights.part_size_mb,
-            max_in_flight=weights.max_in_flight,
-            memory_size_mb=weights.copy_memory_mb,
-            delete_objects_on_delete=weights.delete_objects_on_delete,
-            allow_patterns=weights.allow_patterns,
-            ignore_patterns=weights.ignore_patterns,
-            log_retention=self.log_retention,
-        )
-        cdk.CfnOutput(self, "WeightsS3Uri", value=self.weights_copy.s3_uri, description="Copied weights")
-        return S3PrefixWeights(
-            bucket=self.weights_bucket.bucket, s3_uri=self.weights_copy.s3_uri, read_prefix=f"models/{spec.model.id}/"
-        )
+        weights = model_weights(self, deployment, self.log_retention)
+        self.weights_copy = weights.copy
+        if weights.bucket is not None:
+            self.weights_bucket = weights.bucket
+        return weights.source
 
     def _instance_endpoint(self, deployment: ResolvedDeployment) -> tuple[IServedModel, str, str]:
         scaling, plan, timeouts = deployment.spec.scaling, deployment.scaling, deployment.spec.timeouts
@@ -225,37 +187,6 @@ class TgiEndpointStack(cdk.Stack):
             cdk.CfnOutput(self, "DashboardName", value=self.dashboard.dashboard_name)
 
     def _network(self, deployment: ResolvedDeployment) -> EndpointNetwork | None:
-        network = deployment.spec.network
-        if network.vpc == "none":
-            return None
-        if network.vpc == "existing":
-            return EndpointNetwork.from_ids(
-                self,
-                "Network",
-                vpc_id=network.vpc_id,
-                subnet_ids=network.subnet_ids,
-                security_group_ids=network.security_group_ids,
-                allow_internet_egress=deployment.network_egress,
-                s3_prefix_list_id=network.s3_prefix_list_id,
-            )
-        return EndpointNetwork(
-            self,
-            "Network",
-            allow_internet_egress=deployment.network_egress,
-            s3_prefix_list_id=network.s3_prefix_list_id,
-            max_azs=network.max_azs,
-            availability_zones=network.availability_zones or None,
-            flow_log_retention=self.log_retention,
+        return endpoint_network(
+            self, deployment.spec.network, egress=deployment.network_egress, log_retention=self.log_retention
         )
-
-
-def _secret(scope: Construct, name_or_arn: str) -> secretsmanager.ISecret:
-    if name_or_arn.startswith("arn:"):
-        return secretsmanager.Secret.from_secret_complete_arn(scope, "HfTokenSecret", name_or_arn)
-    return secretsmanager.Secret.from_secret_name_v2(scope, "HfTokenSecret", name_or_arn)
-
-
-def log_retention(days: int) -> logs.RetentionDays:
-    """The CDK member for a number of days (CDK lists them in ascending order, INFINITE last)."""
-    members = [member for member in logs.RetentionDays if member is not logs.RetentionDays.INFINITE]
-    return dict(zip(LOG_RETENTION_DAYS, members, strict=True))[days]

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
+import yaml
 from aws_cdk.assertions import Template
 
 from app import new_app
@@ -31,6 +32,11 @@ def cdk_json_context() -> dict[str, Any]:
 def default_config() -> dict[str, Any]:
     """The deployment config in cdk.json, as `make synth` reads it."""
     return copy.deepcopy(cdk_json_context()[CONTEXT_KEY])
+
+
+def shared_config() -> dict[str, Any]:
+    """config/shared.yaml: three distills on one shared endpoint."""
+    return yaml.safe_load((ROOT / "config" / "shared.yaml").read_text())
 
 
 def config_with(deployment_changes: dict[str, Any] | None = None, **app_changes: Any) -> dict[str, Any]:
@@ -78,7 +84,8 @@ def synthesize(config: dict[str, Any], outdir: Path) -> Synthesized:
     # recognise CDK templates).
     context = {key: value for key, value in cdk_json_context().items() if key != CONTEXT_KEY}
     app = new_app(outdir=str(outdir), context={**context, "aws:cdk:enable-path-metadata": True})
-    stacks = add_deployment_stacks(app, load_app(config))
+    add_deployment_stacks(app, load_app(config))
+    stacks = [child for child in app.node.children if isinstance(child, cdk.Stack)]  # shared endpoints' too
     add_compliance_checks(app)
     assembly = app.synth()
     findings = unacknowledged_findings(outdir / "validation-report.json")  # warnings do not raise

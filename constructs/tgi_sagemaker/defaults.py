@@ -26,6 +26,8 @@ MIN_INSTANCES_WITH_SCALE_TO_ZERO = 0
 MIN_COPIES = 0
 CONCURRENT_REQUESTS_PER_COPY = 5.0
 SCALE_OUT_FROM_ZERO_COOLDOWN_SECONDS = 300
+# A model on a shared endpoint: one copy at most unless it says more (the models share the instances).
+MAX_COPIES_ON_SHARED_ENDPOINT = 1
 
 # Network: availability zones of a new VPC.
 MAX_AZS = 2

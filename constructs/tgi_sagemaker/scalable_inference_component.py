@@ -170,7 +170,14 @@ class ScalableInferenceComponent(InvocationMetrics, Construct):
         )
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Allow ``grantee`` to invoke this component (streaming or not) through its endpoint."""
+        """Allow ``grantee`` to invoke this component (streaming or not) through its endpoint.
+
+        The grant is on the endpoint, so it also allows invoking every other component on it: IAM names
+        ``InvokeEndpoint*`` on the endpoint resource, and the SageMaker authorization reference's condition keys for
+        it that we found (``sagemaker:TargetModel``, ``sagemaker:TargetContainerHostname``) are for multi-model
+        and multi-container endpoints, not inference components. No inference-component resource type or key for
+        these actions was found (README, "Several models on one endpoint"); put models that need separate callers
+        on separate endpoints."""
         return iam.Grant.add_to_principal(
             grantee=grantee,
             actions=["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"],

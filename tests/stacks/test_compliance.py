@@ -77,11 +77,12 @@ def regional_app(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 
 
 def test_checkov_is_clean_on_every_synthesized_template(
-    default_app: Synthesized, variants_app: Synthesized, regional_app: Synthesized
+    default_app: Synthesized, variants_app: Synthesized, regional_app: Synthesized, shared_app: Synthesized
 ) -> None:
-    scan = checkov([synth.outdir for synth in (default_app, variants_app, regional_app)])
+    apps = (default_app, variants_app, regional_app, shared_app)
+    scan = checkov([synth.outdir for synth in apps])
     assert scan.clean, str(scan)
-    assert scan.assemblies == sorted(synth.outdir for synth in (default_app, variants_app, regional_app))
+    assert scan.assemblies == sorted(synth.outdir for synth in apps)
 
 
 def _without_isolation(template: dict[str, Any]) -> dict[str, Any]:
@@ -112,12 +113,11 @@ def test_checkov_sees_a_defect_in_any_assembly_not_only_the_first(tmp_path: Path
 
 
 def test_cfn_lint_is_clean_on_every_synthesized_template(
-    default_app: Synthesized, variants_app: Synthesized, regional_app: Synthesized
+    default_app: Synthesized, variants_app: Synthesized, regional_app: Synthesized, shared_app: Synthesized
 ) -> None:
-    templates = [
-        path for synth in (default_app, variants_app, regional_app) for path in synth.outdir.glob("*.template.json")
-    ]
-    assert len(templates) == 1 + len(_variants()) + 1
+    apps = (default_app, variants_app, regional_app, shared_app)
+    templates = [path for synth in apps for path in synth.outdir.glob("*.template.json")]
+    assert len(templates) == 1 + len(_variants()) + 1 + 1
     result = cfn_lint(templates)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip() == ""

@@ -10,7 +10,8 @@ from tgi_sagemaker.catalog.models import GB, MODELS
 from tgi_sagemaker.catalog.sizing import default_num_gpus
 from tgi_sagemaker.config.errors import ConfigError, ConfigProblem
 from tgi_sagemaker.config.pipeline import ResolvedPipeline
-from tgi_sagemaker.config.resolve import ResolvedApp, ResolvedDeployment, resolve_deployment
+from tgi_sagemaker.config.resolve import ResolvedApp, ResolvedDeployment, ResolvedSharedEndpoint, resolve_deployment
+from tgi_sagemaker.config.rules.packing import copies_per_instance, pack
 from tgi_sagemaker.config.spec import RUNTIMES, DeploymentSpec, ModelSpec
 
 
@@ -19,7 +20,35 @@ def describe_app(app: ResolvedApp) -> str:
     lines = [f"{len(app.deployments)} deployment(s), {where}"]
     for deployment in app.deployments:
         lines += describe_deployment(deployment)
+    for endpoint in app.endpoints:
+        lines += describe_packing(endpoint)
     return "\n".join(lines)
+
+
+def describe_packing(endpoint: ResolvedSharedEndpoint) -> list[str]:
+    """A shared endpoint's packing: what a copy of each model asks, how many fit an instance, and where the copies
+    land at the models' minimum and maximum, with the GPUs and memory left."""
+    spec, instance = endpoint.spec, endpoint.instance
+    demands = [d.demand for d in endpoint.deployments]
+    lines = [
+        f"- {endpoint.stack_name}: shared endpoint, {spec.min_instances}-{spec.max_instances} x {instance.name} "
+        f"({instance.gpu_count} x {instance.gpu} {instance.gpu_memory_gib} GiB, {instance.memory_gib} GiB memory)"
+    ]
+    for demand in demands:
+        lines.append(
+            f"    {demand.name:<14} {demand.gpus_per_copy} GPU + {demand.memory_mb_per_copy} MB a copy, "
+            f"{copies_per_instance(demand, instance)} fit an instance, {demand.min_copies}-{demand.max_copies} copies"
+        )
+    for label, copies, count in (
+        ("at minimum", {d.name: d.min_copies for d in demands}, spec.min_instances),
+        ("at maximum", {d.name: d.max_copies for d in demands}, spec.max_instances),
+    ):
+        packing = pack(demands, copies, instance, count)
+        lines.append(f"    {label}: {packing.instances_used} of {count} instance(s) used")
+        for number, load in enumerate(packing.instances, start=1):
+            placed = ", ".join(f"{name} x{n}" for name, n in load.copies.items()) or "empty"
+            lines.append(f"      instance {number}: {placed}; headroom {load.gpus_free} GPU, {load.memory_mb_free} MB")
+    return lines
 
 
 def describe_pipeline(pipeline: ResolvedPipeline) -> str:

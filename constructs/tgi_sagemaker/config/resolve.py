@@ -8,6 +8,7 @@ or its problems are raised: none is ever left out without a word.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -24,20 +25,29 @@ from tgi_sagemaker.config.errors import (
     field_path,
     problems_from_validation_error,
 )
-from tgi_sagemaker.config.rules.environment import check_region, stack_name
+from tgi_sagemaker.config.rules.environment import check_region, named_stack, stack_name
 from tgi_sagemaker.config.rules.instance import resolve_instance, resolve_num_gpus
 from tgi_sagemaker.config.rules.model import resolve_context_length, resolve_weights_bytes
 from tgi_sagemaker.config.rules.network import check_network, resolve_egress
 from tgi_sagemaker.config.rules.operations import check_operations, resolve_update_strategy
+from tgi_sagemaker.config.rules.packing import ComponentDemand
 from tgi_sagemaker.config.rules.runtime import check_runtime_sections, resolve_runtime, resolve_server_token_limits
 from tgi_sagemaker.config.rules.scaling import ScalingPlan, resolve_scaling
 from tgi_sagemaker.config.rules.sglang import check_sglang
-from tgi_sagemaker.config.rules.tags import check_tags, deployment_tags
+from tgi_sagemaker.config.rules.shared_endpoint import (
+    check_deployment_fields,
+    check_endpoint_operations,
+    check_endpoint_wide_settings,
+    check_packing,
+    deployment_on,
+    endpoint_path_of,
+)
+from tgi_sagemaker.config.rules.tags import COST_TAG_DEPLOYMENT, check_tags, deployment_tags
 from tgi_sagemaker.config.rules.tgi import check_launcher_environment, check_precision, check_startup
 from tgi_sagemaker.config.rules.token_limits import resolve_kv_cache_capacity, resolve_token_limits
 from tgi_sagemaker.config.rules.vllm import check_vllm
 from tgi_sagemaker.config.rules.weights import check_weights
-from tgi_sagemaker.config.spec import AppSpec, DeploymentSpec
+from tgi_sagemaker.config.spec import AppSpec, DeploymentSpec, SharedEndpointSpec
 from tgi_sagemaker.runtimes.container_image import ContainerImage
 from tgi_sagemaker.runtimes.runtime import HubModel, ModelDirectory, ModelLocation, ServingRuntime
 from tgi_sagemaker.runtimes.tgi.environment import check_environment_size, check_extra_environment
@@ -61,10 +71,19 @@ class ResolvedDeployment:
     tgi_environment: Mapping[str, str]
     tags: Mapping[str, str]
     update_strategy: Literal["blue_green", "rolling"]
+    endpoint: str | None = None
+    """The shared endpoint it runs on (its ``spec`` then holds the endpoint's instance type and network); None: its
+    own endpoint and stack."""
 
     @property
     def name(self) -> str:
         return self.spec.name
+
+    @property
+    def demand(self) -> ComponentDemand:
+        """What its copies ask of a shared endpoint's instances."""
+        plan = self.scaling
+        return ComponentDemand(self.name, self.num_gpus, plan.min_memory_mb, plan.min_copies, plan.max_copies)
 
     @property
     def model_id(self) -> str:
@@ -88,9 +107,33 @@ def _model_location(spec: DeploymentSpec) -> ModelLocation:
 
 
 @dataclass(frozen=True)
+class ResolvedSharedEndpoint:
+    """A shared endpoint with the deployments on it, checked together: what its stack builds from."""
+
+    spec: SharedEndpointSpec
+    stack_name: str
+    instance: InstanceFigures
+    deployments: tuple[ResolvedDeployment, ...]
+    network_egress: bool
+    inference_ami_version: str | None
+    tags: Mapping[str, str]
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
+@dataclass(frozen=True)
 class ResolvedApp:
     spec: AppSpec
     deployments: tuple[ResolvedDeployment, ...]
+    """Every deployment, those on shared endpoints included (their ``endpoint`` names it)."""
+    endpoints: tuple[ResolvedSharedEndpoint, ...] = ()
+
+    @property
+    def own_endpoint_deployments(self) -> tuple[ResolvedDeployment, ...]:
+        """The deployments with a stack of their own."""
+        return tuple(d for d in self.deployments if d.endpoint is None)
 
 
 def load_app(raw: Any, source: str = "config") -> ResolvedApp:
@@ -124,12 +167,124 @@ def resolve_app(spec: AppSpec, raw: Any = None, source: str = "config") -> Resol
             )
         seen.setdefault(deployment.name, index)
         try:
-            resolved.append(resolve_deployment(deployment, app=spec, base=base))
+            if deployment.endpoint is None:
+                resolved.append(resolve_deployment(deployment, app=spec, base=base))
+            else:
+                resolved.append(_resolve_on_shared_endpoint(deployment, spec, base, raw))
         except ConfigError as error:
             problems += error.problems
+    endpoints = _resolve_shared_endpoints(spec, tuple(resolved), raw, problems)
     if problems:
-        raise ConfigError(problems, source)
-    return ResolvedApp(spec, tuple(resolved))
+        raise ConfigError(_once(problems), source)
+    return ResolvedApp(spec, tuple(resolved), endpoints)
+
+
+def _once(problems: list[ConfigProblem]) -> list[ConfigProblem]:
+    """Each problem once: an endpoint's field found wrong while resolving each model on it is reported once."""
+    seen: set[str] = set()
+    unique = []
+    for problem in problems:
+        if str(problem) not in seen:
+            seen.add(str(problem))
+            unique.append(problem)
+    return unique
+
+
+def _endpoint_path(spec: AppSpec, name: str, raw: Any) -> str | None:
+    index = next((i for i, e in enumerate(spec.endpoints) if e.name == name), None)
+    if index is None:
+        return None
+    return field_path(("endpoints", index), raw) if raw is not None else f"endpoints[{name}]"
+
+
+def _resolve_on_shared_endpoint(spec: DeploymentSpec, app: AppSpec, base: str, raw: Any) -> ResolvedDeployment:
+    """A deployment resolved with its shared endpoint's instance type, network and instance bounds; problems of
+    those fields are reported as the endpoint's."""
+    assert spec.endpoint is not None
+    problems = Problems(base)
+    endpoint_path = _endpoint_path(app, spec.endpoint, raw)
+    if endpoint_path is None:
+        names = [e.name for e in app.endpoints]
+        problems.add(
+            "endpoint",
+            spec.endpoint,
+            "no shared endpoint has this name",
+            f"use one of {names}" if names else "add it under endpoints: (name, instance_type, ...), or remove it",
+        )
+        raise ConfigError(problems.items)
+    check_deployment_fields(spec, endpoint_path, problems)
+    endpoint = next(e for e in app.endpoints if e.name == spec.endpoint)
+    try:
+        resolved = resolve_deployment(deployment_on(spec, endpoint), app=app, base=base)
+    except ConfigError as error:
+        for problem in error.problems:
+            moved = endpoint_path_of(problem.field, base, endpoint_path)
+            problems.items.append(dataclasses.replace(problem, field=moved) if moved else problem)
+    if problems.items:
+        raise ConfigError(problems.items)
+    return dataclasses.replace(resolved, stack_name=_endpoint_stack_name(endpoint, app), endpoint=endpoint.name)
+
+
+def _endpoint_stack_name(endpoint: SharedEndpointSpec, app: AppSpec) -> str:
+    """``<stack_name_prefix>[-<environment.name>]-<endpoint>``, as a deployment's (``stack_name``)."""
+    return named_stack(endpoint.name, app)
+
+
+def _resolve_shared_endpoints(
+    app: AppSpec, deployments: tuple[ResolvedDeployment, ...], raw: Any, problems: list[ConfigProblem]
+) -> tuple[ResolvedSharedEndpoint, ...]:
+    """Each shared endpoint checked as a whole once its models resolved (a model that did not resolve has its
+    problems reported already; packing then waits for the fix)."""
+    resolved = []
+    own_stacks = {d.stack_name: d.name for d in deployments if d.endpoint is None}
+    seen: set[str] = set()
+    for endpoint in app.endpoints:
+        endpoint_problems = Problems(_endpoint_path(app, endpoint.name, raw) or f"endpoints[{endpoint.name}]")
+        name = _endpoint_stack_name(endpoint, app)
+        if endpoint.name in seen or name in own_stacks:
+            endpoint_problems.add(
+                "name",
+                endpoint.name,
+                "another shared endpoint or a deployment with its own endpoint has this name (it names the stack)",
+                "give every shared endpoint a name no deployment or other endpoint has",
+            )
+        seen.add(endpoint.name)
+        check_endpoint_operations(endpoint, endpoint_problems)
+        check_tags(endpoint.tags, endpoint_problems)
+        named = [d for d in app.deployments if d.endpoint == endpoint.name]
+        on_it = [d for d in deployments if d.endpoint == endpoint.name]
+        if not named:
+            endpoint_problems.add(
+                "",
+                endpoint.name,
+                "no deployment runs on this shared endpoint",
+                "name it in a deployment's endpoint, or remove it",
+            )
+        elif len(on_it) == len(named):
+            names = [d.name for d in on_it]
+            app_level = Problems("")
+            ami = check_endpoint_wide_settings(
+                names,
+                [d.spec.weights.source for d in on_it],
+                [d.runtime.inference_ami_version for d in on_it],
+                app_level,
+            )
+            check_packing(endpoint, on_it[0].instance, [d.demand for d in on_it], endpoint_problems)
+            problems += app_level.items
+            if not endpoint_problems.items and not app_level.items:
+                resolved.append(
+                    ResolvedSharedEndpoint(
+                        spec=endpoint,
+                        stack_name=name,
+                        instance=on_it[0].instance,
+                        deployments=tuple(on_it),
+                        network_egress=on_it[0].network_egress,
+                        inference_ami_version=ami,
+                        tags={COST_TAG_DEPLOYMENT: endpoint.name, **app.tags, **endpoint.tags},
+                    )
+                )
+        problems += endpoint_problems.items
+    return tuple(resolved)
 
 
 def _problems_of_app_tags(raw: Any) -> list[ConfigProblem]:
@@ -151,8 +306,8 @@ def _problems_of_parseable_deployments(raw: Any) -> list[ConfigProblem]:
     problems: list[ConfigProblem] = []
     for index, item in enumerate(deployments):
         deployment, bad_fields = _parse_without_bad_keys(item)
-        if deployment is None:
-            continue
+        if deployment is None or deployment.endpoint is not None:
+            continue  # on a shared endpoint: its fields are the endpoint's, which did not parse
         base = field_path(("deployments", index), raw)
         try:
             resolve_deployment(deployment, app=None, base=base)

@@ -196,9 +196,10 @@ class ScalingSpec(_Spec):
     invocations_per_instance: Annotated[float, Field(gt=0)] = defaults.INVOCATIONS_PER_INSTANCE
     """instances: target of SageMakerVariantInvocationsPerInstance (per minute). Default: 30, tune with ``bench``."""
     min_copies: Annotated[int, Field(ge=0)] = defaults.MIN_COPIES
-    """scale_to_zero: fewest model copies. Default: 0."""
+    """scale_to_zero: fewest model copies (above 0 only on a shared endpoint, whose min_instances must hold
+    them). Default: 0."""
     max_copies: Annotated[int, Field(ge=1)] | None = None
-    """scale_to_zero: most model copies. Default: as many as fit on max_instances."""
+    """scale_to_zero: most model copies. Default: as many as fit on max_instances; 1 on a shared endpoint."""
     concurrent_requests_per_copy: Annotated[float, Field(gt=0)] = defaults.CONCURRENT_REQUESTS_PER_COPY
     """scale_to_zero: target of SageMakerInferenceComponentConcurrentRequestsPerCopyHighResolution. Default: 5."""
     scale_out_from_zero_cooldown_seconds: CooldownSeconds = defaults.SCALE_OUT_FROM_ZERO_COOLDOWN_SECONDS
@@ -289,7 +290,8 @@ class DeploymentSpec(_Spec):
     """SageMaker instance type. Default: the catalog model's recommended instance."""
     num_gpus: PositiveInt | None = None
     """GPUs a model copy is sharded over (TGI: SM_NUM_GPUS; vLLM, SGLang: the tensor parallel size). Default:
-    every GPU of the instance the model can be sharded over; one GPU, where the weights fit on one, for a model
+    every GPU of the instance the model can be sharded over (on a shared endpoint: the fewest its weights fit
+    on, leaving the rest to the other models); one GPU, where the weights fit on one, for a model
     outside the catalog (its attention heads are unknown) or exl2 weights (never sharded)."""
     weights: WeightsSpec = Field(default_factory=WeightsSpec)
     runtime: Runtime = "tgi"
@@ -304,6 +306,46 @@ class DeploymentSpec(_Spec):
     operations: OperationsSpec = Field(default_factory=OperationsSpec)
     tags: dict[str, str] = Field(default_factory=dict)
     """Tags on every resource of this deployment, over the app's tags of the same keys. Default: none."""
+    endpoint: Annotated[str, StringConstraints(pattern=DEPLOYMENT_NAME_PATTERN)] | None = None
+    """The name of a shared endpoint (``endpoints:``) this model runs on as one inference component, next to the
+    other models there; the endpoint owns instance_type, network, scaling.min_instances/max_instances and the
+    operations that are the endpoint's. Default: none, the deployment has its own endpoint and stack."""
+
+
+class SharedEndpointOperationsSpec(_Spec):
+    """What a shared endpoint's operations own: the dashboard, where alarms notify, its instance-level alarm and
+    its log groups. Each model's own alarm thresholds stay in its deployment's ``operations``."""
+
+    dashboard: bool = True
+    """One dashboard for the endpoint: its instances, then a row of graphs for each model. Default: true."""
+    alarms: bool = True
+    """The endpoint's instance-level alarm (no instance capacity for a scale-out). Default: true."""
+    alarm_emails: list[Annotated[str, StringConstraints(pattern=EMAIL_PATTERN)]] = Field(default_factory=list)
+    """Addresses an alarm topic (SNS, KMS-encrypted, TLS only) notifies, for every alarm of the endpoint and of its
+    models. Default: none, no topic."""
+    alarm_topic_arn: Annotated[str, StringConstraints(pattern=SNS_TOPIC_ARN_PATTERN)] | None = None
+    """An existing SNS topic to notify instead. Default: none."""
+    log_retention_days: int = defaults.LOG_RETENTION_DAYS
+    """Retention of every log group the endpoint's stack creates (one of CloudWatch's values). Default: 365."""
+
+
+class SharedEndpointSpec(_Spec):
+    """An inference-component endpoint several deployments share (``deployments[].endpoint`` names it): one fleet
+    of instances that scales with the sum of the models' copies, each model scaling its own copies to zero."""
+
+    name: Annotated[str, StringConstraints(pattern=DEPLOYMENT_NAME_PATTERN)]
+    """Short name; the endpoint's stack is named ``<stack_name_prefix>[-<environment.name>]-<name>``."""
+    instance_type: str
+    """SageMaker instance type of every instance, e.g. ``ml.g6e.12xlarge``: every model's copies must fit it."""
+    min_instances: Annotated[int, Field(ge=0)] = defaults.MIN_INSTANCES_WITH_SCALE_TO_ZERO
+    """Instances kept running when idle (managed instance scaling). Default: 0."""
+    max_instances: Annotated[int, Field(ge=1)] = defaults.MAX_INSTANCES
+    """Instances at most; the models' copies together must fit them. Default: 2."""
+    network: NetworkSpec = Field(default_factory=NetworkSpec)
+    operations: SharedEndpointOperationsSpec = Field(default_factory=SharedEndpointOperationsSpec)
+    tags: dict[str, str] = Field(default_factory=dict)
+    """Tags on every resource of the endpoint's stack, over the app's tags of the same keys (a model's own tags
+    are on its resources only). Default: none."""
 
 
 ENVIRONMENT_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,18}[a-z0-9]$"
@@ -324,6 +366,8 @@ class EnvironmentSpec(_Spec):
 
 class AppSpec(_Spec):
     deployments: Annotated[list[DeploymentSpec], Field(min_length=1)]
+    endpoints: list[SharedEndpointSpec] = Field(default_factory=list)
+    """Shared inference-component endpoints that deployments name in their ``endpoint``. Default: none."""
 
     environment: EnvironmentSpec = Field(default_factory=EnvironmentSpec)
     stack_name_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9-]{0,63}$")] = "TgiSageMaker"

@@ -20,7 +20,12 @@ def check_region(app: AppSpec, problems: Problems) -> None:
 
 def stack_name(spec: DeploymentSpec, app: AppSpec | None) -> str:
     """``<stack_name_prefix>[-<environment.name>]-<deployment>``."""
+    return named_stack(spec.name, app)
+
+
+def named_stack(name: str, app: AppSpec | None) -> str:
+    """``<stack_name_prefix>[-<environment.name>]-<name>``: a deployment's or a shared endpoint's stack."""
     prefix = app.stack_name_prefix if app else AppSpec.model_fields["stack_name_prefix"].default
     if app and app.environment.name:
         prefix = f"{prefix}-{app.environment.name}"
-    return f"{prefix}-{spec.name}"
+    return f"{prefix}-{name}"

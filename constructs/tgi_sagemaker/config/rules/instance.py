@@ -16,6 +16,7 @@ from tgi_sagemaker.catalog.sizing import (
     weights_fit,
 )
 from tgi_sagemaker.config.errors import Problems
+from tgi_sagemaker.config.rules.packing import fewest_gpus
 from tgi_sagemaker.config.spec import DeploymentSpec
 
 _SERVER_NAMES = {"tgi": "TGI", "vllm": "vLLM (tensor parallelism)", "sglang": "SGLang (tensor parallelism)"}
@@ -118,7 +119,8 @@ def resolve_num_gpus(
                 else "use an instance type with a bigger GPU, or another quantization",
             )
             return None
-    chosen = default_num_gpus(weights_bytes, instance, attention)
+    # A shared endpoint's GPUs are shared by every model's copies: a copy takes the fewest its weights fit on.
+    chosen = (fewest_gpus if spec.endpoint else default_num_gpus)(weights_bytes, instance, attention)
     if chosen is None and weights_bytes is not None:
         _add_does_not_fit(spec, model, instance, shardable[-1] if shardable else 1, weights_bytes, problems)
     return chosen

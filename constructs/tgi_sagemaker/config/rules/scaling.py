@@ -73,7 +73,10 @@ def resolve_scaling(
             "make min_instances <= max_instances",
         )
     if mode == "scale_to_zero":
-        for name, value in (("min_copies", scaling.min_copies), ("min_instances", min_instances)):
+        # On a shared endpoint a model may keep copies warm while the others scale to zero (the endpoint's
+        # min_instances must hold them: rules/shared_endpoint.py).
+        kept_warm = (("min_copies", scaling.min_copies),) if spec.endpoint is None else ()
+        for name, value in (*kept_warm, ("min_instances", min_instances)):
             if value > 0:
                 problems.add(
                     f"scaling.{name}",
@@ -84,7 +87,8 @@ def resolve_scaling(
     if instance is None or num_gpus is None:
         return None
     room = copies_that_fit(instance, scaling.max_instances, num_gpus)
-    max_copies = scaling.max_copies if scaling.max_copies is not None else room
+    default_max_copies = room if spec.endpoint is None else min(room, defaults.MAX_COPIES_ON_SHARED_ENDPOINT)
+    max_copies = scaling.max_copies if scaling.max_copies is not None else default_max_copies
     if max_copies > room:
         problems.add(
             "scaling.max_copies",
