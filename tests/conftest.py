@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from helpers import Synthesized, default_config, shared_config, synthesize
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")  # before aws_cdk starts its kernel
 
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+from helpers import Synthesized, default_config, shared_config, synthesize
 
 
 @pytest.fixture(scope="session")

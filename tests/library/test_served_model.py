@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import aws_cdk as cdk
 import pytest
@@ -37,10 +38,15 @@ SERVING = pytest.mark.parametrize("serve", [_instance_endpoint, _component], ids
 def test_grant_invoke_allows_invoking_the_endpoint_that_serves_the_model(
     stack: cdk.Stack, make_model: MakeModel, serve: Callable[[cdk.Stack, TgiModel], IServedModel]
 ) -> None:
+    """A component's grant names its own ARN beside the endpoint's: SageMaker then refuses its other components."""
     served = serve(stack, make_model(environment={"SM_NUM_GPUS": "1"}))
     served.grant_invoke(iam.Role(stack, "Caller", assumed_by=iam.AccountRootPrincipal()))
     template = Template.from_stack(stack)
     (endpoint_id,) = template.find_resources("AWS::SageMaker::Endpoint")
+    components = list(template.find_resources("AWS::SageMaker::InferenceComponent"))
+    resources: Any = {"Ref": endpoint_id}
+    if components:
+        resources = [resources, {"Fn::GetAtt": [components[0], "InferenceComponentArn"]}]
     template.has_resource_properties(
         "AWS::IAM::Policy",
         {
@@ -50,7 +56,7 @@ def test_grant_invoke_allows_invoking_the_endpoint_that_serves_the_model(
                     Match.object_like(
                         {
                             "Action": ["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"],
-                            "Resource": {"Ref": endpoint_id},
+                            "Resource": resources,
                         }
                     )
                 ]
