@@ -31,6 +31,11 @@ VARIANTS: dict[str, dict[str, Any]] = {
 }
 
 
+# Two models on one shared endpoint (#17): one stack for the endpoint, each model with its own weights copy.
+SHARED_ENDPOINT = "shared"
+SHARED_DEPLOYMENTS = ("on-shared-a", "on-shared-b")
+
+
 def stack_name(variant: str) -> str:
     return f"TgiSageMaker-{variant}"
 
@@ -45,7 +50,12 @@ def _variants_config() -> dict[str, Any]:
         for dotted, value in changes.items():
             set_path(deployment, dotted, value)
         deployments.append(deployment)
-    return {**config, "deployments": deployments}
+    for name in SHARED_DEPLOYMENTS:
+        deployment = json.loads(json.dumps(default))
+        deployment.pop("instance_type", None)  # the shared endpoint's
+        deployments.append({**deployment, "name": name, "endpoint": SHARED_ENDPOINT})
+    endpoint = {"name": SHARED_ENDPOINT, "instance_type": "ml.g6e.12xlarge", "min_instances": 0, "max_instances": 1}
+    return {**config, "deployments": deployments, "endpoints": [endpoint]}
 
 
 @pytest.fixture(scope="session")

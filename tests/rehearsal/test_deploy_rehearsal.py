@@ -16,7 +16,7 @@ from hub_emulator import HubEmulator
 
 from rehearsal.account import Account
 from rehearsal.assembly import CloudAssembly
-from rehearsal.conftest import DEFAULT, PINNED_COMMIT, stack_name
+from rehearsal.conftest import DEFAULT, PINNED_COMMIT, SHARED_ENDPOINT, stack_name
 from rehearsal.evidence import (
     bucket_exists,
     denied,
@@ -49,6 +49,19 @@ def test_the_default_deployment_creates_and_sagemaker_can_load_the_copied_weight
     assert stack.resources[copy_resource(stack)].attributes["S3Uri"] == f"s3://{bucket}/{prefix}"
     assert {key.removeprefix(prefix): body for key, body in objects(account, bucket, prefix).items()} == files
     assert open_uploads(account, bucket) == []
+    assert denied(account) == []
+    assert account.gateway.unmapped == []
+
+
+def test_a_shared_endpoint_creates_and_sagemaker_can_load_each_models_weights(
+    account: Account, assembly: CloudAssembly, hub: HubEmulator
+) -> None:
+    """Two models on one endpoint (#17): each copied by its own copy resource, each model's data readable by the
+    endpoint's one execution role, every call allowed by the template's policies."""
+    _, files = model(hub)
+    stack = account.stack(assembly.stack(stack_name(SHARED_ENDPOINT)))
+    assert stack.create() == "CREATE_COMPLETE", "\n".join(failures(stack))
+    assert list(stack.model_data.values()) == [files, files]
     assert denied(account) == []
     assert account.gateway.unmapped == []
 
