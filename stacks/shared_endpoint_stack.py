@@ -13,6 +13,7 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from stacks.stack_parts import (
+    PinnedZonesStack,
     alarm_topic,
     deployment_alarms,
     endpoint_network,
@@ -35,14 +36,20 @@ from tgi_sagemaker.operations.shared_endpoint_alarms import SharedEndpointAlarms
 from tgi_sagemaker.operations.shared_endpoint_dashboard import SharedEndpointDashboard
 
 
-class SharedEndpointStack(cdk.Stack):
+class SharedEndpointStack(PinnedZonesStack):
     def __init__(
         self, scope: Construct, construct_id: str, *, shared_endpoint: ResolvedSharedEndpoint, **kwargs: Any
     ) -> None:
         spec = shared_endpoint.spec
-        self._pinned_zones = list(spec.network.availability_zones)
         models = ", ".join(d.model_id for d in shared_endpoint.deployments)
-        super().__init__(scope, construct_id, description=f"Shared SageMaker endpoint: {models}", **kwargs)
+        super().__init__(
+            scope,
+            construct_id,
+            availability_zones=spec.network.availability_zones,
+            tags=shared_endpoint.tags,
+            description=f"Shared SageMaker endpoint: {models}",
+            **kwargs,
+        )
         self.log_retention = log_retention(spec.operations.log_retention_days)
         self.network = endpoint_network(
             self, spec.network, egress=shared_endpoint.network_egress, log_retention=self.log_retention
@@ -94,13 +101,7 @@ class SharedEndpointStack(cdk.Stack):
             cdk.CfnOutput(self, "DashboardName", value=self.dashboard.dashboard_name)
         manage_function_log_groups(self, self.log_retention)
         cdk.CfnOutput(self, "EndpointName", value=self.endpoint.endpoint_name, description="SageMaker endpoint")
-        for key, value in shared_endpoint.tags.items():
-            cdk.Tags.of(self).add(key, value)
-
-    @property
-    def availability_zones(self) -> list[str]:
-        """The config's pinned zones: even given them, ``ec2.Vpc`` asks the stack, which would look them up."""
-        return self._pinned_zones or super().availability_zones
+        self.tag_resources()
 
     def _add_model(self, deployment: ResolvedDeployment) -> None:
         """The model's weights, model, component with its scaling, alarms and outputs, under its own name."""

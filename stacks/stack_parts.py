@@ -3,7 +3,9 @@ inference component with its scaling, its alarms and where they notify, and the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_kms as kms
@@ -31,6 +33,34 @@ from tgi_sagemaker.config.spec import NetworkSpec, OperationsSpec, SharedEndpoin
 from tgi_sagemaker.limits import LOG_RETENTION_DAYS
 
 SAMPLE_REQUEST = '{"messages":[{"role":"user","content":"What is 7 x 8? Think briefly."}],"max_tokens":512}'
+
+
+class PinnedZonesStack(cdk.Stack):
+    """A stack in the config's pinned availability zones (none pinned: the stack's own), its resources tagged with
+    the config's tags."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        availability_zones: Sequence[str],
+        tags: Mapping[str, str],
+        **kwargs: Any,
+    ) -> None:
+        self._pinned_zones = list(availability_zones)
+        super().__init__(scope, construct_id, **kwargs)
+        self._config_tags = dict(tags)
+
+    @property
+    def availability_zones(self) -> list[str]:
+        """The config's pinned zones: even given them, ``ec2.Vpc`` asks the stack, which would look them up."""
+        return self._pinned_zones or super().availability_zones
+
+    def tag_resources(self) -> None:
+        """Tag everything in the stack with the config's tags (last: tags apply to what exists when synthesized)."""
+        for key, value in self._config_tags.items():
+            cdk.Tags.of(self).add(key, value)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from stacks.stack_parts import (
+    PinnedZonesStack,
     alarm_topic,
     deployment_alarms,
     endpoint_network,
@@ -30,12 +31,13 @@ from tgi_sagemaker import (
 )
 
 
-class TgiEndpointStack(cdk.Stack):
+class TgiEndpointStack(PinnedZonesStack):
     def __init__(self, scope: Construct, construct_id: str, *, deployment: ResolvedDeployment, **kwargs: Any) -> None:
-        self._pinned_zones = list(deployment.spec.network.availability_zones)
         super().__init__(
             scope,
             construct_id,
+            availability_zones=deployment.spec.network.availability_zones,
+            tags=deployment.tags,
             description=f"{deployment.runtime.container_name} on SageMaker: {deployment.model_id}",
             **kwargs,
         )
@@ -74,13 +76,7 @@ class TgiEndpointStack(cdk.Stack):
             description="Stream an answer, reasoning apart, waiting out a scale-from-zero (tgi-sagemaker CLI)",
             value=f"tgi-sagemaker invoke --region {self.region} --endpoint {target} 'What is 7 x 8? Think briefly.'",
         )
-        for key, value in deployment.tags.items():
-            cdk.Tags.of(self).add(key, value)
-
-    @property
-    def availability_zones(self) -> list[str]:
-        """The config's pinned zones: even given them, ``ec2.Vpc`` asks the stack, which would look them up."""
-        return self._pinned_zones or super().availability_zones
+        self.tag_resources()
 
     def _weights(self, deployment: ResolvedDeployment) -> ModelWeights:
         weights = model_weights(self, deployment, self.log_retention)
