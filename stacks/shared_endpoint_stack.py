@@ -10,13 +10,19 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
-from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from stacks.stack_parts import endpoint_network, log_retention, model_weights
-from stacks.tgi_endpoint_stack import SAMPLE_REQUEST
+from stacks.stack_parts import (
+    PinnedZonesStack,
+    alarm_topic,
+    deployment_alarms,
+    endpoint_network,
+    invoke_command,
+    log_retention,
+    model_weights,
+    scalable_component,
+)
 from tgi_sagemaker import (
-    AlarmTopic,
     DeploymentAlarms,
     InferenceComponentEndpoint,
     ModelExecutionRole,
@@ -30,14 +36,20 @@ from tgi_sagemaker.operations.shared_endpoint_alarms import SharedEndpointAlarms
 from tgi_sagemaker.operations.shared_endpoint_dashboard import SharedEndpointDashboard
 
 
-class SharedEndpointStack(cdk.Stack):
+class SharedEndpointStack(PinnedZonesStack):
     def __init__(
         self, scope: Construct, construct_id: str, *, shared_endpoint: ResolvedSharedEndpoint, **kwargs: Any
     ) -> None:
         spec = shared_endpoint.spec
-        self._pinned_zones = list(spec.network.availability_zones)
         models = ", ".join(d.model_id for d in shared_endpoint.deployments)
-        super().__init__(scope, construct_id, description=f"Shared SageMaker endpoint: {models}", **kwargs)
+        super().__init__(
+            scope,
+            construct_id,
+            availability_zones=spec.network.availability_zones,
+            tags=shared_endpoint.tags,
+            description=f"Shared SageMaker endpoint: {models}",
+            **kwargs,
+        )
         self.log_retention = log_retention(spec.operations.log_retention_days)
         self.network = endpoint_network(
             self, spec.network, egress=shared_endpoint.network_egress, log_retention=self.log_retention
@@ -63,7 +75,7 @@ class SharedEndpointStack(cdk.Stack):
             network_isolation=shared_endpoint.deployments[0].spec.weights.source == "s3",
             inference_ami_version=shared_endpoint.inference_ami_version,
         )
-        self.topic = self._topic(shared_endpoint)
+        self.topic = alarm_topic(self, spec.operations)
         self.models: dict[str, ServingModel] = {}
         self.components: dict[str, ScalableInferenceComponent] = {}
         self.model_alarms: dict[str, DeploymentAlarms] = {}
@@ -89,21 +101,7 @@ class SharedEndpointStack(cdk.Stack):
             cdk.CfnOutput(self, "DashboardName", value=self.dashboard.dashboard_name)
         manage_function_log_groups(self, self.log_retention)
         cdk.CfnOutput(self, "EndpointName", value=self.endpoint.endpoint_name, description="SageMaker endpoint")
-        for key, value in shared_endpoint.tags.items():
-            cdk.Tags.of(self).add(key, value)
-
-    @property
-    def availability_zones(self) -> list[str]:
-        """The config's pinned zones: even given them, ``ec2.Vpc`` asks the stack, which would look them up."""
-        return self._pinned_zones or super().availability_zones
-
-    def _topic(self, shared_endpoint: ResolvedSharedEndpoint) -> sns.ITopic | None:
-        operations = shared_endpoint.spec.operations
-        if operations.alarm_emails:
-            return AlarmTopic(self, "AlarmTopic", emails=operations.alarm_emails).topic
-        if operations.alarm_topic_arn:
-            return sns.Topic.from_topic_arn(self, "AlarmTopic", operations.alarm_topic_arn)
-        return None
+        self.tag_resources()
 
     def _add_model(self, deployment: ResolvedDeployment) -> None:
         """The model's weights, model, component with its scaling, alarms and outputs, under its own name."""
@@ -118,37 +116,12 @@ class SharedEndpointStack(cdk.Stack):
             network=self.network,
             role=self.role,
         )
-        scaling, plan, timeouts = deployment.spec.scaling, deployment.scaling, deployment.spec.timeouts
-        component = ScalableInferenceComponent(
-            scope,
-            "InferenceComponent",
-            endpoint=self.endpoint,
-            model=model,
-            accelerators_per_copy=deployment.num_gpus,
-            min_memory_mb=plan.min_memory_mb,
-            min_copies=plan.min_copies,
-            max_copies=plan.max_copies,
-            concurrent_requests_per_copy=scaling.concurrent_requests_per_copy,
-            scale_in_cooldown=cdk.Duration.seconds(scaling.scale_in_cooldown_seconds),
-            scale_out_cooldown=cdk.Duration.seconds(scaling.scale_out_cooldown_seconds),
-            scale_out_from_zero_cooldown=cdk.Duration.seconds(scaling.scale_out_from_zero_cooldown_seconds),
-            model_data_download_timeout=cdk.Duration.seconds(timeouts.model_data_download_seconds),
-            container_startup_health_check_timeout=cdk.Duration.seconds(
-                timeouts.container_startup_health_check_seconds
-            ),
-        )
+        component = scalable_component(scope, endpoint=self.endpoint, model=model, deployment=deployment)
         operations = deployment.spec.operations
         rollback = []
         if operations.alarms:
-            alarms = DeploymentAlarms(
-                scope,
-                "Alarms",
-                serving=component,
-                error_rate_threshold_percent=operations.error_rate_percent,
-                model_latency_p90=cdk.Duration.seconds(operations.model_latency_p90_seconds),
-                gpu_memory_percent=operations.gpu_memory_percent,
-                weights_copy_failures=weights.copy.metric_failed_copies() if weights.copy else None,
-                topic=self.topic,
+            alarms = deployment_alarms(
+                scope, deployment=deployment, serving=component, weights_copy=weights.copy, topic=self.topic
             )
             self.model_alarms[deployment.name] = alarms
             rollback = alarms.rollback_alarms if operations.auto_rollback else []
@@ -162,11 +135,10 @@ class SharedEndpointStack(cdk.Stack):
             scope,
             "InvokeCommand",
             description="Send one chat request to this model (AWS CLI v2)",
-            value=(
-                f"aws sagemaker-runtime invoke-endpoint --region {self.region} --endpoint-name "
-                f"{self.endpoint.endpoint_name} --inference-component-name {component.component_name} "
-                "--content-type application/json --cli-binary-format raw-in-base64-out "
-                f"--body '{SAMPLE_REQUEST}' /dev/stdout"
+            value=invoke_command(
+                region=self.region,
+                endpoint_name=self.endpoint.endpoint_name,
+                component_name=component.component_name,
             ),
         )
         for key, value in deployment.tags.items():

@@ -5,13 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
-from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from stacks.stack_parts import endpoint_network, log_retention, model_weights
+from stacks.stack_parts import (
+    PinnedZonesStack,
+    alarm_topic,
+    deployment_alarms,
+    endpoint_network,
+    invoke_command,
+    log_retention,
+    model_weights,
+    scalable_component,
+)
 from tgi_sagemaker import (
-    AlarmTopic,
-    DeploymentAlarms,
     DeploymentDashboard,
     EndpointNetwork,
     HubWeightsCopy,
@@ -20,20 +26,18 @@ from tgi_sagemaker import (
     IServedModel,
     ModelWeights,
     ResolvedDeployment,
-    ScalableInferenceComponent,
     ServingModel,
     manage_function_log_groups,
 )
 
-SAMPLE_REQUEST = '{"messages":[{"role":"user","content":"What is 7 x 8? Think briefly."}],"max_tokens":512}'
 
-
-class TgiEndpointStack(cdk.Stack):
+class TgiEndpointStack(PinnedZonesStack):
     def __init__(self, scope: Construct, construct_id: str, *, deployment: ResolvedDeployment, **kwargs: Any) -> None:
-        self._pinned_zones = list(deployment.spec.network.availability_zones)
         super().__init__(
             scope,
             construct_id,
+            availability_zones=deployment.spec.network.availability_zones,
+            tags=deployment.tags,
             description=f"{deployment.runtime.container_name} on SageMaker: {deployment.model_id}",
             **kwargs,
         )
@@ -49,9 +53,9 @@ class TgiEndpointStack(cdk.Stack):
             network=network,
         )
         if deployment.scaling.mode == "scale_to_zero":
-            self.serving, endpoint_name, invoke_target = self._scale_to_zero_endpoint(deployment, network)
+            self.serving, endpoint_name, component_name = self._scale_to_zero_endpoint(deployment, network)
         else:
-            self.serving, endpoint_name, invoke_target = self._instance_endpoint(deployment)
+            self.serving, endpoint_name, component_name = self._instance_endpoint(deployment)
         self._operations(deployment, self.serving)
         manage_function_log_groups(self, self.log_retention)
         cdk.CfnOutput(self, "EndpointName", value=endpoint_name, description="SageMaker endpoint")
@@ -59,13 +63,9 @@ class TgiEndpointStack(cdk.Stack):
             self,
             "InvokeCommand",
             description="Send one chat request (AWS CLI v2)",
-            value=(
-                f"aws sagemaker-runtime invoke-endpoint --region {self.region} --endpoint-name {endpoint_name} "
-                f"{invoke_target}--content-type application/json --cli-binary-format raw-in-base64-out "
-                f"--body '{SAMPLE_REQUEST}' /dev/stdout"
-            ),
+            value=invoke_command(region=self.region, endpoint_name=endpoint_name, component_name=component_name),
         )
-        target = f"{endpoint_name}:{self.component.component_name}" if invoke_target else endpoint_name
+        target = f"{endpoint_name}:{component_name}" if component_name is not None else endpoint_name
         self.endpoint_name = endpoint_name
         self.invoke_target_output = cdk.CfnOutput(
             self, "InvokeTarget", value=target, description="tgi-sagemaker invoke --endpoint value"
@@ -76,13 +76,7 @@ class TgiEndpointStack(cdk.Stack):
             description="Stream an answer, reasoning apart, waiting out a scale-from-zero (tgi-sagemaker CLI)",
             value=f"tgi-sagemaker invoke --region {self.region} --endpoint {target} 'What is 7 x 8? Think briefly.'",
         )
-        for key, value in deployment.tags.items():
-            cdk.Tags.of(self).add(key, value)
-
-    @property
-    def availability_zones(self) -> list[str]:
-        """The config's pinned zones: even given them, ``ec2.Vpc`` asks the stack, which would look them up."""
-        return self._pinned_zones or super().availability_zones
+        self.tag_resources()
 
     def _weights(self, deployment: ResolvedDeployment) -> ModelWeights:
         weights = model_weights(self, deployment, self.log_retention)
@@ -91,7 +85,7 @@ class TgiEndpointStack(cdk.Stack):
             self.weights_bucket = weights.bucket
         return weights.source
 
-    def _instance_endpoint(self, deployment: ResolvedDeployment) -> tuple[IServedModel, str, str]:
+    def _instance_endpoint(self, deployment: ResolvedDeployment) -> tuple[IServedModel, str, str | None]:
         scaling, plan, timeouts = deployment.spec.scaling, deployment.scaling, deployment.spec.timeouts
         endpoint = InstanceEndpoint(
             self,
@@ -109,12 +103,12 @@ class TgiEndpointStack(cdk.Stack):
             ),
         )
         self.endpoint: InstanceEndpoint | InferenceComponentEndpoint = endpoint
-        return endpoint, endpoint.endpoint_name, ""
+        return endpoint, endpoint.endpoint_name, None
 
     def _scale_to_zero_endpoint(
         self, deployment: ResolvedDeployment, network: EndpointNetwork | None
-    ) -> tuple[IServedModel, str, str]:
-        scaling, plan, timeouts = deployment.spec.scaling, deployment.scaling, deployment.spec.timeouts
+    ) -> tuple[IServedModel, str, str | None]:
+        plan = deployment.scaling
         endpoint = InferenceComponentEndpoint(
             self,
             "Endpoint",
@@ -126,27 +120,10 @@ class TgiEndpointStack(cdk.Stack):
             network_isolation=self.model.network_isolation,
             inference_ami_version=deployment.runtime.inference_ami_version,
         )
-        self.component = ScalableInferenceComponent(
-            self,
-            "InferenceComponent",
-            endpoint=endpoint,
-            model=self.model,
-            accelerators_per_copy=deployment.num_gpus,
-            min_memory_mb=plan.min_memory_mb,
-            min_copies=plan.min_copies,
-            max_copies=plan.max_copies,
-            concurrent_requests_per_copy=scaling.concurrent_requests_per_copy,
-            scale_in_cooldown=cdk.Duration.seconds(scaling.scale_in_cooldown_seconds),
-            scale_out_cooldown=cdk.Duration.seconds(scaling.scale_out_cooldown_seconds),
-            scale_out_from_zero_cooldown=cdk.Duration.seconds(scaling.scale_out_from_zero_cooldown_seconds),
-            model_data_download_timeout=cdk.Duration.seconds(timeouts.model_data_download_seconds),
-            container_startup_health_check_timeout=cdk.Duration.seconds(
-                timeouts.container_startup_health_check_seconds
-            ),
-        )
+        self.component = scalable_component(self, endpoint=endpoint, model=self.model, deployment=deployment)
         self.endpoint = endpoint
         cdk.CfnOutput(self, "InferenceComponentName", value=self.component.component_name)
-        return self.component, endpoint.endpoint_name, f"--inference-component-name {self.component.component_name} "
+        return self.component, endpoint.endpoint_name, self.component.component_name
 
     def _operations(self, deployment: ResolvedDeployment, serving: IServedModel) -> None:
         """Alarms (and what they notify), the update policy that rolls back on them, the dashboard."""
@@ -154,20 +131,12 @@ class TgiEndpointStack(cdk.Stack):
         copy = self.weights_copy
         self.alarms = None
         if operations.alarms:
-            topic: sns.ITopic | None = None
-            if operations.alarm_emails:
-                topic = AlarmTopic(self, "AlarmTopic", emails=operations.alarm_emails).topic
-            elif operations.alarm_topic_arn:
-                topic = sns.Topic.from_topic_arn(self, "AlarmTopic", operations.alarm_topic_arn)
-            self.alarms = DeploymentAlarms(
+            self.alarms = deployment_alarms(
                 self,
-                "Alarms",
+                deployment=deployment,
                 serving=serving,
-                error_rate_threshold_percent=operations.error_rate_percent,
-                model_latency_p90=cdk.Duration.seconds(operations.model_latency_p90_seconds),
-                gpu_memory_percent=operations.gpu_memory_percent,
-                weights_copy_failures=copy.metric_failed_copies() if copy else None,
-                topic=topic,
+                weights_copy=copy,
+                topic=alarm_topic(self, operations),
             )
         rollback = self.alarms.rollback_alarms if self.alarms and operations.auto_rollback else []
         serving.configure_updates(

@@ -4,24 +4,17 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from tgi_sagemaker import defaults, limits
-from tgi_sagemaker.compliance import acknowledge
+from tgi_sagemaker.operations.alarm_parts import notify, sustained_alarm
 from tgi_sagemaker.operations.metric_math import error_rate_percent
 from tgi_sagemaker.prop_checks import raise_problems
 from tgi_sagemaker.served_model import IServedModel
 from tgi_sagemaker.serving_metrics import MICROSECONDS
 
-HIPAA_ALARM_ACTION = "HIPAA.Security::HIPAA.Security-CloudWatchAlarmAction"
 MODEL_LATENCY_LIMIT_SECONDS = 3600
-NO_TOPIC_REASON = (
-    "Notifications are opt-in (a topic or email addresses); without them the alarm still records its state in "
-    "CloudWatch, where consoles, dashboards and an update's rollback configuration can read it."
-)
 
 
 class DeploymentAlarms(Construct):
@@ -92,25 +85,7 @@ class DeploymentAlarms(Construct):
         self.alarms: list[cloudwatch.Alarm] = [self.error_rate_alarm, self.model_latency_alarm, self.gpu_memory_alarm]
         if self.weights_copy_alarm is not None:
             self.alarms.append(self.weights_copy_alarm)
-        if topic is not None:
-            action = cloudwatch_actions.SnsAction(topic)
-            for alarm in self.alarms:
-                alarm.add_alarm_action(action)
-                alarm.add_ok_action(action)
-            topic.add_to_resource_policy(
-                iam.PolicyStatement(
-                    principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                    actions=["sns:Publish"],
-                    resources=[topic.topic_arn],
-                    conditions={
-                        "StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account},
-                        "ArnLike": {"aws:SourceArn": [alarm.alarm_arn for alarm in self.alarms]},
-                    },
-                )
-            )
-        else:
-            for alarm in self.alarms:
-                acknowledge(alarm, {HIPAA_ALARM_ACTION: NO_TOPIC_REASON})
+        notify(self, self.alarms, topic)
 
     def _alarm(
         self,
@@ -122,16 +97,8 @@ class DeploymentAlarms(Construct):
         evaluation_periods: int = 1,
         comparison: cloudwatch.ComparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
     ) -> cloudwatch.Alarm:
-        return cloudwatch.Alarm(
-            self,
-            name,
-            alarm_description=description,
-            metric=metric,
-            threshold=threshold,
-            evaluation_periods=evaluation_periods,
-            datapoints_to_alarm=evaluation_periods,
-            comparison_operator=comparison,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        return sustained_alarm(
+            self, name, description, metric, threshold, periods=evaluation_periods, comparison=comparison
         )
 
 

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from tgi_sagemaker.operations.metric_math import error_rate_percent, in_seconds
+from tgi_sagemaker.operations.dashboard_parts import (
+    PERCENTILES,
+    graph,
+    model_latency_graph,
+    requests_and_errors_graph,
+)
+from tgi_sagemaker.operations.metric_math import in_seconds
 from tgi_sagemaker.served_model import IServedModel
-
-PERCENTILES = ("p50", "p90", "p99")
 
 
 class DeploymentDashboard(Construct):
@@ -46,40 +49,29 @@ class DeploymentDashboard(Construct):
                 *(cloudwatch.AlarmWidget(title=alarm.node.id, alarm=alarm, width=6) for alarm in alarms)
             )
         self.dashboard.add_widgets(
-            _graph(
-                "Requests and errors (count a minute)",
-                [
-                    serving.metric_invocations(),
-                    serving.metric_invocation_errors("4XX"),
-                    serving.metric_invocation_errors("5XX"),
-                ],
-                right=[error_rate_percent(serving, period=cdk.Duration.minutes(1))],
-            ),
-            _graph(
-                "Model latency (s): a whole streamed answer",
-                [in_seconds(serving.metric_model_latency(p), f"model {p}") for p in PERCENTILES],
-            ),
-            _graph(
+            requests_and_errors_graph("Requests and errors (count a minute)", serving),
+            model_latency_graph("Model latency (s): a whole streamed answer", serving, label="model"),
+            graph(
                 "Overhead latency (s): SageMaker around the container",
                 [in_seconds(serving.metric_overhead_latency(p), f"overhead {p}") for p in PERCENTILES],
             ),
         )
         self.dashboard.add_widgets(
-            _graph(
+            graph(
                 "GPU (%)",
                 [serving.metric_utilization_percent("GPU"), serving.metric_utilization_percent("GPUMemory")],
             ),
-            _graph(
+            graph(
                 "CPU and memory (%)",
                 [serving.metric_utilization_percent("CPU"), serving.metric_utilization_percent("Memory")],
             ),
-            _graph("Capacity", serving.capacity_metrics()),
+            graph("Capacity", serving.capacity_metrics()),
         )
         copy_graphs = []
         if weights_copy_state_machine is not None:
             machine = weights_copy_state_machine
             copy_graphs.append(
-                _graph(
+                graph(
                     "Weights copy: executions",
                     [machine.metric_started(), machine.metric_succeeded(), machine.metric_failed()],
                 )
@@ -87,7 +79,7 @@ class DeploymentDashboard(Construct):
         if weights_copy_function is not None:
             function = weights_copy_function
             copy_graphs.append(
-                _graph("Weights copy: copy-file function", [function.metric_invocations(), function.metric_errors()])
+                graph("Weights copy: copy-file function", [function.metric_invocations(), function.metric_errors()])
             )
         if copy_graphs:
             self.dashboard.add_widgets(*copy_graphs)
@@ -95,9 +87,3 @@ class DeploymentDashboard(Construct):
     @property
     def dashboard_name(self) -> str:
         return self.dashboard.dashboard_name
-
-
-def _graph(
-    title: str, left: Sequence[cloudwatch.IMetric], *, right: Sequence[cloudwatch.IMetric] = ()
-) -> cloudwatch.GraphWidget:
-    return cloudwatch.GraphWidget(title=title, left=list(left), right=list(right), width=8, height=6)

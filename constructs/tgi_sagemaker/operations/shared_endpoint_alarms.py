@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from tgi_sagemaker.compliance import acknowledge
 from tgi_sagemaker.inference_component_endpoint import InferenceComponentEndpoint
-from tgi_sagemaker.operations.deployment_alarms import HIPAA_ALARM_ACTION, NO_TOPIC_REASON
+from tgi_sagemaker.operations.alarm_parts import notify, sustained_alarm
 from tgi_sagemaker.prop_checks import raise_problems
 from tgi_sagemaker.scalable_inference_component import ScalableInferenceComponent
 
@@ -70,39 +66,19 @@ class SharedEndpointAlarms(Construct):
                 sustained,
             )
         self.alarms: list[cloudwatch.Alarm] = [self.fleet_full_alarm, *self.no_capacity_alarms.values()]
-        if topic is None:
-            for alarm in self.alarms:
-                acknowledge(alarm, {HIPAA_ALARM_ACTION: NO_TOPIC_REASON})
-            return
-        action = cloudwatch_actions.SnsAction(topic)
-        for alarm in self.alarms:
-            alarm.add_alarm_action(action)
-            alarm.add_ok_action(action)
-        topic.add_to_resource_policy(
-            iam.PolicyStatement(
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=["sns:Publish"],
-                resources=[topic.topic_arn],
-                conditions={
-                    "StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account},
-                    "ArnLike": {"aws:SourceArn": [alarm.alarm_arn for alarm in self.alarms]},
-                },
-            )
-        )
+        notify(self, self.alarms, topic)
 
     def _alarm(
         self, name: str, description: str, metric: cloudwatch.IMetric, threshold: float, minutes: int
     ) -> cloudwatch.Alarm:
-        return cloudwatch.Alarm(
+        return sustained_alarm(
             self,
             name,
-            alarm_description=description,
-            metric=metric,
-            threshold=threshold,
-            evaluation_periods=minutes,
-            datapoints_to_alarm=minutes,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            description,
+            metric,
+            threshold,
+            periods=minutes,
+            comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         )
 
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
 from tgi_sagemaker.inference_component_endpoint import InferenceComponentEndpoint
-from tgi_sagemaker.operations.metric_math import error_rate_percent, in_seconds
+from tgi_sagemaker.operations.dashboard_parts import graph, model_latency_graph, requests_and_errors_graph
 from tgi_sagemaker.scalable_inference_component import ScalableInferenceComponent
 
 
@@ -40,30 +39,18 @@ class SharedEndpointDashboard(Construct):
                 cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(alarms), width=24, height=4)
             )
         self.dashboard.add_widgets(
-            _graph("Instances", [endpoint.metric_instance_count()]),
-            _graph("Copies", [c.metric_copy_count(label=name) for name, c in components.items()]),
-            _graph(
+            graph("Instances", [endpoint.metric_instance_count()]),
+            graph("Copies", [c.metric_copy_count(label=name) for name, c in components.items()]),
+            graph(
                 "Requests that found no copy",
                 [c.metric_no_capacity_failures(label=name) for name, c in components.items()],
             ),
         )
-        minute = cdk.Duration.minutes(1)
         for name, component in components.items():
             self.dashboard.add_widgets(
-                _graph(
-                    f"{name}: requests and errors (count a minute)",
-                    [
-                        component.metric_invocations(),
-                        component.metric_invocation_errors("4XX"),
-                        component.metric_invocation_errors("5XX"),
-                    ],
-                    right=[error_rate_percent(component, period=minute)],
-                ),
-                _graph(
-                    f"{name}: model latency (s)",
-                    [in_seconds(component.metric_model_latency(p), f"{name} {p}") for p in ("p50", "p90", "p99")],
-                ),
-                _graph(
+                requests_and_errors_graph(f"{name}: requests and errors (count a minute)", component),
+                model_latency_graph(f"{name}: model latency (s)", component, label=name),
+                graph(
                     f"{name}: GPU and memory (% of its copies')",
                     [
                         component.metric_utilization_percent("GPU"),
@@ -76,9 +63,3 @@ class SharedEndpointDashboard(Construct):
     @property
     def dashboard_name(self) -> str:
         return self.dashboard.dashboard_name
-
-
-def _graph(
-    title: str, left: Sequence[cloudwatch.IMetric], *, right: Sequence[cloudwatch.IMetric] = ()
-) -> cloudwatch.GraphWidget:
-    return cloudwatch.GraphWidget(title=title, left=list(left), right=list(right), width=8, height=6)

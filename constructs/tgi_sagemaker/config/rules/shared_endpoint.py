@@ -13,9 +13,9 @@ from typing import Any
 
 from tgi_sagemaker.catalog.instance_types import InstanceFigures
 from tgi_sagemaker.config.errors import Problems
+from tgi_sagemaker.config.rules.operations import check_retention_and_notification
 from tgi_sagemaker.config.rules.packing import ComponentDemand, copies_per_instance, instances_needed, pack
 from tgi_sagemaker.config.spec import DeploymentSpec, SharedEndpointSpec
-from tgi_sagemaker.limits import LOG_RETENTION_DAYS
 
 # Deployment fields a shared endpoint owns -> the endpoint's field that sets them.
 ENDPOINT_OWNED_FIELDS = {
@@ -87,21 +87,7 @@ def endpoint_path_of(problem_field: str, base: str, endpoint_path: str) -> str |
 
 
 def check_endpoint_operations(endpoint: SharedEndpointSpec, problems: Problems) -> None:
-    operations = endpoint.operations
-    if operations.log_retention_days not in LOG_RETENTION_DAYS:
-        problems.add(
-            "operations.log_retention_days",
-            operations.log_retention_days,
-            "CloudWatch Logs keeps logs for set periods only",
-            f"use one of {', '.join(map(str, LOG_RETENTION_DAYS))}",
-        )
-    if operations.alarm_emails and operations.alarm_topic_arn:
-        problems.add(
-            "operations.alarm_topic_arn",
-            operations.alarm_topic_arn,
-            "given together with alarm_emails",
-            "keep one: alarm_emails creates a topic for them, or subscribe the addresses to your topic",
-        )
+    check_retention_and_notification(endpoint.operations, problems)
 
 
 def check_endpoint_wide_settings(
