@@ -55,3 +55,5 @@ BUSY_INSTANCES = 1  # assumption: one instance carries the busy hours (plan note
 WAKE_UP_MINUTES = 10.0
 # FACTS.md: "Copies reach 0 after ~10-15 idle min, instances ~10 min later": 15 + 10, the upper end.
 IDLE_MINUTES_BEFORE_ZERO = 25.0
+# A shared endpoint: how long its fleet may sit at max_instances, or a model find no copy, before an alarm.
+SHARED_ENDPOINT_ALARM_MINUTES = 15

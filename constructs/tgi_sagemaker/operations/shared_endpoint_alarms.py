@@ -8,12 +8,11 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from tgi_sagemaker import defaults
 from tgi_sagemaker.inference_component_endpoint import InferenceComponentEndpoint
 from tgi_sagemaker.operations.alarm_parts import notify, sustained_alarm
 from tgi_sagemaker.prop_checks import raise_problems
 from tgi_sagemaker.scalable_inference_component import ScalableInferenceComponent
-
-DEFAULT_SUSTAINED_MINUTES = 15
 
 
 class SharedEndpointAlarms(Construct):
@@ -41,7 +40,7 @@ class SharedEndpointAlarms(Construct):
         *,
         endpoint: InferenceComponentEndpoint,
         components: Mapping[str, ScalableInferenceComponent] | None = None,
-        sustained: int = DEFAULT_SUSTAINED_MINUTES,
+        sustained: int = defaults.SHARED_ENDPOINT_ALARM_MINUTES,
         topic: sns.ITopic | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
