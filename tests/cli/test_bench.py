@@ -244,3 +244,28 @@ def test_mixed_drives_every_target_at_once_and_adds_their_combined_figures(tmp_p
 def test_mixed_needs_two_targets(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["bench", "--url", "http://127.0.0.1:9", "--mixed"]) == 2
     assert "--mixed with one target: nothing to mix. Fix: name two or more" in capsys.readouterr().err
+
+
+def test_mixed_drives_two_components_of_one_sagemaker_endpoint(
+    sagemaker: SageMakerRuntimeEmulator, tmp_path: Path
+) -> None:
+    _set(sagemaker.behaviour)
+    sagemaker.inference_components = ("r1-qwen-7b", "r1-qwen-14b")  # one endpoint name, two models on it
+    target = ["--endpoint", "tgi-endpoint:r1-qwen-7b", "--endpoint", "tgi-endpoint:r1-qwen-14b", "--mixed"]
+    target += ["--endpoint-url", sagemaker.url, "--region", "us-east-1", "--api", "generate"]
+    assert main(["bench", *target, "--concurrency", "2", "--requests", "4", *WORKLOAD, "--out", str(tmp_path)]) == 0
+    levels = _summary(tmp_path)["levels"]
+    combined = "mixed: tgi-endpoint/r1-qwen-7b + tgi-endpoint/r1-qwen-14b"
+    assert [(level["target"], level["concurrency"], level["succeeded"]) for level in levels] == [
+        ("tgi-endpoint/r1-qwen-7b", 2, 4),
+        ("tgi-endpoint/r1-qwen-14b", 2, 4),
+        (combined, 4, 8),
+    ]
+    for level in levels:
+        _assert_at_the_servers_timings(level)
+    rows = json.loads((tmp_path / "requests.json").read_text())
+    sent = {
+        t: sorted(r["started_s"] for r in rows if r["target"] == t) for t in (levels[0]["target"], levels[1]["target"])
+    }
+    first, second = sent.values()
+    assert first[0] < second[-1] and second[0] < first[-1], sent  # the two components' requests overlapped
