@@ -197,3 +197,75 @@ def test_labelled_targets_are_compared_side_by_side(tmp_path: Path) -> None:
 def test_targets_named_alike_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["bench", "--url", "a=http://127.0.0.1:9", "--url", "a=http://127.0.0.1:10"]) == 2
     assert "two are named alike. Fix: give each its own LABEL= prefix" in " ".join(capsys.readouterr().err.split())
+
+
+def test_mixed_drives_every_target_at_once_and_adds_their_combined_figures(tmp_path: Path) -> None:
+    # two models of one endpoint, as two servers: each at the emulator's timings, driven together at c=1 and c=4
+    small, large = TgiEmulator(), TgiEmulator()
+    _set(small.behaviour)
+    _set(large.behaviour)
+    try:
+        args = ["bench", "--url", f"small={small.url}", "--url", f"large={large.url}", "--mixed"]
+        args += ["--concurrency", "1,4", "--requests", "4", *WORKLOAD, "--out", str(tmp_path)]
+        assert main(args) == 0
+    finally:
+        small.close()
+        large.close()
+    levels = _summary(tmp_path)["levels"]
+    combined = "mixed: small + large"
+    assert [(level["target"], level["concurrency"], level["succeeded"]) for level in levels] == [
+        ("small", 1, 4),
+        ("large", 1, 4),
+        (combined, 2, 8),
+        ("small", 4, 4),
+        ("large", 4, 4),
+        (combined, 8, 8),
+    ]
+    for level in levels:  # each model's figures, and those across both, at the server's timings
+        _assert_at_the_servers_timings(level)
+    assert len(small.behaviour.requests) == len(large.behaviour.requests) == UNMEASURED + 8
+    with (tmp_path / "requests.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 16  # each request once: the combined levels add figures, not rows
+    for concurrency in ("1", "4"):
+        sent = {
+            target: sorted(
+                float(row["started_s"]) for row in rows if (row["target"], row["concurrency"]) == (target, concurrency)
+            )
+            for target in ("small", "large")
+        }
+        # one clock for both: each model's requests were sent while the other's were (not one after the other)
+        assert sent["small"][0] < sent["large"][-1] and sent["large"][0] < sent["small"][-1], sent
+    # together twice the requests per second of either alone: the level's combined rate is the endpoint's
+    for small_level, combined_level in ((levels[0], levels[2]), (levels[3], levels[5])):
+        assert combined_level["requests_per_s"] / small_level["requests_per_s"] == pytest.approx(2, rel=0.25)
+
+
+def test_mixed_needs_two_targets(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "--url", "http://127.0.0.1:9", "--mixed"]) == 2
+    assert "--mixed with one target: nothing to mix. Fix: name two or more" in capsys.readouterr().err
+
+
+def test_mixed_drives_two_components_of_one_sagemaker_endpoint(
+    sagemaker: SageMakerRuntimeEmulator, tmp_path: Path
+) -> None:
+    _set(sagemaker.behaviour)
+    sagemaker.inference_components = ("r1-qwen-7b", "r1-qwen-14b")  # one endpoint name, two models on it
+    target = ["--endpoint", "tgi-endpoint:r1-qwen-7b", "--endpoint", "tgi-endpoint:r1-qwen-14b", "--mixed"]
+    target += ["--endpoint-url", sagemaker.url, "--region", "us-east-1", "--api", "generate"]
+    assert main(["bench", *target, "--concurrency", "2", "--requests", "4", *WORKLOAD, "--out", str(tmp_path)]) == 0
+    levels = _summary(tmp_path)["levels"]
+    combined = "mixed: tgi-endpoint/r1-qwen-7b + tgi-endpoint/r1-qwen-14b"
+    assert [(level["target"], level["concurrency"], level["succeeded"]) for level in levels] == [
+        ("tgi-endpoint/r1-qwen-7b", 2, 4),
+        ("tgi-endpoint/r1-qwen-14b", 2, 4),
+        (combined, 4, 8),
+    ]
+    for level in levels:
+        _assert_at_the_servers_timings(level)
+    rows = json.loads((tmp_path / "requests.json").read_text())
+    sent = {
+        t: sorted(r["started_s"] for r in rows if r["target"] == t) for t in (levels[0]["target"], levels[1]["target"])
+    }
+    first, second = sent.values()
+    assert first[0] < second[-1] and second[0] < first[-1], sent  # the two components' requests overlapped

@@ -190,3 +190,37 @@ def test_the_profile_defaults_live_in_defaults_py_each_with_its_source() -> None
             start -= 1
         said = lines[at].partition("#")[2] + " ".join(lines[start:at])
         assert "FACTS.md" in said or "assumption" in said, name
+
+
+def test_plan_prices_a_shared_endpoint_once_with_each_models_share(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # config/shared.yaml: 0-2 x ml.g6e.12xlarge at $10/h; 1 GPU a copy; max copies 2, 3, 3 = 8 GPUs of 8
+    assert main(["plan", "--config", str(ROOT / "config" / "shared.yaml"), "--price", "ml.g6e.12xlarge=10"]) == 0
+    cost = capsys.readouterr().out.split("\ncost: ")[1].splitlines()
+    assert [line for line in cost if line.startswith("- ")] == ["- TgiSageMaker-r1-distills: shared endpoint, 3 models"]
+    assert "    hourly     $0.00/h at the minimum (0 instances), $20.00/h at the maximum (2 instances)" in cost
+    # at the maximum $20/h x 2/8 = $5, x 3/8 = $7.50; at the minimum nothing runs
+    assert [line for line in cost if line.startswith("    share ")] == [
+        "    share      r1-qwen-1-5b  $0.00/h (0 of 0 GPUs) at the minimum, $5.00/h (2 of 8 GPUs) at the maximum",
+        "    share      r1-qwen-7b    $0.00/h (0 of 0 GPUs) at the minimum, $7.50/h (3 of 8 GPUs) at the maximum",
+        "    share      r1-qwen-14b   $0.00/h (0 of 0 GPUs) at the minimum, $7.50/h (3 of 8 GPUs) at the maximum",
+    ]
+    # one instance kept, copies 1 and 2 at the minimum: $10/h x 1/3 = $3.33, x 2/3 = $6.67, one GPU idle;
+    # at the maximum $30/h over 1 + 3 + 3 x 2 GPUs (the 14B on 2 GPUs a copy): $3, $9, $18 with 2 of 12 GPUs idle
+    text = (ROOT / "config" / "shared.yaml").read_text()
+    text = text.replace("min_instances: 0 ", "min_instances: 1 ").replace("max_instances: 2 ", "max_instances: 3 ")
+    text = text.replace("max_copies: 2\n", "min_copies: 1\n      max_copies: 1\n", 1)
+    text = text.replace("max_copies: 3\n", "min_copies: 2\n      max_copies: 3\n", 1)
+    text = text.replace("    tgi:\n", "    num_gpus: 2\n    tgi:\n")
+    config = tmp_path / "shared.yaml"
+    config.write_text(text)
+    assert main(["plan", "--config", str(config), "--price", "ml.g6e.12xlarge=10"]) == 0
+    cost = capsys.readouterr().out.split("\ncost: ")[1].splitlines()
+    assert [line for line in cost if line.startswith(("    share ", "    headroom "))] == [
+        "    share      r1-qwen-1-5b  $3.33/h (1 of 3 GPUs) at the minimum, $3.00/h (1 of 10 GPUs) at the maximum",
+        "    share      r1-qwen-7b    $6.67/h (2 of 3 GPUs) at the minimum, $9.00/h (3 of 10 GPUs) at the maximum",
+        "    share      r1-qwen-14b   $0.00/h (0 of 3 GPUs) at the minimum, $18.00/h (6 of 10 GPUs) at the maximum",
+        "    headroom   1 GPU(s) no copy holds at the minimum, billed and spread by the shares",
+        "    headroom   2 GPU(s) no copy holds at the maximum, billed and spread by the shares",
+    ]

@@ -360,7 +360,7 @@ class _SageMakerHandler(_Handler):
             self.send_error_shape(403, "InvalidSignatureException", "the request is not SigV4-signed")
             return
         component = self.headers.get("X-Amzn-SageMaker-Inference-Component")
-        if match.group(1) != emulator.endpoint_name or component != emulator.inference_component:
+        if match.group(1) != emulator.endpoint_name or component not in emulator.inference_components:
             message = f"Endpoint {match.group(1)} / inference component {component} not found."
             self.send_error_shape(400, "ValidationError", message)
             return
@@ -423,10 +423,14 @@ class SageMakerRuntimeEmulator(_Server):
         *,
         endpoint_name: str = "tgi-endpoint",
         inference_component: str | None = "tgi-component",
+        other_components: tuple[str, ...] = (),
         split_events: bool = True,
     ) -> None:
+        """``other_components``: more inference components on the same endpoint name (a shared endpoint), served
+        with the same behaviour. Default: none."""
         self.endpoint_name = endpoint_name
         self.inference_component = inference_component
+        self.inference_components = (inference_component, *other_components)
         self.split_events = split_events
         super().__init__(behaviour)
 

@@ -63,6 +63,7 @@ class LevelRun:
     interrupted: bool = False
     request_rate: float | None = None  # open loop: arrivals asked for (requests/s); None: closed loop
     max_concurrency: int | None = None  # open loop: the cap on requests in flight; None: no cap
+    combined: bool = False  # a mixed level's targets together: their records, already recorded under each
 
     @property
     def load(self) -> str:
@@ -96,19 +97,22 @@ def run_level(
     on_record: Callable[[RequestRecord], None],
     stop: threading.Event,
     calibration: PromptCalibration | None = None,
+    started_at: float | None = None,
 ) -> LevelRun:
     """Keep ``concurrency`` requests in flight; Ctrl-C (KeyboardInterrupt) keeps every finished record.
 
     Workers are daemon threads: an interrupted run does not wait for requests still streaming. A worker records
     every request it takes, whatever happens to it; should every worker end early all the same, the requests
-    never sent are recorded as errors and the level ends instead of waiting for them.
+    never sent are recorded as errors and the level ends instead of waiting for them. ``started_at``: the
+    level's start (``time.perf_counter``) its send times count from, one for every target of a mixed level, so
+    theirs line up. Default: now.
     """
     run = LevelRun(target=transport.target, concurrency=concurrency, planned=workload.requests)
     todo: queue.Queue[PlannedRequest] = queue.Queue()
     for request in plan_requests(workload, calibration=calibration):
         todo.put(request)
     done: queue.Queue[RequestRecord] = queue.Queue()
-    started = time.perf_counter()
+    started = time.perf_counter() if started_at is None else started_at
 
     def worker() -> None:
         while not stop.is_set():
@@ -142,6 +146,7 @@ def run_rate(
     on_record: Callable[[RequestRecord], None],
     stop: threading.Event,
     calibration: PromptCalibration | None = None,
+    started_at: float | None = None,
 ) -> LevelRun:
     """Open loop: send each request at its arrival time (:func:`arrival_times`), however many are in flight.
 
@@ -149,7 +154,7 @@ def run_rate(
     instead of slowing the arrivals down (what a closed loop does). With ``workload.max_concurrency`` (vLLM's
     benchmark_serving ``--max-concurrency``) at most that many are in flight: a request that arrives when all
     are taken waits, in arrival order, for one to finish, and its record says how long (``queued_s``). The
-    level ends as :func:`run_level` does.
+    level ends, and ``started_at`` counts, as in :func:`run_level`.
     """
     cap = workload.max_concurrency
     run = LevelRun(
@@ -165,7 +170,7 @@ def run_rate(
     senders: list[threading.Thread] = []
     slots = threading.BoundedSemaphore(cap) if cap else None
     dispatched = 0
-    started = time.perf_counter()
+    started = time.perf_counter() if started_at is None else started_at
 
     def dispatch() -> None:
         nonlocal dispatched

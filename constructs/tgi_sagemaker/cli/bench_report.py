@@ -50,7 +50,7 @@ def write_results(
     ``prices``: by target, what its serving costs. Default: none (no cost figures).
     """
     folder.mkdir(parents=True, exist_ok=True)
-    records = [record for run in runs for record in run.records]
+    records = [record for run in runs if not run.combined for record in run.records]  # each request once
     summaries = [summarize(run, objectives, (prices or {}).get(run.target)) for run in runs]
     written = [
         _write_csv(folder / "requests.csv", records),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 
 from rich.console import Console
@@ -19,6 +20,7 @@ from tgi_sagemaker.cli.bench_metrics import (
     Objectives,
     summarize,
 )
+from tgi_sagemaker.cli.bench_mixed import run_mixed_level
 from tgi_sagemaker.cli.bench_progress import BenchProgress, progress_for
 from tgi_sagemaker.cli.bench_report import write_results
 from tgi_sagemaker.cli.bench_workload import PromptCalibration, Workload, calibrate
@@ -39,9 +41,11 @@ def run_bench_session(
     stop: threading.Event,
     objectives: Objectives | None = None,
     prices: Mapping[str, TargetPrice] | None = None,
+    mixed: bool = False,
 ) -> int:
     """``objectives``: percentiles and SLOs. Default: p50, p90, p99, no SLO. ``prices``: by target, what serving
-    it costs. Default: none.
+    it costs. Default: none. ``mixed``: every target at once at each level, plus their combined figures
+    (:mod:`.bench_mixed`). Default: one target after another.
 
     Exit code: 0 all measured; 1 a target failed its warm-up or a level had no successful request (every one
     failed); 130 stopped by Ctrl-C. The results are written in every case where something was measured."""
@@ -62,6 +66,8 @@ def run_bench_session(
                     failed = True
                     continue
                 calibrations[transport.target] = calibration
+                if mixed:  # every target warmed up first, then driven together below
+                    continue
                 for level in _levels(workload):
                     on_record = progress.level_started(transport.target, level, workload.requests)
                     run = _run(transport, workload, level, on_record=on_record, stop=stop, calibration=calibration)
@@ -71,6 +77,10 @@ def run_bench_session(
                         break
                 if stop.is_set():
                     break
+            if mixed:
+                runs += _run_mixed(
+                    [t for t in targets if t.target in calibrations], workload, calibrations, progress, stop
+                )
         except KeyboardInterrupt:  # between requests: keep what finished
             stop.set()
     if not runs:
@@ -97,6 +107,38 @@ def run_bench_session(
             markup=False,
         )
     return 1 if failed or unmeasured else 0
+
+
+def _run_mixed(
+    targets: Sequence[Transport],
+    workload: Workload,
+    calibrations: Mapping[str, PromptCalibration],
+    progress: BenchProgress,
+    stop: threading.Event,
+) -> list[LevelRun]:
+    runs: list[LevelRun] = []
+    for level in _levels(workload):
+        if stop.is_set() or not targets:
+            break
+        level_runs = run_mixed_level(
+            targets,
+            workload,
+            level,
+            calibrations=calibrations,
+            on_record_for=partial(_level_started, progress, level=level, requests=workload.requests),
+            stop=stop,
+        )
+        for run in level_runs:
+            if not run.combined:
+                progress.level_done(run)
+        runs += level_runs
+    return runs
+
+
+def _level_started(
+    progress: BenchProgress, target: str, *, level: int | float, requests: int
+) -> Callable[[RequestRecord], None]:
+    return progress.level_started(target, level, requests)
 
 
 def _levels(workload: Workload) -> list[int | float]:

@@ -73,6 +73,13 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
         "Default: none",
     )
     parser.add_argument(
+        "--mixed",
+        action="store_true",
+        help="drive every target at the same time at each level (e.g. the inference components of one shared "
+        "endpoint: --endpoint ep:model-a --endpoint ep:model-b), each at the level's load, and report their "
+        "combined figures too. Default: one target after another, compared",
+    )
+    parser.add_argument(
         "--burstiness",
         type=float,
         default=1.0,
@@ -202,6 +209,8 @@ def run_bench(args: argparse.Namespace) -> int:
             temperature=args.temperature,
         )
         objectives = objectives_from_text(args.percentiles, args.slo)
+        if args.mixed and len(targets) < 2:
+            raise ValueError("--mixed with one target: nothing to mix. Fix: name two or more, or drop --mixed")
         prices = target_prices(args, targets)
     except ValueError as error:
         err.print(str(error), style="red", highlight=False, markup=False)
@@ -219,6 +228,7 @@ def run_bench(args: argparse.Namespace) -> int:
         stop=threading.Event(),
         objectives=objectives,
         prices=prices,
+        mixed=args.mixed,
     )
 
 
