@@ -236,9 +236,12 @@ def test_mixed_drives_every_target_at_once_and_adds_their_combined_figures(tmp_p
         }
         # one clock for both: each model's requests were sent while the other's were (not one after the other)
         assert sent["small"][0] < sent["large"][-1] and sent["large"][0] < sent["small"][-1], sent
-    # together twice the requests per second of either alone: the level's combined rate is the endpoint's
-    for small_level, combined_level in ((levels[0], levels[2]), (levels[3], levels[5])):
-        assert combined_level["requests_per_s"] / small_level["requests_per_s"] == pytest.approx(2, rel=0.25)
+    # the level's combined rate is the endpoint's: every target's requests over the longest target's time (a ratio
+    # to one target's rate would depend on how evenly a busy machine ran the two)
+    for small_level, large_level, combined_level in (levels[0:3], levels[3:6]):
+        assert combined_level["wall_s"] == max(small_level["wall_s"], large_level["wall_s"])
+        succeeded = small_level["succeeded"] + large_level["succeeded"]
+        assert combined_level["requests_per_s"] == pytest.approx(succeeded / combined_level["wall_s"])
 
 
 def test_mixed_needs_two_targets(capsys: pytest.CaptureFixture[str]) -> None:
