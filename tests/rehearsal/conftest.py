@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from hub_emulator import HubEmulator
 
-from helpers import ROOT, default_config, set_path
+from helpers import ROOT, default_config, set_path, shared_config
 from rehearsal.account import Account
 from rehearsal.assembly import CloudAssembly
 
@@ -31,9 +31,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
 }
 
 
-# Two models on one shared endpoint (#17): one stack for the endpoint, each model with its own weights copy.
-SHARED_ENDPOINT = "shared"
-SHARED_DEPLOYMENTS = ("on-shared-a", "on-shared-b")
+# config/shared.yaml as it is (#17): three distills on one shared endpoint, one stack, each model its own copy.
+SHARED = shared_config()
+(SHARED_ENDPOINT,) = (endpoint["name"] for endpoint in SHARED["endpoints"])
+SHARED_MODELS = tuple(deployment["model"]["id"] for deployment in SHARED["deployments"])
 
 
 def stack_name(variant: str) -> str:
@@ -50,12 +51,7 @@ def _variants_config() -> dict[str, Any]:
         for dotted, value in changes.items():
             set_path(deployment, dotted, value)
         deployments.append(deployment)
-    for name in SHARED_DEPLOYMENTS:
-        deployment = json.loads(json.dumps(default))
-        deployment.pop("instance_type", None)  # the shared endpoint's
-        deployments.append({**deployment, "name": name, "endpoint": SHARED_ENDPOINT})
-    endpoint = {"name": SHARED_ENDPOINT, "instance_type": "ml.g6e.12xlarge", "min_instances": 0, "max_instances": 1}
-    return {**config, "deployments": deployments, "endpoints": [endpoint]}
+    return {**config, "deployments": deployments + SHARED["deployments"], "endpoints": SHARED["endpoints"]}
 
 
 @pytest.fixture(scope="session")

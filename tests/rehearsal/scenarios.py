@@ -18,13 +18,15 @@ from rehearsal.evidence import failures
 NOT_SERVED = {"README.md", "original/consolidated.00.pth", "original/params.json"}
 
 
-def model(hub: HubEmulator, seed: int = 7, commit: str | None = None, **kwargs: Any) -> tuple[str, dict[str, bytes]]:
+def model(
+    hub: HubEmulator, seed: int = 7, commit: str | None = None, repo: str = REPO, **kwargs: Any
+) -> tuple[str, dict[str, bytes]]:
     """A commit of the repo at the Hub (``main`` moves to it); returns the commit and the files a deployment serves
     (all but ``NOT_SERVED``)."""
     files = model_files(shard_bytes=6 * MIB, seed=seed)
     files["original/consolidated.00.pth"] = b"\x80\x04pickled" * 1000
     files["original/params.json"] = b'{"dim": 4096}'
-    commit = hub.add_repo(REPO, files, commit=commit, **kwargs)
+    commit = hub.add_repo(repo, files, commit=commit, **kwargs)
     return commit, {path: data for path, data in files.items() if path not in NOT_SERVED}
 
 

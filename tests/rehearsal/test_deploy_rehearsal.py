@@ -9,6 +9,8 @@ finish: test_rehearsal_faults.py.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from emulated_models import REPO
@@ -16,7 +18,7 @@ from hub_emulator import HubEmulator
 
 from rehearsal.account import Account
 from rehearsal.assembly import CloudAssembly
-from rehearsal.conftest import DEFAULT, PINNED_COMMIT, SHARED_ENDPOINT, stack_name
+from rehearsal.conftest import DEFAULT, PINNED_COMMIT, SHARED_ENDPOINT, SHARED_MODELS, stack_name
 from rehearsal.evidence import (
     bucket_exists,
     denied,
@@ -56,12 +58,12 @@ def test_the_default_deployment_creates_and_sagemaker_can_load_the_copied_weight
 def test_a_shared_endpoint_creates_and_sagemaker_can_load_each_models_weights(
     account: Account, assembly: CloudAssembly, hub: HubEmulator
 ) -> None:
-    """Two models on one endpoint (#17): each copied by its own copy resource, each model's data readable by the
-    endpoint's one execution role, every call allowed by the template's policies."""
-    _, files = model(hub)
+    """config/shared.yaml (#17): three distills on one endpoint, each copied by its own copy resource, each model's
+    data readable by the endpoint's one execution role, every call allowed by the template's policies."""
+    served = {repo: model(hub, seed=seed, repo=repo)[1] for seed, repo in enumerate(SHARED_MODELS, start=11)}
     stack = account.stack(assembly.stack(stack_name(SHARED_ENDPOINT)))
     assert stack.create() == "CREATE_COMPLETE", "\n".join(failures(stack))
-    assert list(stack.model_data.values()) == [files, files]
+    assert sorted(map(_digest, stack.model_data.values())) == sorted(map(_digest, served.values()))
     assert denied(account) == []
     assert account.gateway.unmapped == []
 
@@ -238,3 +240,7 @@ def test_a_copy_that_fails_midway_leaves_no_open_upload(
     assert ".safetensors: IntegrityError" in reason
     (bucket,) = [left.id for left in stack.leftovers if left.type == "AWS::S3::Bucket"]
     assert open_uploads(account, bucket) == []
+
+
+def _digest(files: dict[str, bytes]) -> str:
+    return json.dumps({path: hashlib.sha256(data).hexdigest() for path, data in sorted(files.items())})
