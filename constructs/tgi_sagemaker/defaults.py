@@ -57,3 +57,7 @@ WAKE_UP_MINUTES = 10.0
 IDLE_MINUTES_BEFORE_ZERO = 25.0
 # A shared endpoint: how long its fleet may sit at max_instances, or a model find no copy, before an alarm.
 SHARED_ENDPOINT_ALARM_MINUTES = 15
+
+# report: the percentile the SLOs must hold at, and the share of failed requests a level may have.
+REPORT_SLO_PERCENTILE = 90.0
+REPORT_MAX_ERROR_RATE = 0.0

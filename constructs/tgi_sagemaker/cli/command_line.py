@@ -8,6 +8,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from tgi_sagemaker import defaults
 from tgi_sagemaker.catalog.instance_types import INSTANCE_TYPES
 from tgi_sagemaker.cli import serving_commands as inference
 from tgi_sagemaker.cli.consoles import INTERRUPTED
@@ -62,9 +63,17 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--slo", action="append", metavar="METRIC=SECONDS", help="ttft, tpot, itl or e2e bound, repeatable"
     )
-    report.add_argument("--slo-percentile", type=float, default=90.0, help="percentile the SLOs hold at. Default: 90")
     report.add_argument(
-        "--max-error-rate", type=float, default=0.0, help="share of failed requests a level may have. Default: 0"
+        "--slo-percentile",
+        type=float,
+        default=defaults.REPORT_SLO_PERCENTILE,
+        help=f"percentile the SLOs hold at. Default: {defaults.REPORT_SLO_PERCENTILE:g}",
+    )
+    report.add_argument(
+        "--max-error-rate",
+        type=float,
+        default=defaults.REPORT_MAX_ERROR_RATE,
+        help=f"share of failed requests a level may have. Default: {defaults.REPORT_MAX_ERROR_RATE:g}",
     )
     report.add_argument("--out", type=Path, default=Path("bench-report"), help="Default: bench-report")
     return parser

@@ -18,9 +18,6 @@ from typing import Any
 
 from tgi_sagemaker.cli.bench_metrics import SLO_METRICS, Objectives, percentile_key
 
-DEFAULT_SLO_PERCENTILE = 90.0
-DEFAULT_MAX_ERROR_RATE = 0.0
-
 
 @dataclass(frozen=True)
 class Level:
