@@ -17,9 +17,12 @@ from tgi_emulator import Behaviour, SageMakerRuntimeEmulator, TgiEmulator
 
 from tgi_sagemaker.cli.bench import LevelRun, RequestRecord
 from tgi_sagemaker.cli.bench_metrics import percentile
+from tgi_sagemaker.cli.bench_mixed import price_of
 from tgi_sagemaker.cli.bench_report import box_figure, plot_metrics
 from tgi_sagemaker.cli.bench_workload import Workload, plan_requests
 from tgi_sagemaker.cli.command_line import main
+from tgi_sagemaker.cli.cost import ServingShare, TargetPrice
+from tgi_sagemaker.cli.pricing import HourlyPrice
 
 # The emulator's settings: E2E = 0.5 + 29 x 0.02 = 1.08 s. The server's timings are a floor: a measurement can only
 # add to them (scheduling on a busy machine: two test workers, the deploy rehearsal's processes, a CDK synth), never
@@ -242,6 +245,44 @@ def test_mixed_drives_every_target_at_once_and_adds_their_combined_figures(tmp_p
         assert combined_level["wall_s"] == max(small_level["wall_s"], large_level["wall_s"])
         succeeded = small_level["succeeded"] + large_level["succeeded"]
         assert combined_level["requests_per_s"] == pytest.approx(succeeded / combined_level["wall_s"])
+
+
+def test_mixed_prices_each_target_by_its_share_and_the_endpoint_by_their_shares_added_up(tmp_path: Path) -> None:
+    # two components of one ml.g6e.12xlarge (4 GPUs, $12/h as given): 1 GPU and 2 GPUs, so $3/h and $6/h, $9/h both
+    small, large = TgiEmulator(), TgiEmulator()
+    _set(small.behaviour)
+    _set(large.behaviour)
+    try:
+        args = ["bench", "--url", f"small={small.url}", "--url", f"large={large.url}", "--mixed"]
+        args += ["--instance", "small=ml.g6e.12xlarge:1", "--instance", "large=ml.g6e.12xlarge:2"]
+        args += ["--price", "ml.g6e.12xlarge=12", "--concurrency", "2", "--requests", "4", *WORKLOAD]
+        assert main([*args, "--out", str(tmp_path)]) == 0
+    finally:
+        small.close()
+        large.close()
+    small_level, large_level, combined = _summary(tmp_path)["levels"]
+    assert combined["combined"] and not small_level["combined"]
+    for level, usd_per_hour, share in ((small_level, 3.0, 0.25), (large_level, 6.0, 0.5), (combined, 9.0, 0.75)):
+        cost = level["cost"]
+        assert (cost["usd_per_hour"], cost["share"]) == (usd_per_hour, share)
+        by_hand = usd_per_hour / 3600 / level["output_tokens_per_s"] * 1e6
+        assert cost["usd_per_million_output_tokens"] == pytest.approx(by_hand)
+    assert combined["cost"]["instance_from"] == "the targets' GPUs added up"
+    # a target without a price leaves the endpoint without one, and says which
+    hourly = HourlyPrice("ml.g6e.12xlarge", None, 12, "--price on the command line", "")
+    prices = {"small": TargetPrice(ServingShare("ml.g6e.12xlarge", 1), hourly)}
+    run = LevelRun("mixed: small + large", 2, 8, combined=True, parts=("small", "large"))
+    priced = price_of(run, prices)
+    assert (
+        priced is not None
+        and priced.share is None
+        and priced.missing == ("not every target has a cost (large: no --instance)")
+    )
+    prices["large"] = TargetPrice(ServingShare("ml.g5.12xlarge", 1), HourlyPrice("ml.g5.12xlarge", None, 5, "x", ""))
+    priced = price_of(run, prices)
+    assert priced is not None and "different instances or prices (small on ml.g6e.12xlarge, large on ml.g5" in str(
+        priced.missing
+    )
 
 
 def test_mixed_needs_two_targets(capsys: pytest.CaptureFixture[str]) -> None:

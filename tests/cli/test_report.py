@@ -84,6 +84,27 @@ def test_targets_named_alike_in_two_folders_are_told_apart_and_different_command
     assert "tgi-sagemaker bench --seed 1" in printed
 
 
+def test_a_mixed_levels_combined_figures_are_the_endpoints_not_a_target_to_choose(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # bench --mixed at c=1: two models at once, and their combined level at c=2 (a cost per token lower than
+    # either model's: both share it); a single-model g5 folder measured at c=2 is the only candidate there
+    both = {**_level("mixed: small + large", "c=2", 0.2, 1.0), "combined": True}
+    mixed = _folder(tmp_path, "mixed", [_level("small", "c=1", 0.2, 4.0), _level("large", "c=1", 0.3, 6.0), both])
+    g5 = _folder(tmp_path, "g5", [_level("g5", "c=2", 0.3, 3.0)])
+    out = tmp_path / "report"
+    assert main(["report", str(mixed), str(g5), "--slo", "ttft=0.5", "--out", str(out)]) == 0
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "at c=2: cheapest meeting the SLOs is g5, $3.00 per 1M output tokens" in printed
+    assert "at c=1: cheapest meeting the SLOs is small, $4.00" in printed
+    assert "mixed: small + large at c=2 (all at once, one endpoint): met the SLOs, $1.00 per 1M output tokens" in (
+        printed
+    )
+    unpriced = _folder(tmp_path, "p5", [_level("p5", "c=2", 0.1, None)])
+    assert main(["report", str(mixed), str(unpriced), "--slo", "ttft=0.5", "--out", str(out)]) == 0
+    assert "at c=2: p5 met the SLOs, without a cost figure" in capsys.readouterr().out  # not "mixed: ..., p5"
+
+
 def test_report_on_real_bench_runs_of_two_emulated_instances(tmp_path: Path) -> None:
     """Two targets that differ as two instance types would: the faster one dearer by the hour."""
     fast, slow = TgiEmulator(), TgiEmulator()

@@ -64,6 +64,7 @@ class LevelRun:
     request_rate: float | None = None  # open loop: arrivals asked for (requests/s); None: closed loop
     max_concurrency: int | None = None  # open loop: the cap on requests in flight; None: no cap
     combined: bool = False  # a mixed level's targets together: their records, already recorded under each
+    parts: tuple[str, ...] = ()  # combined: the targets it adds up
 
     @property
     def load(self) -> str:

@@ -159,6 +159,7 @@ class LevelSummary:
     max_concurrency: int | None = None  # open loop: the cap on requests in flight
     queued: int = 0  # of the requests under that cap, those that waited for a slot
     queue_wait_s: dict[str, float] | None = None  # how long requests waited for a slot (all under the cap)
+    combined: bool = False  # bench --mixed: every target of the level at once, as one (its requests are theirs)
 
 
 def describe(values: Sequence[float], objectives: Objectives) -> dict[str, float]:
@@ -225,6 +226,7 @@ def summarize(
         max_concurrency=run.max_concurrency,
         queued=sum(wait > 0 for wait in waits),
         queue_wait_s=describe(waits, objectives) if waits else None,
+        combined=run.combined,
     )
 
 

@@ -12,9 +12,12 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 
+from tgi_sagemaker.catalog.instance_types import INSTANCE_TYPES
 from tgi_sagemaker.cli.bench import LevelRun, RequestRecord, run_level, run_rate
 from tgi_sagemaker.cli.bench_workload import PromptCalibration, Workload
 from tgi_sagemaker.cli.client.transports import Transport
+from tgi_sagemaker.cli.cost import ServingShare, TargetPrice
+from tgi_sagemaker.cli.pricing import HourlyPrice
 
 JOIN_POLL_S = 0.1  # the main thread waits in steps this long, so Ctrl-C reaches it while the targets run
 
@@ -87,4 +90,33 @@ def combined_run(runs: Sequence[LevelRun]) -> LevelRun:
         request_rate=None if None in rates else sum(rate for rate in rates if rate is not None),
         max_concurrency=None if None in caps else sum(cap for cap in caps if cap is not None),
         combined=True,
+        parts=tuple(run.target for run in runs),
     )
+
+
+def price_of(run: LevelRun, prices: Mapping[str, TargetPrice]) -> TargetPrice | None:
+    """What serving a run costs: its target's price; for a combined run, the GPUs its targets hold added up (the
+    share of one endpoint's instances its models occupy together). None when no target was priced."""
+    if not run.combined:
+        return prices.get(run.target)
+    parts = {target: prices.get(target) for target in run.parts}
+    if all(price is None for price in parts.values()):
+        return None
+    shares: dict[str, tuple[ServingShare, HourlyPrice]] = {}
+    missing = []
+    for target, price in parts.items():
+        if price is None or price.share is None or price.price is None:
+            missing.append(f"{target}: {price.missing if price and price.missing else 'no --instance'}")
+        else:
+            shares[target] = (price.share, price.price)
+    if missing:
+        return TargetPrice(None, None, "not every target has a cost (" + "; ".join(missing) + ")")
+    if len({(share.instance_type, hourly.usd_per_hour) for share, hourly in shares.values()}) > 1:
+        listed = ", ".join(f"{target} on {share.instance_type}" for target, (share, _) in shares.items())
+        return TargetPrice(None, None, f"the targets run on different instances or prices ({listed}): no one figure")
+    share, hourly = next(iter(shares.values()))
+    known = INSTANCE_TYPES.get(share.instance_type)
+    if known is None:
+        return TargetPrice(None, None, f"{share.instance_type} is not in the catalog: its GPUs cannot be added up")
+    gpus = sum(part.accelerators or known.gpu_count for part, _ in shares.values())
+    return TargetPrice(ServingShare(share.instance_type, gpus, found_by="the targets' GPUs added up"), hourly)

@@ -24,6 +24,7 @@ from tgi_sagemaker.cli.bench_metrics import (
     metric_values,
     summarize,
 )
+from tgi_sagemaker.cli.bench_mixed import price_of
 from tgi_sagemaker.cli.bench_workload import PromptCalibration, Workload
 from tgi_sagemaker.cli.cost import TargetPrice
 
@@ -51,7 +52,7 @@ def write_results(
     """
     folder.mkdir(parents=True, exist_ok=True)
     records = [record for run in runs if not run.combined for record in run.records]  # each request once
-    summaries = [summarize(run, objectives, (prices or {}).get(run.target)) for run in runs]
+    summaries = [summarize(run, objectives, price_of(run, prices or {})) for run in runs]
     written = [
         _write_csv(folder / "requests.csv", records),
         _write_json(folder / "requests.json", [asdict(record) for record in records]),

@@ -20,7 +20,7 @@ from tgi_sagemaker.cli.bench_metrics import (
     Objectives,
     summarize,
 )
-from tgi_sagemaker.cli.bench_mixed import run_mixed_level
+from tgi_sagemaker.cli.bench_mixed import price_of, run_mixed_level
 from tgi_sagemaker.cli.bench_progress import BenchProgress, progress_for
 from tgi_sagemaker.cli.bench_report import write_results
 from tgi_sagemaker.cli.bench_workload import PromptCalibration, Workload, calibrate
@@ -91,7 +91,7 @@ def run_bench_session(
     written = write_results(
         folder, workload, runs, command=command, calibrations=calibrations, objectives=objectives, prices=prices
     )
-    summaries = [summarize(run, objectives, prices.get(run.target)) for run in runs]
+    summaries = [summarize(run, objectives, price_of(run, prices)) for run in runs]
     for summary in summaries:
         _print_summary(console, summary)
     console.print(f"results: {folder}/ ({', '.join(path.name for path in written)})", highlight=False)

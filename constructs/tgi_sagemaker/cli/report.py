@@ -32,6 +32,11 @@ class Level:
         return None if value is None else float(value)
 
     @property
+    def combined(self) -> bool:
+        """A ``bench --mixed`` level of every target at once: the endpoint's figures, not a target to choose."""
+        return bool(self.figures.get("combined"))
+
+    @property
     def usd_per_million_output_tokens(self) -> float | None:
         cost = self.figures.get("cost") or {}
         value = cost.get("usd_per_million_output_tokens")
@@ -88,10 +93,11 @@ def judge(level: Level, objectives: Objectives, *, at: float, max_error_rate: fl
 
 def cheapest_by_load(verdicts: Sequence[Verdict]) -> dict[str, Verdict | None]:
     """At each load, the passing level with the lowest cost per 1M output tokens (None: none passes, or none
-    passing has a cost)."""
+    passing has a cost). A ``bench --mixed`` combined level is no candidate: it is its targets together."""
     by_load: dict[str, list[Verdict]] = {}
     for verdict in verdicts:
-        by_load.setdefault(verdict.level.load, []).append(verdict)
+        if not verdict.level.combined:
+            by_load.setdefault(verdict.level.load, []).append(verdict)
     best: dict[str, Verdict | None] = {}
     for load, candidates in by_load.items():
         priced = [v for v in candidates if v.meets and v.level.usd_per_million_output_tokens is not None]
@@ -127,7 +133,7 @@ def report_lines(verdicts: Sequence[Verdict], objectives: Objectives, *, at: flo
     prices = {v.level.target: (v.level.figures.get("cost") or {}).get("price") for v in verdicts}
     lines += [f"price of {target}: {price}" for target, price in prices.items() if price]
     for load, best in cheapest_by_load(verdicts).items():
-        met = [v.level.target for v in verdicts if v.level.load == load and v.meets]
+        met = [v.level.target for v in verdicts if v.level.load == load and v.meets and not v.level.combined]
         if best is None and not met:
             lines.append(f"at {load}: no target met the SLOs")
         elif best is None:
@@ -137,6 +143,12 @@ def report_lines(verdicts: Sequence[Verdict], objectives: Objectives, *, at: flo
             lines.append(
                 f"at {load}: cheapest meeting the SLOs is {best.level.target}, ${cost:,.2f} per 1M output tokens"
             )
+    for verdict in verdicts:
+        if verdict.level.combined:
+            cost = verdict.level.usd_per_million_output_tokens
+            figure = "" if cost is None else f", ${cost:,.2f} per 1M output tokens"
+            verdict_text = "met the SLOs" if verdict.meets else "missed the SLOs"
+            lines.append(f"{verdict.level.target} at {verdict.level.load} (all at once, one endpoint): {verdict_text}{figure}")
     return lines
 
 
@@ -198,7 +210,9 @@ def plot_report(folder: Path, levels: Sequence[Level], *, at: float) -> list[Pat
             for level in levels
             if level.target == target and (e2e := level.metric("e2e_latency_s", statistic)) is not None
         ]
-        axes.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=target)
+        combined = any(level.combined for level in levels if level.target == target)
+        label = f"{target} (all at once)" if combined else target
+        axes.plot([p[0] for p in points], [p[1] for p in points], "o--" if combined else "o-", label=label)
         for x, y, load in points:
             axes.annotate(load, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8)
     axes.set_xlabel("throughput (output tokens/s, all requests of the level)")
