@@ -12,6 +12,14 @@ The Price List response: ``PriceList`` is a list of JSON documents (strings), on
 ``{"product": {"attributes": {"instanceName", "regionCode", "component", ...}}, "terms": {"OnDemand": {term:
 {"priceDimensions": {rate: {"unit": "Hrs", "pricePerUnit": {"USD": "1.5150000000"}}}}}}}`` (botocore's pricing
 service model: ``PriceListJsonItems``; the product attributes as the AmazonSageMaker offer file names them).
+Checked against the Price List's own answers as published copies hold them (no credentials here): AmazonSageMaker's
+attribute names include ``instanceName``, ``regionCode`` and ``component``, and ``component`` tells ``Hosting``
+(real-time endpoints) from ``AsyncInf``, ``BatchTransform``, ``Training`` and ``Notebook`` (DescribeServices and
+GetAttributeValues, 2022-09-29, github.com/alanwsmith/aws-price-list-api-values.alanwsmith.com @ 43ff133e,
+site/scripts/01/service_list.json and site/scripts/02/raw-data/AmazonSageMaker--component.json); instance names
+carry the ``ml.`` prefix and hourly dimensions the unit ``Hrs``; 2026 ``get-products`` output for
+``USE2-Host:ml.g6.xlarge`` still has that form (github.com/xbill9/sagemaker-gemma @ 6c18089f,
+docs/articles/evidence/pricing-us-east-2.txt).
 """
 
 from __future__ import annotations
