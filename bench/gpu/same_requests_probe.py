@@ -1,7 +1,10 @@
 """Independent timing with the real openai client, on exactly the requests the project's bench sends (its planned
 prompts, max_tokens, temperature, top_p and per-request seed, from the library's workload planner and the server's
 prompt calibration): TTFT from the first chunk with text, ITL, E2E, tokens from the server's usage.
-args: URL CONCURRENCY REQUESTS OUTPUT_TOKENS INPUT_TOKENS OVERHEAD TOKENS_PER_WORD ROWS_FILE"""
+args: URL CONCURRENCY REQUESTS OUTPUT_TOKENS INPUT_TOKENS OVERHEAD TOKENS_PER_WORD ROWS_FILE [WARMUP]
+WARMUP: unmeasured requests each thread sends first (8 tokens each), as bench warms up before it measures; the
+client's first request pays its own start-up (a connection, lazily built parts: 300-450 ms of TTFT seen on the
+GPU machine, results/run4). Default 0, as in runs 1-3."""
 import json, statistics, sys, threading, time
 from openai import OpenAI
 from tgi_sagemaker.cli.bench_workload import PromptCalibration, Workload, plan_requests
@@ -13,8 +16,16 @@ workload = Workload(requests=n, concurrency_levels=(conc,), input_tokens=in_toke
 planned = plan_requests(workload, calibration=calibration)
 client = OpenAI(base_url=url + "/v1", api_key="none")
 rows, lock, queue = [], threading.Lock(), list(reversed(planned))
+warmup = int(sys.argv[9]) if len(sys.argv) > 9 else 0
+measured_from = []
+ready = threading.Barrier(conc, action=lambda: measured_from.append(time.perf_counter()))
 
 def worker():
+    for _ in range(warmup):
+        for _ in client.chat.completions.create(model="/tmp/model", messages=[{"role": "user", "content": "warm up"}],
+                                                max_tokens=8, stream=True):
+            pass
+    ready.wait()
     while True:
         with lock:
             if not queue:
@@ -41,7 +52,7 @@ def worker():
                          "itl": (last - first) / (k - 1) if k > 1 else None})
 
 ts = [threading.Thread(target=worker) for _ in range(conc)]
-t0 = time.perf_counter(); [t.start() for t in ts]; [t.join() for t in ts]; wall = time.perf_counter() - t0
+[t.start() for t in ts]; [t.join() for t in ts]; wall = time.perf_counter() - measured_from[0]
 with open(sys.argv[8], "a") as f:
     for r in sorted(rows, key=lambda r: r["index"]):
         f.write(json.dumps({"concurrency": conc, **r}) + "\n")
