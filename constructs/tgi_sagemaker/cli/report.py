@@ -148,7 +148,8 @@ def report_lines(verdicts: Sequence[Verdict], objectives: Objectives, *, at: flo
             cost = verdict.level.usd_per_million_output_tokens
             figure = "" if cost is None else f", ${cost:,.2f} per 1M output tokens"
             verdict_text = "met the SLOs" if verdict.meets else "missed the SLOs"
-            lines.append(f"{verdict.level.target} at {verdict.level.load} (all at once, one endpoint): {verdict_text}{figure}")
+            where = f"{verdict.level.target} at {verdict.level.load} (all at once, one endpoint)"
+            lines.append(f"{where}: {verdict_text}{figure}")
     return lines
 
 
