@@ -50,6 +50,38 @@ CASES: list[Case] = [
         "did you mean 'enable-log-requests'",
     ),
     (
+        "a vLLM switch given a value (the server would read it as a stray word)",
+        {**VLLM, "vllm.flags": {"enforce-eager": "yes"}},
+        {},
+        "vllm.flags.enforce-eager",
+        "yes",
+        "write enforce-eager: true (or false), unquoted",
+    ),
+    (
+        "a vLLM flag that takes a value given true",
+        {**VLLM, "vllm.flags": {"max-num-batched-tokens": True}},
+        {},
+        "vllm.flags.max-num-batched-tokens",
+        True,
+        "give --max-num-batched-tokens its value",
+    ),
+    (
+        "an SGLang switch given a value",
+        {**SGLANG, "sglang.flags": {"enable-metrics": "true"}},
+        {},
+        "sglang.flags.enable-metrics",
+        "true",
+        "write enable-metrics: true (or false), unquoted",
+    ),
+    (
+        "false for a flag of a vLLM version whose flags are not recorded",
+        {**VLLM, "vllm.version": "0.29", "vllm.flags": {"enable-prefix-caching": False}},
+        {},
+        "vllm.flags.enable-prefix-caching",
+        False,
+        "leave enable-prefix-caching out for the server's default, or write no-enable-prefix-caching: true",
+    ),
+    (
         "SGLang flag misspelt",
         {**SGLANG, "sglang.flags": {"enable-metric": True}},
         {},
@@ -166,7 +198,19 @@ def test_each_version_is_checked_against_its_own_flag_list() -> None:
     (deployment,) = load_app(
         config_with({**VLLM, "vllm.version": "0.14", "vllm.flags": {"disable-log-requests": True}})
     ).deployments
-    assert deployment.tgi_environment["SM_VLLM_DISABLE_LOG_REQUESTS"] == "true"
+    assert deployment.tgi_environment["SM_VLLM_DISABLE_LOG_REQUESTS"] == ""  # the bare flag
+
+
+def test_a_negatable_switch_is_turned_off_by_its_no_form() -> None:
+    # vLLM's bool arguments are BooleanOptionalAction: false is --no-<flag>, written as its own bare flag; the
+    # no- form may be written directly too
+    for flags in ({"enable-prefix-caching": False}, {"no-enable-prefix-caching": True}):
+        (deployment,) = load_app(config_with({**VLLM, "vllm.flags": flags})).deployments
+        assert deployment.tgi_environment["SM_VLLM_NO_ENABLE_PREFIX_CACHING"] == ""
+        assert "SM_VLLM_ENABLE_PREFIX_CACHING" not in deployment.tgi_environment
+    assert [p.field for p in problems_of(config_with({**VLLM, "vllm.flags": {"no-max-model-len": True}}))] == [
+        "deployments[r1-distill-llama-8b].vllm.flags.no-max-model-len"
+    ]  # only switches have a no- form
 
 
 def test_a_flag_of_a_version_without_a_recorded_flag_list_is_not_guessed_at() -> None:
@@ -174,7 +218,7 @@ def test_a_flag_of_a_version_without_a_recorded_flag_list_is_not_guessed_at() ->
     (deployment,) = load_app(
         config_with({**VLLM, "vllm.version": "0.29", "vllm.flags": {"enable-some-new-thing": True}})
     ).deployments
-    assert deployment.tgi_environment["SM_VLLM_ENABLE_SOME_NEW_THING"] == "true"
+    assert deployment.tgi_environment["SM_VLLM_ENABLE_SOME_NEW_THING"] == ""  # the bare flag
 
 
 def test_vllm_memory_setting_decides_the_kv_cache() -> None:

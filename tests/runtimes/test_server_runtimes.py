@@ -70,9 +70,10 @@ def test_sglang_environment_with_flags_and_gpus() -> None:
     assert environment["SM_SGLANG_HOST"] == "0.0.0.0"  # SGLang binds 127.0.0.1 by default
     assert environment["SM_SGLANG_TP_SIZE"] == "4"  # every GPU: 32 heads and 8 KV heads divide by 4
     assert environment["SM_SGLANG_REASONING_PARSER"] == "deepseek-r1"
-    # The entrypoint passes a bare flag for "true" and nothing for "false".
-    assert environment["SM_SGLANG_ENABLE_METRICS"] == "true"
-    assert environment["SM_SGLANG_DISABLE_RADIX_CACHE"] == "false"
+    # A switch set true is an empty value (the bare flag on either entrypoint), one set false no variable at all
+    # (SGLang's switches are store_true: off unless given); test_entrypoints.py runs both entrypoints over them.
+    assert environment["SM_SGLANG_ENABLE_METRICS"] == ""
+    assert "SM_SGLANG_DISABLE_RADIX_CACHE" not in environment
     assert environment["SM_SGLANG_CHUNKED_PREFILL_SIZE"] == "4096"
 
 
@@ -115,9 +116,15 @@ def test_the_flag_refresh_tool_reads_add_argument_calls_and_frontend_fields(
     with zipfile.ZipFile(wheel, "w") as archive:
         archive.writestr(
             "vllm/engine/arg_utils.py",
+            "class EngineArgs:\n    trust_remote_code: bool = False\n    enable_prefix_caching: bool | None = None\n"
+            "    max_model_len: int | None = None\n"
             "def add(parser):\n"
-            '    parser.add_argument("--max-model-len", type=int)\n'
-            '    group.add_argument("-tp", "--tensor-parallel-size")\n',
+            '    parser.add_argument("--max-model-len", **model_kwargs["max_model_len"])\n'
+            '    group.add_argument("-tp", "--tensor-parallel-size")\n'
+            '    group.add_argument("--trust-remote-code", **model_kwargs["trust_remote_code"])\n'
+            '    group.add_argument("--enable-prefix-caching", **{**cache_kwargs["enable_prefix_caching"], "x": 1})\n'
+            '    group.add_argument("--enable-lora", action=argparse.BooleanOptionalAction)\n'
+            '    parser.add_argument("--disable-log-stats", action="store_true")\n',
         )
         archive.writestr(
             "vllm/entrypoints/openai/cli_args.py",
@@ -126,7 +133,25 @@ def test_the_flag_refresh_tool_reads_add_argument_calls_and_frontend_fields(
         )
     version, flags = refresh.server_flags(refresh.SOURCES["vllm"], wheel)
     assert version == "9.9.9"
-    assert flags == ["enable-auto-tool-choice", "max-model-len", "tensor-parallel-size"]
+    assert flags == {
+        "flags": [
+            "disable-log-stats",
+            "enable-auto-tool-choice",
+            "enable-lora",
+            "enable-prefix-caching",
+            "max-model-len",
+            "tensor-parallel-size",
+            "trust-remote-code",
+        ],
+        "switches": [
+            "disable-log-stats",
+            "enable-auto-tool-choice",
+            "enable-lora",
+            "enable-prefix-caching",
+            "trust-remote-code",
+        ],
+        "negatable": ["enable-auto-tool-choice", "enable-lora", "enable-prefix-caching", "trust-remote-code"],
+    }
     recorded = json.loads(refresh.SOURCES["vllm"].output.read_text())
     assert set(recorded["versions"]) == {"0.14.0", "0.17.0"}
 

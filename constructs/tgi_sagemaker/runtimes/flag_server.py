@@ -14,12 +14,13 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from tgi_sagemaker.runtimes.runtime import HubModel, ModelLocation
-from tgi_sagemaker.runtimes.server_flags import FlagValue, flag_variable, flags_environment
+from tgi_sagemaker.runtimes.server_flags import FlagList, FlagValue, flag_variable, flags_environment
 
 if TYPE_CHECKING:
     from tgi_sagemaker.catalog.models import CatalogModel
     from tgi_sagemaker.catalog.sizing import TokenLimits
     from tgi_sagemaker.config.spec import DeploymentSpec
+    from tgi_sagemaker.runtimes.container_image import ContainerImage
 
 HF_TOKEN = "HF_TOKEN"
 # Dtypes the server can be told as the catalog model's own; other checkpoints (fp8, ...) keep theirs.
@@ -54,8 +55,11 @@ class FlagServer:
     """The flag that sets how many GPUs one copy shards over (tensor parallelism)."""
     r1_reasoning_parser: ClassVar[str]
     """The server's reasoning parser for DeepSeek-R1 and its distills: the default for catalog models."""
+    flag_lists: ClassVar[Mapping[str, FlagList]]
+    """The recorded flags of each server version: which switches have a ``--no-`` form."""
     gpus_per_copy_variable: ClassVar[str]
     model_variables: ClassVar[frozenset[str]]
+    image: ContainerImage  # the subclass's dataclass field
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         # Set before ServingRuntime checks that a runtime has them (it comes after this class).
@@ -101,4 +105,6 @@ class FlagServer:
             "reasoning-parser": reasoning_parser,
             "trust-remote-code": True if spec.model.trust_remote_code else None,
         }
-        return flags_environment(self.prefix, {**owned, **section.flags})
+        recorded = self.flag_lists.get(self.image.version)
+        negatable = recorded.negatable if recorded is not None else frozenset()
+        return flags_environment(self.prefix, {**owned, **section.flags}, negatable=negatable)

@@ -118,6 +118,18 @@ def check_server_flags(
                 f"{CONTAINER_NAMES[section]} {version} has no --{flag} flag (the server would refuse to start)",
                 f"did you mean '{nearest}'?" if nearest else f"see the flags of {known.source.split(':')[0]}",
             )
+        elif known is not None and known.is_switch(flag) and not isinstance(value, bool):
+            add(path, value, f"--{flag} is a switch: it takes no value", f"write {flag}: true (or false), unquoted")
+        elif known is not None and not known.is_switch(flag) and isinstance(value, bool):
+            add(path, value, f"--{flag} takes a value, not true/false", f"give --{flag} its value")
+        elif known is None and value is False:
+            server = f"{CONTAINER_NAMES[section]} {version}" if version else "this image"
+            add(
+                path,
+                value,
+                f"the container cannot pass false, and whether {server} has --no-{flag} is not recorded",
+                f"leave {flag} out for the server's default, or write no-{flag}: true if the server has that flag",
+            )
 
 
 def resolve_server_token_limits(

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, ClassVar
 from tgi_sagemaker.runtimes.flag_server import FlagServer
 from tgi_sagemaker.runtimes.runtime import ServingRuntime, StreamFormat
 from tgi_sagemaker.runtimes.server_flags import FlagValue
-from tgi_sagemaker.runtimes.sglang.image import SglangImage, default_sglang_version
+from tgi_sagemaker.runtimes.sglang.image import SGLANG_FLAGS, SglangImage, default_sglang_version
 
 if TYPE_CHECKING:
     from tgi_sagemaker.catalog.sizing import TokenLimits
@@ -54,6 +54,7 @@ class Sglang(FlagServer, ServingRuntime):
 
     prefix = PREFIX
     model_flag = "model-path"
+    flag_lists = SGLANG_FLAGS
     gpus_flag = "tp-size"
     r1_reasoning_parser = R1_REASONING_PARSER
     # SGLang 0.5.8's /invocations serves chat completions only (its /v1/completions is not reachable through it).

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, ClassVar
 from tgi_sagemaker.runtimes.flag_server import FlagServer
 from tgi_sagemaker.runtimes.runtime import ServingRuntime, StreamFormat
 from tgi_sagemaker.runtimes.server_flags import FlagValue
-from tgi_sagemaker.runtimes.vllm.image import VllmImage, default_vllm_version
+from tgi_sagemaker.runtimes.vllm.image import VLLM_FLAGS, VllmImage, default_vllm_version
 
 if TYPE_CHECKING:
     from tgi_sagemaker.catalog.sizing import TokenLimits
@@ -55,6 +55,7 @@ class Vllm(FlagServer, ServingRuntime):
 
     prefix = PREFIX
     model_flag = "model"
+    flag_lists = VLLM_FLAGS
     gpus_flag = "tensor-parallel-size"
     r1_reasoning_parser = R1_REASONING_PARSER
     # SageMaker's /invocations takes either: vLLM picks chat by "messages", completions by "prompt".
