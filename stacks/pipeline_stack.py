@@ -169,7 +169,11 @@ class PipelineStack(cdk.Stack):
     def _invoke_resources(self, stage: ResolvedStage, target: SmokeTarget) -> list[str]:
         """The endpoint, and the component when the request names one: the service authorization reference lists
         ``inference-component`` beside the required ``endpoint`` as a resource of InvokeEndpointWithResponseStream
-        (as ``ScalableInferenceComponent.grant_invoke`` grants). SageMaker writes names lower case in ARNs."""
+        (as ``ScalableInferenceComponent.grant_invoke`` grants), so a grant on the endpoint alone may be refused for
+        a request that names a component. Names are lower case in SageMaker ARNs: documented for endpoints; for
+        inference components as modelled by prometheus-community/yet-another-cloudwatch-exporter's SageMaker tests
+        (not verified against an account). The stage's stacks are another account's or another stage's: their
+        ARN attributes cannot be referenced here, the names are literal."""
         arn = f"arn:{self.partition}:sagemaker:{stage.region}:{stage.account}"
         resources = [f"{arn}:endpoint/{target.endpoint_name.lower()}"]
         if target.component_name is not None:
