@@ -1,5 +1,6 @@
 """A CDK pipeline: source from a CodeConnections connection, synth with the README's commands, one stage per
-environment in order, a manual approval where asked, and a smoke test that invokes each endpoint once."""
+environment in order, a manual approval where asked, a smoke test that invokes each model once (own endpoint or
+shared), and termination protection turned on for every stack of a production stage."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import pipelines
 from constructs import Construct
 
+from stacks.deployment_stacks import SmokeTarget
 from stacks.deployment_stage import DeploymentStage
 from tgi_sagemaker.compliance import acknowledge, acknowledge_checkov, acknowledge_wildcards
 from tgi_sagemaker.config.pipeline import ResolvedPipeline, ResolvedStage
@@ -141,38 +143,49 @@ class PipelineStack(cdk.Stack):
             acknowledge_checkov(asset_role, {"CKV_AWS_111": f"{_ASSET_ROLE}."}, "AWS::IAM::Policy")
 
     def _smoke_tests(self, stage: ResolvedStage, deployment_stage: DeploymentStage) -> list[pipelines.Step]:
-        """One request per endpoint through the project's own CLI: waits out a scale-from-zero wake-up."""
-        steps: list[pipelines.Step] = []
-        for stack in deployment_stage.deployment_stacks:
-            endpoint_arn = (
-                f"arn:{self.partition}:sagemaker:{stage.region}:{stage.account}:endpoint/{stack.endpoint_name.lower()}"
+        """One request per model through the project's own CLI (each inference component of a shared endpoint
+        included): waits out a scale-from-zero wake-up."""
+        return [
+            pipelines.CodeBuildStep(
+                f"SmokeTest-{target.name}",
+                input=self.source,
+                env_from_cfn_outputs={"INVOKE_TARGET": target.invoke_target},
+                commands=[
+                    "python3 -m venv .venv",
+                    ".venv/bin/pip install --quiet './constructs[cli]'",
+                    f'.venv/bin/tgi-sagemaker invoke --region {stage.region} --endpoint "$INVOKE_TARGET" '
+                    f'--wake-up-timeout 1800 --max-tokens 64 --no-reasoning "{SMOKE_PROMPT}"',
+                ],
+                role_policy_statements=[
+                    iam.PolicyStatement(
+                        actions=["sagemaker:InvokeEndpointWithResponseStream"],
+                        resources=self._invoke_resources(stage, target),
+                    )
+                ],
             )
-            steps.append(
-                pipelines.CodeBuildStep(
-                    f"SmokeTest-{stack.stack_name}",
-                    input=self.source,
-                    env_from_cfn_outputs={"INVOKE_TARGET": stack.invoke_target_output},
-                    commands=[
-                        "python3 -m venv .venv",
-                        ".venv/bin/pip install --quiet './constructs[cli]'",
-                        f'.venv/bin/tgi-sagemaker invoke --region {stage.region} --endpoint "$INVOKE_TARGET" '
-                        f'--wake-up-timeout 1800 --max-tokens 64 --no-reasoning "{SMOKE_PROMPT}"',
-                    ],
-                    role_policy_statements=[
-                        iam.PolicyStatement(
-                            actions=["sagemaker:InvokeEndpointWithResponseStream"], resources=[endpoint_arn]
-                        )
-                    ],
-                )
-            )
-        return steps
+            for target in deployment_stage.smoke_targets
+        ]
+
+    def _invoke_resources(self, stage: ResolvedStage, target: SmokeTarget) -> list[str]:
+        """The endpoint, and the component when the request names one: the service authorization reference lists
+        ``inference-component`` beside the required ``endpoint`` as a resource of InvokeEndpointWithResponseStream
+        (as ``ScalableInferenceComponent.grant_invoke`` grants), so a grant on the endpoint alone may be refused for
+        a request that names a component. Names are lower case in SageMaker ARNs: documented for endpoints; for
+        inference components as modelled by prometheus-community/yet-another-cloudwatch-exporter's SageMaker tests
+        (not verified against an account). The stage's stacks are another account's or another stage's: their
+        ARN attributes cannot be referenced here, the names are literal."""
+        arn = f"arn:{self.partition}:sagemaker:{stage.region}:{stage.account}"
+        resources = [f"{arn}:endpoint/{target.endpoint_name.lower()}"]
+        if target.component_name is not None:
+            resources.append(f"{arn}:inference-component/{target.component_name.lower()}")
+        return resources
 
     def _termination_protection(self, stage: ResolvedStage, deployment_stage: DeploymentStage) -> list[pipelines.Step]:
         """CDK Pipelines deploys through CloudFormation change sets, which ignore a stack's termination protection
         (aws/aws-cdk#17871): after each deploy, turn it on with the stage's CDK deploy role, which may do exactly
         that (``cloudformation:UpdateTerminationProtection`` is in its bootstrap policy)."""
         steps: list[pipelines.Step] = []
-        for stack in deployment_stage.deployment_stacks:
+        for stack in deployment_stage.stacks:
             synthesizer = stack.synthesizer
             assert isinstance(synthesizer, cdk.DefaultStackSynthesizer)  # what the stage stacks use
             deploy_role_arn = cdk.Fn.sub(synthesizer.deploy_role_arn)

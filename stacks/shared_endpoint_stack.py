@@ -79,6 +79,7 @@ class SharedEndpointStack(PinnedZonesStack):
         self.models: dict[str, ServingModel] = {}
         self.components: dict[str, ScalableInferenceComponent] = {}
         self.model_alarms: dict[str, DeploymentAlarms] = {}
+        self.invoke_target_outputs: dict[str, cdk.CfnOutput] = {}
         for deployment in shared_endpoint.deployments:
             self._add_model(deployment)
         operations = spec.operations
@@ -130,7 +131,9 @@ class SharedEndpointStack(PinnedZonesStack):
         self.components[deployment.name] = component
         target = f"{self.endpoint.endpoint_name}:{component.component_name}"
         cdk.CfnOutput(scope, "InferenceComponentName", value=component.component_name)
-        cdk.CfnOutput(scope, "InvokeTarget", value=target, description="tgi-sagemaker invoke --endpoint value")
+        self.invoke_target_outputs[deployment.name] = cdk.CfnOutput(
+            scope, "InvokeTarget", value=target, description="tgi-sagemaker invoke --endpoint value"
+        )
         cdk.CfnOutput(
             scope,
             "InvokeCommand",

@@ -67,6 +67,7 @@ class TgiEndpointStack(PinnedZonesStack):
         )
         target = f"{endpoint_name}:{component_name}" if component_name is not None else endpoint_name
         self.endpoint_name = endpoint_name
+        self.component_name = component_name
         self.invoke_target_output = cdk.CfnOutput(
             self, "InvokeTarget", value=target, description="tgi-sagemaker invoke --endpoint value"
         )
