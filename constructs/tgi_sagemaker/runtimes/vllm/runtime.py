@@ -6,6 +6,13 @@ no ``--host``: vLLM then binds every interface, and the environment names ``0.0.
 SageMaker examples do, so the binding does not rest on a default. vLLM (``entrypoints/sagemaker/api_router.py``)
 serves SageMaker's ``/ping``, and ``/invocations`` as OpenAI chat completions (a body with ``messages``) or
 completions (``prompt``).
+
+From 0.22.1 the images also source ``hf_optimizations.sh`` (``scripts/docker/huggingface/vllm/``, since bffabfde),
+which turns on LMCache's CPU KV-cache offload unless ``HF_ENABLE_LMCACHE=0``: a pool of pinned host memory of half
+the instance's RAM (``/proc/meminfo`` sees the whole host) in EVERY GPU worker. Two workers (tensor parallel) or
+two servers on one instance (inference components) then ask for all of it or more, whatever SageMaker reserved for
+each. The library keeps it only where it fits by construction, one single-GPU server on its own instances, and
+turns it off elsewhere (``lmcache_environment``).
 """
 
 from __future__ import annotations
@@ -20,10 +27,13 @@ from tgi_sagemaker.runtimes.server_flags import FlagValue
 from tgi_sagemaker.runtimes.vllm.image import VLLM_FLAGS, VllmImage, default_vllm_version
 
 if TYPE_CHECKING:
+    from tgi_sagemaker.catalog.models import CatalogModel
     from tgi_sagemaker.catalog.sizing import TokenLimits
     from tgi_sagemaker.config.spec import DeploymentSpec, VllmSpec
 
 PREFIX = "SM_VLLM_"
+HF_ENABLE_LMCACHE = "HF_ENABLE_LMCACHE"
+FIRST_HF_OPTIMIZATIONS_VERSION = (0, 22)  # 0.22.1, the first image with hf_optimizations.sh
 # The parser vllm/reasoning registers for DeepSeek-R1 and its distills: the thinking goes to delta.reasoning.
 R1_REASONING_PARSER = "deepseek_r1"
 
@@ -71,6 +81,12 @@ class Vllm(FlagServer, ServingRuntime):
     def section(spec: DeploymentSpec) -> VllmSpec:
         return spec.vllm
 
+    def settings_environment(
+        self, spec: DeploymentSpec, *, num_gpus: int, limits: TokenLimits, catalog_model: CatalogModel | None
+    ) -> dict[str, str]:
+        environment = super().settings_environment(spec, num_gpus=num_gpus, limits=limits, catalog_model=catalog_model)
+        return environment | lmcache_environment(self.image.version, spec, num_gpus=num_gpus)
+
     @staticmethod
     def sizing_flags(spec: DeploymentSpec, *, limits: TokenLimits) -> dict[str, FlagValue | None]:
         vllm = spec.vllm
@@ -79,3 +95,13 @@ class Vllm(FlagServer, ServingRuntime):
             "gpu-memory-utilization": vllm.gpu_memory_utilization,
             "max-num-seqs": vllm.max_num_seqs,
         }
+
+
+def lmcache_environment(version: str, spec: DeploymentSpec, *, num_gpus: int) -> dict[str, str]:
+    """``HF_ENABLE_LMCACHE=0`` where an image that offloads by default would over-commit host memory: a server of
+    several GPU workers, or one of several servers an instance may hold (inference components)."""
+    has_optimizations = tuple(int(part) for part in version.split(".")[:2]) >= FIRST_HF_OPTIMIZATIONS_VERSION
+    alone_on_its_instances = spec.scaling.mode == "instances" and spec.endpoint is None
+    if has_optimizations and not (alone_on_its_instances and num_gpus == 1):
+        return {HF_ENABLE_LMCACHE: "0"}
+    return {}
