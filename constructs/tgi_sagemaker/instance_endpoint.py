@@ -48,7 +48,7 @@ class InstanceEndpoint(InvocationMetrics, Construct):
         (``/aws/sagemaker/Endpoints/<endpoint_name>``), where the container logs.
     :param instance_type: an ``InstanceType`` or its name, e.g. ``ml.g5.2xlarge``. A type the catalog does not list
         (or a token) is accepted: the checks that need its figures are skipped, and GPU utilization stays summed
-        over its GPUs.
+        over its GPUs (a warning says so) unless ``InstanceType.of(name, gpu_count=N)`` declares them.
     :param min_instances: lower bound of autoscaling and the initial count. Default: 1.
     :param max_instances: upper bound of autoscaling. Default: 2.
     :param invocations_per_instance: target of ``SageMakerVariantInvocationsPerInstance`` (per minute). Default: 30.
@@ -117,6 +117,13 @@ class InstanceEndpoint(InvocationMetrics, Construct):
             ],
         )
         acknowledge_local_nvme_encryption(self.endpoint_config, self.instance_type)
+        if self.instance_type.gpu_count is None:
+            cdk.Annotations.of(self).add_warning_v2(
+                "tgi-sagemaker:gpu-count-unknown",
+                "SageMaker sums GPU utilization over an instance's GPUs (0-100 x GPUs) and how many "
+                f"{self.instance_type} has is unknown here: GPU graphs and alarms read the sum. "
+                "Fix: InstanceType.of(name, gpu_count=N)",
+            )
         self.grant_write_logs(model.role)
         self.endpoint = sagemaker.CfnEndpoint(
             self,

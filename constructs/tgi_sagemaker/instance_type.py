@@ -24,20 +24,36 @@ class InstanceType:
     catalog's for a type it lists; None for a token or a type it does not list, for which the constructs check
     nothing that needs them.
 
-    :raises ValueError: the name is not of the form ``ml.<family>.<size>``.
+    :param gpu_count: the GPUs of an instance of a type the catalog does not list (or of a token): the GPU checks
+        use it, and an instance endpoint's GPU utilization, which SageMaker sums over the GPUs, is divided by it.
+        Default: the catalog's count; unknown for an unlisted type.
+    :raises ValueError: the name is not of the form ``ml.<family>.<size>``; a ``gpu_count`` below 1, or other than
+        the catalog's for a type it lists.
     """
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, gpu_count: int | None = None) -> None:
         problem = form_problem(name)
         if problem is not None:
             raise ValueError(f"InstanceType: {name!r} {problem}")
         self.name = name
         self.figures: InstanceFigures | None = None if self.is_unresolved else find_instance_type(name)
+        if gpu_count is not None and gpu_count < 1:
+            raise ValueError(f"InstanceType {name!r}: gpu_count={gpu_count} must be 1 or more")
+        if gpu_count is not None and self.figures is not None and gpu_count != self.figures.gpu_count:
+            raise ValueError(
+                f"InstanceType {name!r}: gpu_count={gpu_count}, but the catalog lists {self.figures.gpu_count} GPUs "
+                "for it: leave gpu_count out"
+            )
+        self._declared_gpu_count = gpu_count
 
     @classmethod
-    def of(cls, name: str | InstanceType) -> InstanceType:
+    def of(cls, name: str | InstanceType, *, gpu_count: int | None = None) -> InstanceType:
         """The instance type named ``name`` (an ``InstanceType`` is returned as it is)."""
-        return name if isinstance(name, InstanceType) else cls(name)
+        if isinstance(name, InstanceType):
+            if gpu_count is not None and gpu_count != name.gpu_count:
+                raise ValueError(f"InstanceType.of({name!r}, gpu_count={gpu_count}): it has {name.gpu_count}")
+            return name
+        return cls(name, gpu_count=gpu_count)
 
     @property
     def is_unresolved(self) -> bool:
@@ -46,8 +62,8 @@ class InstanceType:
 
     @property
     def gpu_count(self) -> int | None:
-        """GPUs an instance has; None when the catalog does not list the type."""
-        return self.figures.gpu_count if self.figures is not None else None
+        """GPUs an instance has: the catalog's, or as declared; None when neither says."""
+        return self.figures.gpu_count if self.figures is not None else self._declared_gpu_count
 
     @property
     def memory_mb(self) -> int | None:

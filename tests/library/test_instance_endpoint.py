@@ -10,7 +10,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Annotations, Match, Template
 
 from tgi_sagemaker import EndpointNetwork, InstanceEndpoint, InstanceType, TgiModel
 
@@ -176,8 +176,28 @@ def test_a_family_the_catalog_does_not_list_is_served_with_its_figures_unchecked
     )
     assert _acknowledged(endpoint) == []  # local NVMe unknown: the KMS finding stays for its owner to judge
     assert isinstance(endpoint.metric_utilization_percent("GPU"), cloudwatch.Metric)  # GPU count unknown: summed
+    warnings = Annotations.from_stack(stack).find_warning("/Stack/Endpoint", Match.string_like_regexp("sums GPU"))
+    assert len(warnings) == 1 and "InstanceType.of(name, gpu_count=N)" in str(warnings[0].entry.data)
     listed = InstanceEndpoint(stack, "Listed", model=make_model("ListedModel"), instance_type="ml.g5.xlarge")
     assert KMS_FINDING in json.dumps(_acknowledged(listed))
+    assert Annotations.from_stack(stack).find_warning("/Stack/Listed", Match.any_value()) == []
+
+
+def test_an_unlisted_family_with_its_gpus_declared_is_checked_and_divided(
+    stack: cdk.Stack, make_model: MakeModel
+) -> None:
+    eight = InstanceType.of("ml.g7e.48xlarge", gpu_count=8)
+    endpoint = InstanceEndpoint(
+        stack, "Endpoint", model=make_model(environment={"SM_NUM_GPUS": "8"}), instance_type=eight
+    )
+    memory = endpoint.metric_utilization_percent("GPUMemory")
+    assert isinstance(memory, cloudwatch.MathExpression) and memory.expression == "gpumemory_summed / 8"
+    assert Annotations.from_stack(stack).find_warning("/Stack/Endpoint", Match.any_value()) == []
+    four = InstanceType.of("ml.g7e.24xlarge", gpu_count=4)
+    with pytest.raises(ValueError, match=r"SM_NUM_GPUS=8 GPUs and ml\.g7e\.24xlarge has 4"):
+        InstanceEndpoint(
+            stack, "TooMany", model=make_model("Big", environment={"SM_NUM_GPUS": "8"}), instance_type=four
+        )
 
 
 def test_gpu_figures_are_divided_by_the_gpu_count(stack: cdk.Stack, make_model: MakeModel) -> None:

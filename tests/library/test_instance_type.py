@@ -50,3 +50,16 @@ def test_of_returns_a_value_object_as_it_is_and_equal_names_are_equal() -> None:
     assert InstanceType.of(instance) is instance
     assert instance == InstanceType.of("ml.g6e.xlarge") and hash(instance) == hash(InstanceType("ml.g6e.xlarge"))
     assert instance != InstanceType.of("ml.g6e.2xlarge")
+
+
+def test_the_gpus_of_an_unlisted_type_can_be_declared_but_not_contradict_the_catalog() -> None:
+    assert InstanceType.of("ml.g7e.48xlarge", gpu_count=8).gpu_count == 8
+    assert InstanceType.of("ml.g5.12xlarge", gpu_count=4).gpu_count == 4  # the catalog's own figure: fine
+    with pytest.raises(ValueError, match="gpu_count=8, but the catalog lists 4 GPUs for it: leave gpu_count out"):
+        InstanceType.of("ml.g5.12xlarge", gpu_count=8)
+    with pytest.raises(ValueError, match="gpu_count=0 must be 1 or more"):
+        InstanceType.of("ml.g7e.48xlarge", gpu_count=0)
+    declared = InstanceType.of("ml.g7e.48xlarge", gpu_count=8)
+    assert InstanceType.of(declared, gpu_count=8) is declared
+    with pytest.raises(ValueError, match="it has 8"):
+        InstanceType.of(declared, gpu_count=4)
