@@ -50,6 +50,9 @@ def test_make_synth_of_hub_weights_passes_checkov_on_its_reasons(workdir: Path) 
     )
     result = _make_synth(workdir, hub)
     assert result.returncode == 0, result.stdout + result.stderr
+    # No revision: it deploys, and the CLI shows why that may serve two model versions at once (a warning, not an
+    # error, outside production).
+    assert "tgi-sagemaker:unpinnedHubRevision" in result.stdout + result.stderr
     assert "Passed checks: " in result.stdout and "Failed checks: 0" in result.stdout
     (template,) = (workdir / "cdk.out").glob("*.template.json")
     (model,) = [

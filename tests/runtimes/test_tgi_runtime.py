@@ -51,11 +51,11 @@ def test_the_settings_set_the_gpus_per_copy_through_the_runtimes_variable() -> N
 
 def test_the_plan_shows_the_environment_the_model_deploys(tmp_path: Path) -> None:
     """The plan and the stack ask the same runtime: a Hub revision (which the plan once left out) shows in both."""
-    config = config_with({"weights": {"source": "hub"}, "model.revision": "4f0e1c7" * 5 + "ab1234"})
+    config = config_with({"weights": {"source": "hub"}, "model.revision": "4f0e1c7" * 5 + "ab123"})
     (deployment,) = load_app(config).deployments
     (model,) = synthesize(config, tmp_path).template().find_resources("AWS::SageMaker::Model").values()
     deployed = model["Properties"]["PrimaryContainer"]["Environment"]
-    assert deployed["HF_MODEL_REVISION"] == "4f0e1c7" * 5 + "ab1234"
+    assert deployed["HF_MODEL_REVISION"] == "4f0e1c7" * 5 + "ab123"
     assert "    env        " + " ".join(f"{k}={v}" for k, v in sorted(deployed.items())) in describe_deployment(
         deployment
     )
