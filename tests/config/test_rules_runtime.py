@@ -153,7 +153,7 @@ def test_runtime_defaults_to_tgi_and_the_vllm_and_sglang_sections_are_unused() -
     (deployment,) = load_app(config_with()).deployments
     assert deployment.spec.runtime == "tgi"
     assert deployment.runtime.container_name == "TGI"
-    assert not any(key.startswith(("SM_VLLM_", "SM_SGLANG_")) for key in deployment.tgi_environment)
+    assert not any(key.startswith(("SM_VLLM_", "SM_SGLANG_")) for key in deployment.settings_environment)
 
 
 def test_every_problem_of_another_runtime_section_is_reported_at_once() -> None:
@@ -166,7 +166,7 @@ def test_each_version_is_checked_against_its_own_flag_list() -> None:
     (deployment,) = load_app(
         config_with({**VLLM, "vllm.version": "0.14", "vllm.flags": {"disable-log-requests": True}})
     ).deployments
-    assert deployment.tgi_environment["SM_VLLM_DISABLE_LOG_REQUESTS"] == "true"
+    assert deployment.settings_environment["SM_VLLM_DISABLE_LOG_REQUESTS"] == "true"
 
 
 def test_a_flag_of_a_version_without_a_recorded_flag_list_is_not_guessed_at() -> None:
@@ -174,7 +174,7 @@ def test_a_flag_of_a_version_without_a_recorded_flag_list_is_not_guessed_at() ->
     (deployment,) = load_app(
         config_with({**VLLM, "vllm.version": "0.29", "vllm.flags": {"enable-some-new-thing": True}})
     ).deployments
-    assert deployment.tgi_environment["SM_VLLM_ENABLE_SOME_NEW_THING"] == "true"
+    assert deployment.settings_environment["SM_VLLM_ENABLE_SOME_NEW_THING"] == "true"
 
 
 def test_vllm_memory_setting_decides_the_kv_cache() -> None:

@@ -45,7 +45,7 @@ def test_the_model_variables_are_exactly_those_a_location_can_set() -> None:
 def test_the_settings_set_the_gpus_per_copy_through_the_runtimes_variable() -> None:
     (deployment,) = load_app(default_config()).deployments
     assert isinstance(deployment.runtime, Tgi)
-    assert deployment.tgi_environment[Tgi.gpus_per_copy_variable] == str(deployment.num_gpus)
+    assert deployment.settings_environment[Tgi.gpus_per_copy_variable] == str(deployment.num_gpus)
     assert Tgi.gpus_per_copy_variable == "SM_NUM_GPUS"
 
 
