@@ -113,7 +113,7 @@ class SharedEndpointStack(PinnedZonesStack):
             "Model",
             runtime=deployment.runtime,
             weights=weights.source,
-            environment=deployment.tgi_environment,
+            environment=deployment.settings_environment,
             network=self.network,
             role=self.role,
         )

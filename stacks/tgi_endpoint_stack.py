@@ -49,7 +49,7 @@ class TgiEndpointStack(PinnedZonesStack):
             "TgiModel",  # names deployed resources: another id would replace them
             runtime=deployment.runtime,
             weights=self._weights(deployment),
-            environment=deployment.tgi_environment,
+            environment=deployment.settings_environment,
             network=network,
         )
         if deployment.scaling.mode == "scale_to_zero":

@@ -20,7 +20,13 @@ if TYPE_CHECKING:
     from tgi_sagemaker.instance_endpoint import InstanceEndpoint
     from tgi_sagemaker.instance_type import InstanceType
     from tgi_sagemaker.model_bucket import ModelBucket
-    from tgi_sagemaker.model_weights import HubWeights, ModelWeights, S3PrefixWeights, WeightsBinding
+    from tgi_sagemaker.model_weights import (
+        UNPINNED_HUB_REVISION_WARNING,
+        HubWeights,
+        ModelWeights,
+        S3PrefixWeights,
+        WeightsBinding,
+    )
     from tgi_sagemaker.operations.alarm_topic import AlarmTopic
     from tgi_sagemaker.operations.deployment_alarms import DeploymentAlarms
     from tgi_sagemaker.operations.deployment_dashboard import DeploymentDashboard
@@ -36,6 +42,7 @@ if TYPE_CHECKING:
     from tgi_sagemaker.tgi_model import TgiModel
 
 __all__ = [
+    "UNPINNED_HUB_REVISION_WARNING",
     "AlarmTopic",
     "AppSpec",
     "ConfigError",
@@ -108,6 +115,7 @@ _MODULES = {
     "TgiExecutionRole": "tgi_sagemaker.execution_role",
     "TgiImage": "tgi_sagemaker.runtimes.tgi.image",
     "TgiModel": "tgi_sagemaker.tgi_model",
+    "UNPINNED_HUB_REVISION_WARNING": "tgi_sagemaker.model_weights",
     "UpdateStrategy": "tgi_sagemaker.served_model",
     "WeightsBinding": "tgi_sagemaker.model_weights",
     "add_compliance_checks": "tgi_sagemaker.compliance",

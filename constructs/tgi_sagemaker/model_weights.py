@@ -18,7 +18,17 @@ from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from tgi_sagemaker.runtimes.runtime import HubModel, ModelDirectory, ModelLocation
+from tgi_sagemaker.runtimes.runtime import (
+    HubModel,
+    ModelDirectory,
+    ModelLocation,
+    hub_revision_is_commit,
+    where_to_find_the_commit,
+)
+
+UNPINNED_HUB_REVISION_WARNING = "tgi-sagemaker:unpinnedHubRevision"
+"""The id of the synth warning a ``HubWeights`` without a commit gives; ``cdk.Annotations.of(model)
+.acknowledge_warning(UNPINNED_HUB_REVISION_WARNING, reason)`` accepts it for one model."""
 
 
 @dataclass(frozen=True)
@@ -42,7 +52,9 @@ class HubWeights(ModelWeights):
     """The container downloads the weights from the Hugging Face Hub at start-up.
 
     :param repo_id: Hub repo id, e.g. ``deepseek-ai/DeepSeek-R1-Distill-Llama-8B``.
-    :param revision: branch, tag or commit. Default: the repo's default branch.
+    :param revision: branch, tag or commit. Default: the repo's default branch. Anything but a 40-hex commit is
+        resolved again at every instance start (scale-out, scale from zero, replacement), so one endpoint can serve
+        two model versions after a push to the repo: synthesis warns (``UNPINNED_HUB_REVISION_WARNING``).
     :param token_secret: a secret whose string is a Hub token, for gated or private repos. Default: none.
         CloudFormation resolves it at deploy time (a dynamic reference): the token is never in the template,
         but SageMaker stores it in the model's environment (TGI: HF_TOKEN), readable by whoever may DescribeModel
@@ -71,7 +83,28 @@ class HubWeights(ModelWeights):
 
     def bind(self, scope: Construct, grantee: iam.IGrantable) -> WeightsBinding:
         token = self.token_secret.secret_value.unsafe_unwrap() if self.token_secret is not None else None
+        if not self._pinned():
+            cdk.Annotations.of(scope).add_warning_v2(UNPINNED_HUB_REVISION_WARNING, self._unpinned_warning())
         return WeightsBinding(location=HubModel(self.repo_id, self.revision, token), needs_internet=True)
+
+    def _pinned(self) -> bool:
+        # A token (a parameter, say) is checked by whoever resolves it.
+        revision = self.revision
+        return (revision is not None and cdk.Token.is_unresolved(revision)) or hub_revision_is_commit(revision)
+
+    def _unpinned_warning(self) -> str:
+        what = (
+            "no revision (the repo's default branch)"
+            if self.revision is None
+            else f"revision {self.revision!r}, a branch or a tag, which the repo's owner can move"
+        )
+        return (
+            f"HubWeights {self.repo_id} with {what}: the container resolves it at every instance start (scale-out, "
+            "scale from zero, instance replacement), so after a push to the repo one endpoint can serve two model "
+            "versions at once, and nothing says so. Fix: pin revision (config: model.revision) to a 40-hex commit ("
+            f"{where_to_find_the_commit(self.repo_id, self.revision)}), or copy the weights to S3 once per deploy "
+            "(HubWeightsCopy; config: weights.source 's3')"
+        )
 
 
 class S3PrefixWeights(ModelWeights):

@@ -118,7 +118,7 @@ def test_every_catalog_model_resolves_on_its_recommended_instance() -> None:
         app = load_app(config_with({"model.id": model.repo_id, "instance_type": None}))
         (deployment,) = app.deployments
         assert deployment.instance.name == model.recommended_instance
-        environment = deployment.tgi_environment
+        environment = deployment.settings_environment
         assert int(environment["MAX_INPUT_TOKENS"]) < int(environment["MAX_TOTAL_TOKENS"]) <= model.context_length
         expected_dtype = None if model.native_dtype == "fp8" else "bfloat16"
         assert environment.get("DTYPE") == expected_dtype
@@ -126,10 +126,10 @@ def test_every_catalog_model_resolves_on_its_recommended_instance() -> None:
 
 def test_user_token_limits_derive_the_rest() -> None:
     (deployment,) = load_app(config_with({"tgi.max_input_tokens": 8000})).deployments
-    assert deployment.tgi_environment["MAX_TOTAL_TOKENS"] == "9024"
-    assert deployment.tgi_environment["MAX_BATCH_PREFILL_TOKENS"] == "8128"
+    assert deployment.settings_environment["MAX_TOTAL_TOKENS"] == "9024"
+    assert deployment.settings_environment["MAX_BATCH_PREFILL_TOKENS"] == "8128"
     (deployment,) = load_app(config_with({"tgi.max_total_tokens": 16384})).deployments
-    assert deployment.tgi_environment["MAX_INPUT_TOKENS"] == "15360"
+    assert deployment.settings_environment["MAX_INPUT_TOKENS"] == "15360"
 
 
 def test_close_instance_names_are_suggested() -> None:

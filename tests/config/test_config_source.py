@@ -18,7 +18,7 @@ def test_example_yaml_has_two_deployments_that_resolve() -> None:
     raw, source = read_config(str(ROOT / "config" / "example.yaml"), context_value={"ignored": True})
     app = load_app(raw, source)
     assert [d.stack_name for d in app.deployments] == ["TgiSageMaker-r1-qwen-14b", "TgiSageMaker-r1-qwen-1-5b"]
-    assert app.deployments[0].tgi_environment["MAX_TOTAL_TOKENS"] == "8192"
+    assert app.deployments[0].settings_environment["MAX_TOTAL_TOKENS"] == "8192"
     assert app.deployments[0].tags == {
         "tgi-sagemaker:deployment": "r1-qwen-14b",  # cost allocation, on by default
         "tgi-sagemaker:model": "deepseek-ai/DeepSeek-R1-Distill-Qwen-14B",

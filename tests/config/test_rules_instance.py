@@ -83,5 +83,5 @@ def test_a_model_outside_the_catalog_gets_one_gpu_where_its_weights_fit() -> Non
 def test_hub_model_outside_the_catalog_works_when_its_gpus_are_given() -> None:
     app = load_app(config_with({"model.id": UNKNOWN_MODEL, "num_gpus": 4, "instance_type": "ml.g6e.12xlarge"}))
     (deployment,) = app.deployments
-    assert deployment.tgi_environment["SM_NUM_GPUS"] == "4"
+    assert deployment.settings_environment["SM_NUM_GPUS"] == "4"
     assert deployment.weights_bytes is None

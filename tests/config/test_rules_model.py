@@ -45,5 +45,5 @@ def test_hub_model_outside_the_catalog_works_when_its_size_is_given() -> None:
     (deployment,) = app.deployments
     assert deployment.num_gpus == 1
     assert deployment.weights_bytes == 18_000_000_000
-    assert deployment.tgi_environment["MAX_TOTAL_TOKENS"] == "4096"
-    assert "DTYPE" not in deployment.tgi_environment  # TGI reads it from the model's config.json
+    assert deployment.settings_environment["MAX_TOTAL_TOKENS"] == "4096"
+    assert "DTYPE" not in deployment.settings_environment  # TGI reads it from the model's config.json

@@ -185,7 +185,7 @@ def test_runtime_defaults_to_tgi_and_the_vllm_and_sglang_sections_are_unused() -
     (deployment,) = load_app(config_with()).deployments
     assert deployment.spec.runtime == "tgi"
     assert deployment.runtime.container_name == "TGI"
-    assert not any(key.startswith(("SM_VLLM_", "SM_SGLANG_")) for key in deployment.tgi_environment)
+    assert not any(key.startswith(("SM_VLLM_", "SM_SGLANG_")) for key in deployment.settings_environment)
 
 
 def test_every_problem_of_another_runtime_section_is_reported_at_once() -> None:
@@ -198,7 +198,7 @@ def test_each_version_is_checked_against_its_own_flag_list() -> None:
     (deployment,) = load_app(
         config_with({**VLLM, "vllm.version": "0.14", "vllm.flags": {"disable-log-requests": True}})
     ).deployments
-    assert deployment.tgi_environment["SM_VLLM_DISABLE_LOG_REQUESTS"] == ""  # the bare flag
+    assert deployment.settings_environment["SM_VLLM_DISABLE_LOG_REQUESTS"] == ""  # the bare flag
 
 
 def test_a_negatable_switch_is_turned_off_by_its_no_form() -> None:
@@ -206,8 +206,8 @@ def test_a_negatable_switch_is_turned_off_by_its_no_form() -> None:
     # no- form may be written directly too
     for flags in ({"enable-prefix-caching": False}, {"no-enable-prefix-caching": True}):
         (deployment,) = load_app(config_with({**VLLM, "vllm.flags": flags})).deployments
-        assert deployment.tgi_environment["SM_VLLM_NO_ENABLE_PREFIX_CACHING"] == ""
-        assert "SM_VLLM_ENABLE_PREFIX_CACHING" not in deployment.tgi_environment
+        assert deployment.settings_environment["SM_VLLM_NO_ENABLE_PREFIX_CACHING"] == ""
+        assert "SM_VLLM_ENABLE_PREFIX_CACHING" not in deployment.settings_environment
     assert [p.field for p in problems_of(config_with({**VLLM, "vllm.flags": {"no-max-model-len": True}}))] == [
         "deployments[r1-distill-llama-8b].vllm.flags.no-max-model-len"
     ]  # only switches have a no- form
@@ -218,7 +218,7 @@ def test_a_flag_of_a_version_without_a_recorded_flag_list_is_not_guessed_at() ->
     (deployment,) = load_app(
         config_with({**VLLM, "vllm.version": "0.29", "vllm.flags": {"enable-some-new-thing": True}})
     ).deployments
-    assert deployment.tgi_environment["SM_VLLM_ENABLE_SOME_NEW_THING"] == ""  # the bare flag
+    assert deployment.settings_environment["SM_VLLM_ENABLE_SOME_NEW_THING"] == ""  # the bare flag
 
 
 def test_vllm_memory_setting_decides_the_kv_cache() -> None:

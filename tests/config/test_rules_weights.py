@@ -6,6 +6,9 @@ from rule_cases import HUB_TOKEN, Case, one_problem_test
 
 from helpers import config_with, problems_of
 
+COMMIT = "ebf7e8d03db3d86a442d22d30d499abb7ec27bea"
+PRODUCTION = {"environment": {"production": True}}
+
 CASES: list[Case] = [
     (
         "copy knob with hub weights",
@@ -26,11 +29,28 @@ CASES: list[Case] = [
     ("part size below S3's minimum", {"weights.part_size_mb": 4}, {}, "weights.part_size_mb", 4, ">= 8"),
     (
         "hub weights in a production environment",
-        {"weights.source": "hub"},
-        {"environment": {"production": True}},
+        {"weights.source": "hub", "model.revision": COMMIT},
+        PRODUCTION,
         "weights.source",
         "hub",
         "use weights.source 's3'",
+    ),
+    (
+        "the default branch in a production environment",
+        {},
+        PRODUCTION,
+        "model.revision",
+        None,
+        "pin model.revision to the 40-hex commit you tested: https://huggingface.co/deepseek-ai/"
+        "DeepSeek-R1-Distill-Llama-8B/commits/main",
+    ),
+    (
+        "a branch or a tag in a production environment",
+        {"model.revision": "v1.0"},
+        PRODUCTION,
+        "model.revision",
+        "v1.0",
+        "DeepSeek-R1-Distill-Llama-8B/revision/v1.0` answers with the commit",
     ),
     (
         "a Hub token where its secret's name belongs",
@@ -102,3 +122,15 @@ def test_a_secret_name_is_not_taken_for_a_token() -> None:
         "arn:aws:secretsmanager:us-east-1:111122223333:secret:hf/token-AbCdEf",
     ):
         assert problems_of(config_with({"weights.hf_token_secret": name})) == [], name
+
+
+def test_production_hub_weights_of_no_commit_give_both_fixes_at_once() -> None:
+    problems = problems_of(config_with({"weights.source": "hub"}, **PRODUCTION))
+    assert [p.field.split(".", 1)[1] for p in problems] == ["model.revision", "weights.source"]
+    assert "the container resolves it at every instance start" in problems[0].problem
+
+
+def test_a_commit_passes_in_production_and_any_revision_outside_it() -> None:
+    assert problems_of(config_with({"model.revision": COMMIT}, **PRODUCTION)) == []
+    for revision in (None, "main"):  # outside production Hub weights warn at synth (tests/stacks), never refuse
+        assert problems_of(config_with({"weights.source": "hub", "model.revision": revision})) == [], revision

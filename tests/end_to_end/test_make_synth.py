@@ -45,7 +45,9 @@ def test_make_synth_of_hub_weights_passes_checkov_on_its_reasons(workdir: Path) 
     hub.write_text(
         "deployments:\n"
         "  - name: hub\n"
-        "    model: {id: deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B}\n"
+        # A pinned commit: `make synth` fails on any unacknowledged finding, the unpinned-revision warning included.
+        "    model: {id: deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B,\n"
+        "            revision: ad9f0ae0864d7fbcd1cd905e3c6c5b069cc8b562}\n"
         "    weights: {source: hub}\n"
     )
     result = _make_synth(workdir, hub)

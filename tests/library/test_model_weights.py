@@ -9,12 +9,13 @@ import pytest
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
-from aws_cdk.assertions import Template
+from aws_cdk.assertions import Annotations, Match, Template
 
-from tgi_sagemaker import HubWeights, S3PrefixWeights, TgiImage, TgiModel
+from tgi_sagemaker import UNPINNED_HUB_REVISION_WARNING, HubWeights, S3PrefixWeights, TgiImage, TgiModel
 from tgi_sagemaker.runtimes.runtime import HubModel, ModelDirectory
 
 MODEL_ID = "deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B"
+COMMIT = "ad9f0ae0864d7fbcd1cd905e3c6c5b069cc8b562"
 
 
 def _stack() -> cdk.Stack:
@@ -44,6 +45,32 @@ def test_hub_weights_put_a_token_in_the_model_environment_only_when_told_to() ->
     (model,) = Template.from_stack(stack).find_resources("AWS::SageMaker::Model").values()
     token = json.dumps(model["Properties"]["PrimaryContainer"]["Environment"]["HF_TOKEN"])
     assert "{{resolve:secretsmanager:" in token and "hf/token" in token and ":SecretString:" in token
+
+
+def _warnings_of(weights: HubWeights, *, acknowledged: bool = False) -> list[str]:
+    stack = _stack()
+    model = TgiModel(stack, "Model", image=TgiImage.of("3.3.6"), weights=weights)
+    if acknowledged:
+        cdk.Annotations.of(model).acknowledge_warning(UNPINNED_HUB_REVISION_WARNING, "a throwaway test endpoint")
+    found = Annotations.from_stack(stack).find_warning("/Stack/Model", Match.any_value())
+    return [str(entry.entry.data) for entry in found]
+
+
+@pytest.mark.parametrize(
+    ("revision", "words"),
+    [(None, "with no revision (the repo's default branch)"), ("v1", "revision 'v1', a branch or a tag")],
+)
+def test_hub_weights_of_no_commit_warn_on_the_model_with_the_fix(revision: str | None, words: str) -> None:
+    (warning,) = _warnings_of(HubWeights(repo_id=MODEL_ID, revision=revision))
+    assert words in warning and "at every instance start" in warning
+    assert f"https://huggingface.co/{MODEL_ID}/commits/{revision or 'main'}" in warning
+    assert f"[ack: {UNPINNED_HUB_REVISION_WARNING}]" in warning  # how to accept it, named in the message
+
+
+def test_hub_weights_of_a_commit_or_an_acknowledged_warning_say_nothing() -> None:
+    assert _warnings_of(HubWeights(repo_id=MODEL_ID, revision=COMMIT)) == []
+    assert _warnings_of(HubWeights(repo_id=MODEL_ID, revision=COMMIT.upper())) != []  # the Hub's ids are lower case
+    assert _warnings_of(HubWeights(repo_id=MODEL_ID), acknowledged=True) == []
 
 
 @pytest.mark.parametrize("s3_uri", ["s3://weights/models/a", "https://weights.s3.amazonaws.com/models/a/", "models/"])

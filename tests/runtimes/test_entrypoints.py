@@ -99,7 +99,7 @@ def test_vllm_starts_with_every_switch_as_set_on_either_entrypoint(generation: s
         "vllm.flags": {"enforce-eager": True, "enable-prefix-caching": False, "max-num-batched-tokens": 8192},
     }
     (deployment,) = load_app(config_with(changes)).deployments
-    environment = {**deployment.runtime.model_environment(HubModel("a/b")), **deployment.tgi_environment}
+    environment = {**deployment.runtime.model_environment(HubModel("a/b")), **deployment.settings_environment}
     server = start(VLLM_FLAGS["0.17.0"], GENERATIONS[generation], "SM_VLLM_", environment, vllm=True)
     assert server.model_tag is None  # no stray "true" read as the model to serve
     assert (server.trust_remote_code, server.enforce_eager, server.enable_prefix_caching) == (True, True, False)
@@ -114,7 +114,9 @@ def test_sglang_starts_with_every_switch_as_set_on_either_entrypoint(generation:
         "sglang.flags": {"enable-metrics": True, "disable-radix-cache": False, "chunked-prefill-size": 4096},
     }
     (deployment,) = load_app(config_with(changes)).deployments
-    server = start(SGLANG_FLAGS["0.5.8"], GENERATIONS[generation], "SM_SGLANG_", deployment.tgi_environment, vllm=False)
+    server = start(
+        SGLANG_FLAGS["0.5.8"], GENERATIONS[generation], "SM_SGLANG_", deployment.settings_environment, vllm=False
+    )
     assert (server.trust_remote_code, server.enable_metrics, server.disable_radix_cache) == (True, True, False)
     assert server.chunked_prefill_size == "4096"
 

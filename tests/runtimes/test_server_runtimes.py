@@ -48,7 +48,7 @@ def test_model_location(name: str, runtime: ServingRuntime, prefix: str, model_f
 
 def test_vllm_environment_of_the_default_deployment() -> None:
     deployment = _deployment("vllm")
-    assert dict(deployment.tgi_environment) == {
+    assert dict(deployment.settings_environment) == {
         "SM_VLLM_HOST": "0.0.0.0",
         "SM_VLLM_SERVED_MODEL_NAME": "deepseek-ai/DeepSeek-R1-Distill-Llama-8B",
         "SM_VLLM_TENSOR_PARALLEL_SIZE": "1",
@@ -57,7 +57,7 @@ def test_vllm_environment_of_the_default_deployment() -> None:
         "SM_VLLM_DTYPE": "bfloat16",
         "SM_VLLM_REASONING_PARSER": "deepseek_r1",
     }
-    assert deployment.runtime.gpus_per_copy_variable in deployment.tgi_environment
+    assert deployment.runtime.gpus_per_copy_variable in deployment.settings_environment
 
 
 def test_sglang_environment_with_flags_and_gpus() -> None:
@@ -66,7 +66,7 @@ def test_sglang_environment_with_flags_and_gpus() -> None:
         instance_type="ml.g5.12xlarge",
         **{"sglang.flags": {"enable-metrics": True, "disable-radix-cache": False, "chunked-prefill-size": 4096}},
     )
-    environment = deployment.tgi_environment
+    environment = deployment.settings_environment
     assert environment["SM_SGLANG_HOST"] == "0.0.0.0"  # SGLang binds 127.0.0.1 by default
     assert environment["SM_SGLANG_TP_SIZE"] == "4"  # every GPU: 32 heads and 8 KV heads divide by 4
     assert environment["SM_SGLANG_REASONING_PARSER"] == "deepseek-r1"
@@ -82,7 +82,7 @@ def test_tensor_parallel_size_divides_the_attention_heads() -> None:
     deployment = _deployment(
         "vllm", **{"model.id": "deepseek-ai/DeepSeek-R1-Distill-Qwen-7B"}, instance_type="ml.g5.48xlarge"
     )
-    assert deployment.tgi_environment["SM_VLLM_TENSOR_PARALLEL_SIZE"] == "4"
+    assert deployment.settings_environment["SM_VLLM_TENSOR_PARALLEL_SIZE"] == "4"
 
 
 @pytest.mark.parametrize(
@@ -94,7 +94,7 @@ def test_every_flag_the_library_sets_is_a_flag_of_the_pinned_server(name: str, r
     runtime = deployment.runtime
     environment = {
         **runtime.model_environment(HubModel("a/b", revision="v1")),
-        **deployment.tgi_environment,
+        **deployment.settings_environment,
     }
     flags = {variable_flag(prefix, key) for key in environment if key.startswith(prefix)}
     assert deployment.runtime.image.version == version

@@ -45,17 +45,17 @@ def test_the_model_variables_are_exactly_those_a_location_can_set() -> None:
 def test_the_settings_set_the_gpus_per_copy_through_the_runtimes_variable() -> None:
     (deployment,) = load_app(default_config()).deployments
     assert isinstance(deployment.runtime, Tgi)
-    assert deployment.tgi_environment[Tgi.gpus_per_copy_variable] == str(deployment.num_gpus)
+    assert deployment.settings_environment[Tgi.gpus_per_copy_variable] == str(deployment.num_gpus)
     assert Tgi.gpus_per_copy_variable == "SM_NUM_GPUS"
 
 
 def test_the_plan_shows_the_environment_the_model_deploys(tmp_path: Path) -> None:
     """The plan and the stack ask the same runtime: a Hub revision (which the plan once left out) shows in both."""
-    config = config_with({"weights": {"source": "hub"}, "model.revision": "4f0e1c7" * 5 + "ab1234"})
+    config = config_with({"weights": {"source": "hub"}, "model.revision": "4f0e1c7" * 5 + "ab123"})
     (deployment,) = load_app(config).deployments
     (model,) = synthesize(config, tmp_path).template().find_resources("AWS::SageMaker::Model").values()
     deployed = model["Properties"]["PrimaryContainer"]["Environment"]
-    assert deployed["HF_MODEL_REVISION"] == "4f0e1c7" * 5 + "ab1234"
+    assert deployed["HF_MODEL_REVISION"] == "4f0e1c7" * 5 + "ab123"
     assert "    env        " + " ".join(f"{k}={v}" for k, v in sorted(deployed.items())) in describe_deployment(
         deployment
     )

@@ -13,7 +13,7 @@ VLLM = {"runtime": "vllm", "instance_type": "ml.g5.12xlarge"}  # 4 GPUs, 192 GiB
 
 def _lmcache(**changes: object) -> str | None:
     (deployment,) = load_app(config_with({**VLLM, **changes})).deployments
-    return deployment.tgi_environment.get("HF_ENABLE_LMCACHE")
+    return deployment.settings_environment.get("HF_ENABLE_LMCACHE")
 
 
 @pytest.mark.parametrize(

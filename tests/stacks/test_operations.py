@@ -33,6 +33,7 @@ def ops_app(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
         {
             **base,
             "name": "quiet",
+            "model": {**base["model"], "revision": "ebf7e8d03db3d86a442d22d30d499abb7ec27bea"},  # no synth warning
             "weights": {"source": "hub"},
             "operations": {"dashboard": False, "alarms": False, "auto_rollback": False},
         },

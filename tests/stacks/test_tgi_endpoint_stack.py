@@ -12,6 +12,7 @@ import pytest
 from aws_cdk.assertions import Capture, Match
 
 from helpers import Synthesized, config_with, default_config, synthesize
+from tgi_sagemaker import UNPINNED_HUB_REVISION_WARNING
 from tgi_sagemaker.cli.command_line import build_parser
 
 MODEL = "AWS::SageMaker::Model"
@@ -32,7 +33,17 @@ def test_default_deployment_is_the_blogs_llama_8b_on_g5_2xlarge() -> None:
 @pytest.fixture(scope="module")
 def hub_app(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     config = config_with({"weights": {"source": "hub"}})
-    return synthesize(config, Path(tmp_path_factory.mktemp("hub")))
+    return synthesize(config, Path(tmp_path_factory.mktemp("hub")), expected_findings=(UNPINNED_HUB_REVISION_WARNING,))
+
+
+def test_hub_weights_of_no_pinned_commit_are_a_synth_warning_on_the_model(hub_app: Synthesized) -> None:
+    # Outside production (where the config refuses it) an unpinned Hub revision deploys, and synthesis says why
+    # that may serve two model versions at once: on the model, with the fix.
+    (warning,) = hub_app.findings
+    assert f"{UNPINNED_HUB_REVISION_WARNING} (warning) at TgiSageMaker-r1-distill-llama-8b/TgiModel" in warning, warning
+    model = hub_app.app.node.find_child("TgiSageMaker-r1-distill-llama-8b").node.find_child("TgiModel")
+    messages = [entry.data for entry in model.node.metadata if entry.type == "aws:cdk:warning"]
+    assert len(messages) == 1 and "every instance start" in messages[0] and "config: model.revision" in messages[0]
 
 
 def test_model_environment_carries_every_tgi_setting(default_app: Synthesized) -> None:

@@ -132,7 +132,7 @@ def _runtime_line(d: ResolvedDeployment) -> str:
 
 def _environment(d: ResolvedDeployment) -> dict[str, str]:
     """The container environment as deployed (the model's location as the weights source sets it; no token)."""
-    return {**d.runtime.model_environment(d.model_location), **d.tgi_environment}
+    return {**d.runtime.model_environment(d.model_location), **d.settings_environment}
 
 
 def catalog_entries() -> list[dict[str, Any]]:

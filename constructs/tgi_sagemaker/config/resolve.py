@@ -68,7 +68,9 @@ class ResolvedDeployment:
     network_egress: bool
     weights_bytes: int | None
     kv_cache_token_capacity: int | None
-    tgi_environment: Mapping[str, str]
+    settings_environment: Mapping[str, str]
+    """The container environment the deployment's settings become (``runtime.settings_environment``, for any
+    runtime); the variables that locate the model come from the weights (``runtime.model_environment``)."""
     tags: Mapping[str, str]
     update_strategy: Literal["blue_green", "rolling"]
     endpoint: str | None = None
@@ -396,7 +398,7 @@ def resolve_deployment(spec: DeploymentSpec, *, app: AppSpec | None, base: str |
         network_egress=egress,
         weights_bytes=weights_bytes,
         kv_cache_token_capacity=capacity,
-        tgi_environment=environment,
+        settings_environment=environment,
         tags=deployment_tags(spec, app),
         update_strategy=resolve_update_strategy(spec),
     )

@@ -57,7 +57,8 @@ class ModelSpec(_Spec):
     id: Annotated[str, StringConstraints(pattern=HUB_REPO_ID_PATTERN)]
     """Hugging Face Hub repo id, e.g. ``deepseek-ai/DeepSeek-R1-Distill-Llama-8B``."""
     revision: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$")] | None = None
-    """Branch, tag or commit. Default: the repo's default branch. Pin a 40-hex commit for production."""
+    """Branch, tag or commit. Default: the repo's default branch. A production environment needs a 40-hex commit;
+    hub weights of anything else warn at synth (the container resolves it again at every instance start)."""
     parameters_billion: Annotated[float, Field(gt=0, le=5000)] | None = None
     """Model size, for models outside the catalog. Default: the catalog's figure."""
     context_length: PositiveInt | None = None
@@ -360,8 +361,9 @@ class EnvironmentSpec(_Spec):
     region: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")] | None = None
     """Default: none, a region-agnostic stack that deploys wherever the CLI's credentials point."""
     production: bool = False
-    """A production environment: its stacks get termination protection, and weights must come from S3 (served
-    with network isolation; ``weights.source: hub`` is refused). Default: false."""
+    """A production environment: its stacks get termination protection, weights must come from S3 (served
+    with network isolation; ``weights.source: hub`` is refused) and of a pinned commit (``model.revision``).
+    Default: false."""
 
 
 class AppSpec(_Spec):

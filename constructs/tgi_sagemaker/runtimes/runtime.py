@@ -13,6 +13,7 @@ Nothing here imports aws_cdk, so ``tgi-sagemaker invoke`` and ``bench`` read str
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -35,6 +36,25 @@ StreamFormat = Literal["messages", "generate", "completions"]
 """A request and stream framing the command line's client speaks (``cli/client/payloads.py``): ``messages`` is
 OpenAI chat completions, ``generate`` TGI's native API, ``completions`` OpenAI completions (a raw prompt, no chat
 template)."""
+
+
+# A Hub commit id: the one kind of revision nobody can move (a branch follows pushes, a tag can be re-pointed).
+HUB_COMMIT = re.compile(r"^[0-9a-f]{40}$")
+
+
+def hub_revision_is_commit(revision: str | None) -> bool:
+    """Whether ``revision`` pins the weights: a 40-hex commit id (None, a branch or a tag does not)."""
+    return revision is not None and HUB_COMMIT.match(revision) is not None
+
+
+def where_to_find_the_commit(repo_id: str, revision: str | None) -> str:
+    """Where a user reads the commit id that ``revision`` (Default: the default branch, main) points at now."""
+    ref = revision or "main"
+    return (
+        f"https://huggingface.co/{repo_id}/commits/{ref} lists the commits, newest first; "
+        f"`curl -s https://huggingface.co/api/models/{repo_id}/revision/{ref}` answers with the commit it points "
+        'at now, as "sha"'
+    )
 
 
 @dataclass(frozen=True)

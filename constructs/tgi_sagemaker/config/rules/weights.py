@@ -6,6 +6,7 @@ from tgi_sagemaker.catalog.sizing import copy_memory_needed_mb
 from tgi_sagemaker.config.credentials import looks_like_credential
 from tgi_sagemaker.config.errors import Problems
 from tgi_sagemaker.config.spec import DeploymentSpec
+from tgi_sagemaker.runtimes.runtime import hub_revision_is_commit, where_to_find_the_commit
 
 _S3_ONLY_WEIGHTS_FIELDS = (
     "hub_endpoint",
@@ -23,8 +24,11 @@ _S3_ONLY_WEIGHTS_FIELDS = (
 
 
 def check_weights(spec: DeploymentSpec, problems: Problems, *, production: bool) -> None:
-    """``production``: the app's environment.production (a production model runs with network isolation)."""
+    """``production``: the app's environment.production (a production model runs with network isolation, on
+    weights of a pinned commit)."""
     weights = spec.weights
+    if production:
+        check_revision_pinned(spec, problems)
     if weights.source == "hub" and production:
         problems.add(
             "weights.source",
@@ -76,3 +80,32 @@ def check_weights(spec: DeploymentSpec, problems: Problems, *, production: bool)
             f"part_size_mb {weights.part_size_mb} x max_in_flight {weights.max_in_flight} needs about {needed} MB",
             f"set it to at least {needed}, or lower weights.part_size_mb or weights.max_in_flight",
         )
+
+
+def check_revision_pinned(spec: DeploymentSpec, problems: Problems) -> None:
+    """A production deployment names the commit it serves: the only revision that cannot move.
+
+    Outside production, Hub weights of an unpinned revision are a synth warning, given by ``HubWeights`` itself (on
+    the model construct, so that the library's users get it too); S3 weights are resolved once per deploy there.
+    """
+    revision = spec.model.revision
+    if hub_revision_is_commit(revision):
+        return
+    what = (
+        "no revision is pinned (the repo's default branch)"
+        if revision is None
+        else "the revision is a branch or a tag, which the repo's owner can move (the config cannot tell which "
+        "without asking the Hub)"
+    )
+    when = (
+        "the container resolves it at every instance start, so one endpoint can serve two model versions at once"
+        if spec.weights.source == "hub"
+        else "the weights copy resolves it at each stage's first deploy and whenever weights.allow_patterns or "
+        "ignore_patterns change, so prod can serve another commit than the one dev tested"
+    )
+    problems.add(
+        "model.revision",
+        revision,
+        f"environment.production is true and {what}: {when}",
+        f"pin model.revision to the 40-hex commit you tested: {where_to_find_the_commit(spec.model.id, revision)}",
+    )
