@@ -14,6 +14,8 @@ from aws_cdk import aws_iam as iam
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks
 from constructs import IConstruct
 
+from tgi_sagemaker.model_weights import UNPINNED_HUB_REVISION_WARNING
+
 if TYPE_CHECKING:
     from tgi_sagemaker.instance_type import InstanceType
 
@@ -88,17 +90,38 @@ def acknowledge_local_nvme_encryption(endpoint_config: IConstruct, instance_type
     )
 
 
+GPU_COUNT_UNKNOWN_WARNING = "tgi-sagemaker:gpuCountUnknown"
+"""An instance endpoint on a type whose GPU count is unknown: its GPU figures are sums over the GPUs."""
+ADVISORY_WARNINGS = frozenset(
+    f"Annotation::{warning}" for warning in (UNPINNED_HUB_REVISION_WARNING, GPU_COUNT_UNKNOWN_WARNING)
+)
+"""The library's own warnings that advise rather than find a defect: shown by ``check-findings``, never failing it
+(a dev endpoint may load an unpinned branch knowingly). Every other finding, cdk-nag's and any annotation, fails."""
+
+
 def unacknowledged_findings(validation_report: Path) -> list[str]:
-    """Findings of every severity (warnings do not fail synthesis) left in a synth's validation-report.json."""
+    """Findings of every severity (warnings do not fail synthesis) left in a synth's validation-report.json, but
+    the advisory warnings (``advisory_notes``)."""
+    return [finding for advisory, finding in _findings(validation_report) if not advisory]
+
+
+def advisory_notes(validation_report: Path) -> list[str]:
+    """The advisory warnings left in a synth's validation-report.json, each with what it says."""
+    return [finding for advisory, finding in _findings(validation_report) if advisory]
+
+
+def _findings(validation_report: Path) -> list[tuple[bool, str]]:
     if not validation_report.exists():
         return []
     report = json.loads(validation_report.read_text())
-    return [
-        f"{plugin['pluginName']}: {violation['ruleName']} ({violation['severity']}) at "
-        + ", ".join(c["constructPath"] for c in violation["violatingConstructs"])
-        for plugin in report["pluginReports"]
-        for violation in plugin["violations"]
-    ]
+    found = []
+    for plugin in report["pluginReports"]:
+        for violation in plugin["violations"]:
+            where = ", ".join(c["constructPath"] for c in violation["violatingConstructs"])
+            text = f"{plugin['pluginName']}: {violation['ruleName']} ({violation['severity']}) at {where}"
+            advisory = violation["ruleName"] in ADVISORY_WARNINGS
+            found.append((advisory, f"{text}: {violation.get('description', '')}" if advisory else text))
+    return found
 
 
 def nag_text(stack: cdk.Stack, value: Any) -> str:

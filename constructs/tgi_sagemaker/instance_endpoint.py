@@ -12,7 +12,7 @@ from constructs import Construct
 from typing_extensions import Unpack
 
 from tgi_sagemaker import defaults, limits
-from tgi_sagemaker.compliance import acknowledge_local_nvme_encryption
+from tgi_sagemaker.compliance import GPU_COUNT_UNKNOWN_WARNING, acknowledge_local_nvme_encryption
 from tgi_sagemaker.execution_role import grant_sagemaker_log_group
 from tgi_sagemaker.instance_type import InstanceType
 from tgi_sagemaker.prop_checks import (
@@ -119,7 +119,7 @@ class InstanceEndpoint(InvocationMetrics, Construct):
         acknowledge_local_nvme_encryption(self.endpoint_config, self.instance_type)
         if self.instance_type.gpu_count is None:
             cdk.Annotations.of(self).add_warning_v2(
-                "tgi-sagemaker:gpu-count-unknown",
+                GPU_COUNT_UNKNOWN_WARNING,
                 "SageMaker sums GPU utilization over an instance's GPUs (0-100 x GPUs) and how many "
                 f"{self.instance_type} has is unknown here: GPU graphs and alarms read the sum. "
                 "Fix: InstanceType.of(name, gpu_count=N)",

@@ -45,13 +45,16 @@ def test_make_synth_of_hub_weights_passes_checkov_on_its_reasons(workdir: Path) 
     hub.write_text(
         "deployments:\n"
         "  - name: hub\n"
-        # A pinned commit: `make synth` fails on any unacknowledged finding, the unpinned-revision warning included.
-        "    model: {id: deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B,\n"
-        "            revision: ad9f0ae0864d7fbcd1cd905e3c6c5b069cc8b562}\n"
+        "    model: {id: deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B}\n"
         "    weights: {source: hub}\n"
     )
     result = _make_synth(workdir, hub)
     assert result.returncode == 0, result.stdout + result.stderr
+    # No revision: it deploys (outside production), and check-findings shows why that may serve two model versions
+    # at once: advice, not a failure
+    assert "note (advice, not a failure): Construct Annotations: Annotation::tgi-sagemaker:unpinnedHubRevision" in (
+        result.stderr
+    )
     assert "Passed checks: " in result.stdout and "Failed checks: 0" in result.stdout
     (template,) = (workdir / "cdk.out").glob("*.template.json")
     (model,) = [

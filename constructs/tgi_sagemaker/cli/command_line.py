@@ -104,8 +104,10 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _check_findings(assembly: Path) -> int:
-    from tgi_sagemaker.compliance import unacknowledged_findings  # aws_cdk: only for the commands that need it
+    from tgi_sagemaker.compliance import advisory_notes, unacknowledged_findings  # aws_cdk: only where needed
 
+    for note in advisory_notes(assembly / "validation-report.json"):
+        print(f"note (advice, not a failure): {note}", file=sys.stderr)
     findings = unacknowledged_findings(assembly / "validation-report.json")
     for finding in findings:
         print(finding, file=sys.stderr)
