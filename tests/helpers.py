@@ -17,7 +17,7 @@ from aws_cdk.assertions import Template
 from app import new_app
 from stacks import add_deployment_stacks
 from tgi_sagemaker import ConfigError, ConfigProblem, add_compliance_checks, load_app
-from tgi_sagemaker.compliance import unacknowledged_findings
+from tgi_sagemaker.compliance import advisory_notes, unacknowledged_findings
 from tgi_sagemaker.config.source import CONTEXT_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,8 +68,8 @@ class Synthesized:
     app: cdk.App
     templates: dict[str, dict[str, Any]]
     outdir: Path
-    findings: list[str] = field(default_factory=list)
-    """The expected findings it left (``synthesize``'s ``expected_findings``)."""
+    advisory_notes: list[str] = field(default_factory=list)
+    """The library's advisory notes it left (``compliance.advisory_notes``)."""
 
     def template(self, stack_name: str | None = None) -> Template:
         return Template.from_json(self.raw(stack_name))
@@ -80,9 +80,9 @@ class Synthesized:
         return self.templates[stack_name]
 
 
-def synthesize(config: dict[str, Any], outdir: Path, *, expected_findings: tuple[str, ...] = ()) -> Synthesized:
+def synthesize(config: dict[str, Any], outdir: Path) -> Synthesized:
     """Synthesize a config the way app.py does (cdk-nag packs included: a finding raises, and so does a warning
-    unless its id is in ``expected_findings``)."""
+    other than the library's advisory ones, which ``Synthesized.advisory_notes`` holds)."""
     # The same context as `cdk synth` passes: cdk.json's feature flags, and path metadata (cfn-lint reads it to
     # recognise CDK templates).
     context = {key: value for key, value in cdk_json_context().items() if key != CONTEXT_KEY}
@@ -92,10 +92,9 @@ def synthesize(config: dict[str, Any], outdir: Path, *, expected_findings: tuple
     add_compliance_checks(app)
     assembly = app.synth()
     findings = unacknowledged_findings(outdir / "validation-report.json")  # warnings do not raise
-    unexpected = [finding for finding in findings if not any(rule in finding for rule in expected_findings)]
-    assert unexpected == [], unexpected
+    assert findings == [], findings
     templates = {s.stack_name: assembly.get_stack_by_name(s.stack_name).template for s in stacks}
-    return Synthesized(app, templates, outdir, findings)
+    return Synthesized(app, templates, outdir, advisory_notes(outdir / "validation-report.json"))
 
 
 def cfn_lint(paths: list[Path]) -> subprocess.CompletedProcess[str]:

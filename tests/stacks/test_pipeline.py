@@ -49,6 +49,8 @@ def shared_outdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = Path(tmp_path_factory.mktemp("shared-configs"))
     shared = read_config_file(ROOT / SHARED_CONFIG)
     (own,) = read_config_file(ROOT / "config/dev.yaml")["deployments"]
+    for deployment in shared["deployments"]:  # a production stage deploys pinned commits only (example commits)
+        deployment["model"].setdefault("revision", "0123456789abcdef0123456789abcdef01234567")
     shared["deployments"].append(own)
     shared["endpoints"][0]["network"] = {"availability_zones": ["us-east-1a", "us-east-1b"]}  # synth looks nothing up
     environments = {

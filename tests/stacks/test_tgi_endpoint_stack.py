@@ -33,13 +33,13 @@ def test_default_deployment_is_the_blogs_llama_8b_on_g5_2xlarge() -> None:
 @pytest.fixture(scope="module")
 def hub_app(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     config = config_with({"weights": {"source": "hub"}})
-    return synthesize(config, Path(tmp_path_factory.mktemp("hub")), expected_findings=(UNPINNED_HUB_REVISION_WARNING,))
+    return synthesize(config, Path(tmp_path_factory.mktemp("hub")))  # its warning is advice: no finding
 
 
 def test_hub_weights_of_no_pinned_commit_are_a_synth_warning_on_the_model(hub_app: Synthesized) -> None:
     # Outside production (where the config refuses it) an unpinned Hub revision deploys, and synthesis says why
     # that may serve two model versions at once: on the model, with the fix.
-    (warning,) = hub_app.findings
+    (warning,) = hub_app.advisory_notes
     assert f"{UNPINNED_HUB_REVISION_WARNING} (warning) at TgiSageMaker-r1-distill-llama-8b/TgiModel" in warning, warning
     model = hub_app.app.node.find_child("TgiSageMaker-r1-distill-llama-8b").node.find_child("TgiModel")
     messages = [entry.data for entry in model.node.metadata if entry.type == "aws:cdk:warning"]
