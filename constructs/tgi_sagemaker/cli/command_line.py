@@ -13,13 +13,20 @@ from tgi_sagemaker.catalog.instance_types import INSTANCE_TYPES
 from tgi_sagemaker.cli import serving_commands as inference
 from tgi_sagemaker.cli.consoles import INTERRUPTED
 from tgi_sagemaker.cli.cost import add_price_arguments, add_profile_arguments, profile_from_args
+from tgi_sagemaker.cli.option_checks import numeric_problems, prepare_out_folder
 from tgi_sagemaker.cli.pricing import PriceBook
 from tgi_sagemaker.config.errors import ConfigError
 from tgi_sagemaker.config.source import CONTEXT_KEY, read_cdk_json_context, read_config
 
+DEFAULT_REPORT_FOLDER = "bench-report"  # in .gitignore, as bench's results folder is
+
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    problems = numeric_problems(args.command, args)
+    if problems:  # before any work: a bad number would otherwise surface as a traceback from deep below
+        print("\n".join(problems), file=sys.stderr)
+        return 2
     if args.command in ("invoke", "bench"):
         try:
             return inference.run_invoke(args) if args.command == "invoke" else inference.run_bench(args)
@@ -75,7 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=defaults.REPORT_MAX_ERROR_RATE,
         help=f"share of failed requests a level may have. Default: {defaults.REPORT_MAX_ERROR_RATE:g}",
     )
-    report.add_argument("--out", type=Path, default=Path("bench-report"), help="Default: bench-report")
+    report.add_argument(
+        "--out", type=Path, default=Path(DEFAULT_REPORT_FOLDER), help=f"Default: {DEFAULT_REPORT_FOLDER}"
+    )
     return parser
 
 
@@ -84,10 +93,9 @@ def _report(args: argparse.Namespace) -> int:
     from tgi_sagemaker.cli.report import judge, load_levels, report_lines, write_report
 
     try:
-        objectives = objectives_from_text(f"{args.slo_percentile:g}", args.slo)
-        if not 0 <= args.max_error_rate <= 1:
-            raise ValueError(f"--max-error-rate = {args.max_error_rate:g}: a share, 0 to 1. Fix: e.g. 0.01")
+        objectives = objectives_from_text(f"{args.slo_percentile:g}", args.slo)  # in range: numeric_problems
         levels, workloads = load_levels(args.folders)
+        prepare_out_folder(args.out, example=DEFAULT_REPORT_FOLDER)
     except ValueError as error:
         print(error, file=sys.stderr)
         return 2
@@ -97,8 +105,12 @@ def _report(args: argparse.Namespace) -> int:
     if len(workloads) > 1:  # different workloads make a comparison of instances a comparison of workloads
         lines += ["", "the folders ran different workloads (compare like with like):"]
         lines += [f"  {command}" for command in workloads.values()]
-    written = write_report(args.out, verdicts, lines, at=at)
     print("\n".join(lines))
+    try:
+        written = write_report(args.out, verdicts, lines, at=at)
+    except OSError as error:  # checked above, yet the disk filled or the folder went: the report is printed above
+        print(f"report: could not write in {args.out} ({error}). Fix: run it again with another --out", file=sys.stderr)
+        return 1
     print(f"report: {args.out}/ ({', '.join(path.name for path in written)})")
     return 0
 

@@ -14,8 +14,10 @@ from typing import Any
 from tgi_sagemaker.cli.client.payloads import APIS, Sampling
 from tgi_sagemaker.cli.client.transports import SageMakerTransport, TgiUrlTransport, Transport, sagemaker_runtime_client
 from tgi_sagemaker.cli.cost import TargetPrice, add_price_arguments
+from tgi_sagemaker.cli.option_checks import prepare_out_folder, remove_unused
 
 SAGEMAKER_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+DEFAULT_BENCH_FOLDER = "bench-results"  # bench --out's parent when none is given (in .gitignore)
 
 
 def add_target_arguments(parser: argparse.ArgumentParser, *, several: bool) -> None:
@@ -99,7 +101,7 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output-spread", type=int, default=32, help="standard deviation of it. Default: 32")
     parser.add_argument("--temperature", type=float, default=0.6, help="Default: 0.6")
     parser.add_argument("--seed", type=int, default=0, help="prompts, lengths and sampling seed. Default: 0")
-    parser.add_argument("--out", type=Path, help="results folder. Default: bench-results/<UTC time>")
+    parser.add_argument("--out", type=Path, help=f"results folder. Default: {DEFAULT_BENCH_FOLDER}/<UTC time>")
     parser.add_argument(
         "--percentiles", help="percentiles to report, comma-separated, e.g. 50,90,95,99. Default: 50,90,99"
     )
@@ -212,24 +214,29 @@ def run_bench(args: argparse.Namespace) -> int:
         if args.mixed and len(targets) < 2:
             raise ValueError("--mixed with one target: nothing to mix. Fix: name two or more, or drop --mixed")
         prices = target_prices(args, targets)
+        folder = args.out or Path(DEFAULT_BENCH_FOLDER) / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        # before any request: the results of a run that cannot write them would be lost
+        created = prepare_out_folder(folder, example=f"{DEFAULT_BENCH_FOLDER}/run1")
     except ValueError as error:
         err.print(str(error), style="red", highlight=False, markup=False)
         return 2
-    folder = args.out or Path("bench-results") / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     command = shlex.join(["tgi-sagemaker", *sys.argv[1:]])
-    return run_bench_session(
-        targets,
-        workload,
-        folder=folder,
-        command=command,
-        wake_up_timeout_s=args.wake_up_timeout,
-        wake_up_interval_s=args.wake_up_interval,
-        console=err,
-        stop=threading.Event(),
-        objectives=objectives,
-        prices=prices,
-        mixed=args.mixed,
-    )
+    try:
+        return run_bench_session(
+            targets,
+            workload,
+            folder=folder,
+            command=command,
+            wake_up_timeout_s=args.wake_up_timeout,
+            wake_up_interval_s=args.wake_up_interval,
+            console=err,
+            stop=threading.Event(),
+            objectives=objectives,
+            prices=prices,
+            mixed=args.mixed,
+        )
+    finally:
+        remove_unused(created)  # only the folders made above that are still empty: nothing was measured
 
 
 def target_prices(args: argparse.Namespace, targets: list[Transport]) -> dict[str, TargetPrice]:
