@@ -94,7 +94,7 @@ def _report(args: argparse.Namespace) -> int:
 
     try:
         objectives = objectives_from_text(f"{args.slo_percentile:g}", args.slo)  # in range: numeric_problems
-        levels, workloads = load_levels(args.folders)
+        levels, workloads = load_levels(_each_once(args.folders))
         prepare_out_folder(args.out, example=DEFAULT_REPORT_FOLDER)
     except ValueError as error:
         print(error, file=sys.stderr)
@@ -113,6 +113,17 @@ def _report(args: argparse.Namespace) -> int:
         return 1
     print(f"report: {args.out}/ ({', '.join(path.name for path in written)})")
     return 0
+
+
+def _each_once(folders: list[Path]) -> list[Path]:
+    """The folders, a folder given twice (by any path) read once, said: twice would list each level twice."""
+    unique: dict[Path, Path] = {}
+    for folder in folders:
+        if folder.resolve() in unique:
+            print(f"note: {folder} given twice (as {unique[folder.resolve()]}): read once", file=sys.stderr)
+            continue
+        unique[folder.resolve()] = folder
+    return list(unique.values())
 
 
 def _check_findings(assembly: Path) -> int:
