@@ -4,6 +4,7 @@ each (the option, the value, the fix), exit 2, before a request is sent; results
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,6 @@ from tgi_emulator import Behaviour, TgiEmulator
 
 from tgi_sagemaker.cli import bench_report
 from tgi_sagemaker.cli.command_line import main
-
 
 
 def _fast() -> Behaviour:
@@ -69,8 +69,6 @@ def test_bench_results_that_cannot_be_written_at_the_end_go_to_a_temporary_folde
     monkeypatch.setattr(bench_report, "_write_csv", disk_full_in_out)
     monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
-    import tempfile
-
     monkeypatch.setattr(tempfile, "tempdir", None)  # TMPDIR is read again
     assert main(["bench", "--url", tgi.url, "--requests", "2", "--out", str(out)]) == 1
     err = capsys.readouterr().err
