@@ -152,12 +152,14 @@ def _plan(config: str | None, cdk_json: Path, pipeline: str | None, args: argpar
             resolved = load_pipeline(read_config_file(Path(pipeline)), pipeline, Path.cwd())
             print(describe_pipeline(resolved))
             print(describe_pipeline_costs(resolved, prices, profile))
+            _print_notes(prices.unused_override_notes(users="deployment"))
             return 0
         context = None if config else read_cdk_json_context(cdk_json)
         raw, source = read_config(config, context)
         app = load_app(raw, source)
         print(describe_app(app))
         print(describe_costs(app, prices, profile, region=args.region))
+        _print_notes(prices.unused_override_notes(users="deployment"))
     except ValueError as error:  # ConfigError is one: every problem, each with its fix
         print(error, file=sys.stderr)
         return 1 if isinstance(error, ConfigError) else 2
@@ -165,6 +167,11 @@ def _plan(config: str | None, cdk_json: Path, pipeline: str | None, args: argpar
         print(f"{cdk_json} not found: run in the project folder or pass --config (context key '{CONTEXT_KEY}')")
         return 1
     return 0
+
+
+def _print_notes(notes: list[str]) -> None:
+    for note in notes:
+        print(note, file=sys.stderr)
 
 
 def _price_book(args: argparse.Namespace) -> PriceBook:

@@ -68,6 +68,11 @@ NUMERIC_OPTIONS: dict[str, tuple[NumericOption, ...]] = {
 }
 
 
+def sentence(text: str) -> str:
+    """``text`` ended as a sentence: a full stop unless it ends with one already or a question mark."""
+    return text if text.endswith((".", "?", "!")) else f"{text}."
+
+
 def numeric_problems(command: str, args: argparse.Namespace) -> list[str]:
     """Every numeric option of ``command`` outside its range, one line each (plan's own: :class:`TrafficProfile`)."""
     found = (option.problem(getattr(args, option.dest, None)) for option in NUMERIC_OPTIONS.get(command, ()))
