@@ -129,7 +129,17 @@ def _each_once(folders: list[Path]) -> list[Path]:
 def _check_findings(assembly: Path) -> int:
     from tgi_sagemaker.compliance import unacknowledged_findings  # aws_cdk: only for the commands that need it
 
-    findings = unacknowledged_findings(assembly / "validation-report.json")
+    report = assembly / "validation-report.json"
+    if not report.is_file():  # a wrong path, or an app without its compliance checks, must not pass a CI gate
+        what = "does not exist" if not assembly.exists() else "is not a folder" if not assembly.is_dir() else "has no"
+        found = f"{assembly} {what}" + (" validation-report.json" if what == "has no" else "")
+        print(
+            f"check-findings: {found}: is it a synth output folder? Fix: pass the folder npx cdk synth wrote "
+            "(cdk.out, or --output), from an app that adds the compliance checks (add_compliance_checks)",
+            file=sys.stderr,
+        )
+        return 2
+    findings = unacknowledged_findings(report)
     for finding in findings:
         print(finding, file=sys.stderr)
     return 1 if findings else 0
