@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import sys
 from dataclasses import asdict
@@ -164,9 +165,16 @@ def _plan(config: str | None, cdk_json: Path, pipeline: str | None, args: argpar
             print(describe_pipeline_costs(resolved, prices, profile))
             _print_notes(prices.unused_override_notes(users="deployment"))
             return 0
+        _check_region(args.region)
         context = None if config else read_cdk_json_context(cdk_json)
         raw, source = read_config(config, context)
         app = load_app(raw, source)
+        pinned = app.spec.environment.region
+        if args.region and pinned and args.region != pinned:  # README: --region prices a region-agnostic config
+            raise ValueError(
+                f"--region {args.region}: {source} deploys to {pinned} (environment.region) and is priced there. "
+                "Fix: drop --region, or change environment.region in the config"
+            )
         print(describe_app(app))
         print(describe_costs(app, prices, profile, region=args.region))
         _print_notes(prices.unused_override_notes(users="deployment"))
@@ -177,6 +185,20 @@ def _plan(config: str | None, cdk_json: Path, pipeline: str | None, args: argpar
         print(f"{cdk_json} not found: run in the project folder or pass --config (context key '{CONTEXT_KEY}')")
         return 1
     return 0
+
+
+def _check_region(region: str | None) -> None:
+    """A region the TGI image is published in (the regions a config may name), else the closest names."""
+    from tgi_sagemaker.runtimes.tgi.image import supported_regions
+
+    known = supported_regions()
+    if region is None or region in known:
+        return
+    close = difflib.get_close_matches(region.lower(), known, n=2)
+    meant = f"; did you mean {' or '.join(close)}?" if close else "."
+    raise ValueError(
+        f"--region {region}: not a region SageMaker publishes the TGI image in{meant} Fix: e.g. --region us-east-1"
+    )
 
 
 def _print_notes(notes: list[str]) -> None:
