@@ -7,14 +7,9 @@ skip the checks that need figures (GPUs, host memory, local NVMe) and leave the 
 
 from __future__ import annotations
 
-import re
-
 import aws_cdk as cdk
 
-from tgi_sagemaker.catalog.instance_types import InstanceFigures, find_instance_type, similar_instance_types
-
-# ml.<family>.<size>: families such as g5, g6e, p4de, p5en, inf2 or p6-b200; sizes medium, large, xlarge, 12xlarge.
-_FORM = re.compile(r"^ml\.[a-z][a-z0-9]*(-[a-z0-9]+)*\.([1-9][0-9]*xlarge|xlarge|large|medium)$")
+from tgi_sagemaker.catalog.instance_types import InstanceFigures, find_instance_type, name_form_problem
 
 
 class InstanceType:
@@ -90,8 +85,6 @@ class InstanceType:
 
 def form_problem(name: str) -> str | None:
     """What is wrong with the form of ``name`` (and what was probably meant); None for a good form or a token."""
-    if cdk.Token.is_unresolved(name) or _FORM.match(name):
+    if cdk.Token.is_unresolved(name):
         return None
-    close = similar_instance_types(name)
-    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ", e.g. 'ml.g6e.xlarge'"
-    return f"is not a SageMaker hosting instance type: use the form 'ml.<family>.<size>'{hint}"
+    return name_form_problem(name)

@@ -68,7 +68,7 @@ def test_plan_prints_hourly_and_monthly_cost_with_the_prices_source(capsys: pyte
     assert main(["plan", "--config", config]) == 0  # no price anywhere: said, with the fix, nothing computed
     assert "no price for ml.g6e.xlarge in us-east-1" in capsys.readouterr().out
     assert main(["plan", "--config", config, "--price", "g6e=2"]) == 2
-    assert "--price 'g6e=2': needs an ml. instance type" in capsys.readouterr().err
+    assert "--price 'g6e=2': 'g6e' is not a SageMaker hosting instance type" in capsys.readouterr().err
 
 
 def test_bench_prices_each_level_of_a_target_by_its_share(tgi: TgiEmulator, tmp_path: Path) -> None:
@@ -110,7 +110,10 @@ def test_instance_options_are_checked_against_targets_and_the_catalog() -> None:
         shares_from_text(["b=ml.g5.xlarge", "a=g5.xlarge", "a=ml.g6e.12xlarge:5", "a=ml.x9.large:1"], ["a"])
     problems = str(refused.value).splitlines()
     assert problems[0].startswith("--instance 'b=ml.g5.xlarge': no target 'b' (targets: a).")
-    assert problems[1].startswith("--instance 'a=g5.xlarge': 'g5.xlarge' is not an ml. instance type.")
+    assert problems[1].startswith(
+        "--instance 'a=g5.xlarge': 'g5.xlarge' is not a SageMaker hosting instance type: use the form "
+        "'ml.<family>.<size>'; did you mean 'ml.g5.xlarge'"
+    )
     assert problems[2].startswith("--instance 'a=ml.g6e.12xlarge:5': GPUs of ml.g6e.12xlarge must be 1 to 4.")
     assert problems[3].startswith("--instance 'a=ml.x9.large:1': GPUs of ml.x9.large must be unknown here")
 

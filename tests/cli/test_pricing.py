@@ -152,9 +152,9 @@ def test_bad_price_options_are_refused_with_the_fix() -> None:
     with pytest.raises(ValueError) as refused:
         prices_from_text(["g5.xlarge=1", "ml.g5.xlarge=cheap", "ml.g6.xlarge=0"])
     assert str(refused.value).splitlines() == [
-        "--price 'g5.xlarge=1': needs an ml. instance type and a positive hourly price. "
+        "--price 'g5.xlarge=1': 'g5.xlarge' is not a SageMaker hosting instance type: use the form "
+        "'ml.<family>.<size>'; did you mean 'ml.g5.xlarge' or 'ml.g5.8xlarge' or 'ml.g5.4xlarge'? "
         "Fix: e.g. --price ml.g6e.xlarge=1.86",
         "--price 'ml.g5.xlarge=cheap': not INSTANCE=USD_PER_HOUR. Fix: e.g. --price ml.g6e.xlarge=1.86",
-        "--price 'ml.g6.xlarge=0': needs an ml. instance type and a positive hourly price. "
-        "Fix: e.g. --price ml.g6e.xlarge=1.86",
+        "--price 'ml.g6.xlarge=0': needs a positive, finite hourly price in USD. Fix: e.g. --price ml.g6e.xlarge=1.86",
     ]

@@ -62,8 +62,9 @@ def test_a_percentile_the_bench_did_not_record_and_folders_that_are_not_results(
     g5 = _folder(tmp_path, "g5", [_level("g5", "c=1", 0.3, 4.0)])
     assert main(["report", str(g5), "--slo", "ttft=1", "--slo-percentile", "99", "--out", str(tmp_path / "r")]) == 0
     printed = capsys.readouterr().out
-    assert "missed: no p99 ttft (bench --percentiles must include 99)" in printed
-    assert "at c=1: no target met the SLOs" in printed
+    assert "not judged: no p99 ttft recorded" in printed
+    assert "at c=1: g5 could not be judged (no p99)" in printed
+    assert "these folders record p90, not p99. Fix: report --slo-percentile 90" in printed
     assert main(["report", str(g5), "--slo", "ttft=1", "--out", str(tmp_path / "r")]) == 0
     unpriced = _folder(tmp_path, "p5", [_level("p5", "c=1", 0.1, None)])
     assert main(["report", str(unpriced), "--slo", "ttft=1", "--out", str(tmp_path / "r")]) == 0

@@ -8,9 +8,12 @@ which is why endpoint configs must not set ``KmsKeyId`` or ``VolumeSizeInGB`` fo
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 
 GIB = 1024**3
+# ml.<family>.<size>: families such as g5, g6e, p4de, p5en, inf2 or p6-b200; sizes medium, large, xlarge, 12xlarge.
+INSTANCE_TYPE_FORM = re.compile(r"^ml\.[a-z][a-z0-9]*(-[a-z0-9]+)*\.([1-9][0-9]*xlarge|xlarge|large|medium)$")
 
 
 @dataclass(frozen=True)
@@ -102,3 +105,13 @@ def similar_instance_types(name: str, limit: int = 3) -> list[str]:
     """Closest known names, so an error can say what was probably meant (``g5.2xlarge`` -> ``ml.g5.2xlarge``)."""
     candidate = name if name.startswith("ml.") else f"ml.{name}"
     return difflib.get_close_matches(candidate, list(INSTANCE_TYPES), n=limit, cutoff=0.6)
+
+
+def name_form_problem(name: str) -> str | None:
+    """What is wrong with the form of the name ``name`` (and what was probably meant); None for a good form.
+    Plain text only: :func:`tgi_sagemaker.instance_type.form_problem` lets CDK tokens through first."""
+    if INSTANCE_TYPE_FORM.match(name):
+        return None
+    close = similar_instance_types(name)
+    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ", e.g. 'ml.g6e.xlarge'"
+    return f"is not a SageMaker hosting instance type: use the form 'ml.<family>.<size>'{hint}"

@@ -27,6 +27,7 @@ from tgi_sagemaker.cli.bench_workload import PromptCalibration, Workload, calibr
 from tgi_sagemaker.cli.client.transports import EndpointError, Transport
 from tgi_sagemaker.cli.consoles import INTERRUPTED
 from tgi_sagemaker.cli.cost import TargetPrice
+from tgi_sagemaker.cli.option_checks import fallback_folder
 
 
 def run_bench_session(
@@ -47,8 +48,9 @@ def run_bench_session(
     it costs. Default: none. ``mixed``: every target at once at each level, plus their combined figures
     (:mod:`.bench_mixed`). Default: one target after another.
 
-    Exit code: 0 all measured; 1 a target failed its warm-up or a level had no successful request (every one
-    failed); 130 stopped by Ctrl-C. The results are written in every case where something was measured."""
+    Exit code: 0 all measured; 1 a target failed its warm-up, a level had no successful request (every one
+    failed), or the results could not be written in ``folder`` (then in a temporary folder, said); 130 stopped
+    by Ctrl-C. The results are written in every case where something was measured."""
     runs: list[LevelRun] = []
     calibrations: dict[str, PromptCalibration] = {}
     failed = False
@@ -88,13 +90,22 @@ def run_bench_session(
         return INTERRUPTED if stop.is_set() else 1
     objectives = objectives or Objectives()
     prices = prices or {}
-    written = write_results(
-        folder, workload, runs, command=command, calibrations=calibrations, objectives=objectives, prices=prices
+    save = partial(
+        write_results,
+        workload=workload,
+        runs=runs,
+        command=command,
+        calibrations=calibrations,
+        objectives=objectives,
+        prices=prices,
     )
+    written_in, written = _save(save, folder, console)
+    failed = failed or written_in != folder  # the results are safe, but not where asked: a script should know
     summaries = [summarize(run, objectives, price_of(run, prices)) for run in runs]
     for summary in summaries:
         _print_summary(console, summary)
-    console.print(f"results: {folder}/ ({', '.join(path.name for path in written)})", highlight=False)
+    if written:
+        console.print(f"results: {written_in}/ ({', '.join(path.name for path in written)})", highlight=False)
     if stop.is_set():
         console.print("stopped by Ctrl-C: the files hold the requests that finished", style="yellow")
         return INTERRUPTED
@@ -107,6 +118,27 @@ def run_bench_session(
             markup=False,
         )
     return 1 if failed or unmeasured else 0
+
+
+def _save(save: Callable[[Path], list[Path]], folder: Path, console: Console) -> tuple[Path | None, list[Path]]:
+    """Write the results in ``folder``; should that fail after all (checked before the run, yet the disk filled
+    or the folder went), in a fresh temporary folder, said on the console: a paid run's figures are not lost."""
+    try:
+        return folder, save(folder)
+    except OSError as error:
+        problem = f"could not write the results in {folder} ({type(error).__name__}: {error})"
+    try:
+        fallback = fallback_folder("tgi-sagemaker-bench-")
+        written = save(fallback)
+    except OSError as error:
+        console.print(
+            f"{problem}, nor in a temporary folder ({error}): the summaries below are all that is left",
+            style="red",
+            markup=False,
+        )
+        return None, []
+    console.print(f"{problem}: written in {fallback} instead", style="red", markup=False)
+    return fallback, written
 
 
 def _run_mixed(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import sys
 from dataclasses import asdict
@@ -13,13 +14,20 @@ from tgi_sagemaker.catalog.instance_types import INSTANCE_TYPES
 from tgi_sagemaker.cli import serving_commands as inference
 from tgi_sagemaker.cli.consoles import INTERRUPTED
 from tgi_sagemaker.cli.cost import add_price_arguments, add_profile_arguments, profile_from_args
+from tgi_sagemaker.cli.option_checks import numeric_problems, prepare_out_folder
 from tgi_sagemaker.cli.pricing import PriceBook
 from tgi_sagemaker.config.errors import ConfigError
 from tgi_sagemaker.config.source import CONTEXT_KEY, read_cdk_json_context, read_config
 
+DEFAULT_REPORT_FOLDER = "bench-report"  # in .gitignore, as bench's results folder is
+
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    problems = numeric_problems(args.command, args)
+    if problems:  # before any work: a bad number would otherwise surface as a traceback from deep below
+        print("\n".join(problems), file=sys.stderr)
+        return 2
     if args.command in ("invoke", "bench"):
         try:
             return inference.run_invoke(args) if args.command == "invoke" else inference.run_bench(args)
@@ -75,7 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=defaults.REPORT_MAX_ERROR_RATE,
         help=f"share of failed requests a level may have. Default: {defaults.REPORT_MAX_ERROR_RATE:g}",
     )
-    report.add_argument("--out", type=Path, default=Path("bench-report"), help="Default: bench-report")
+    report.add_argument(
+        "--out", type=Path, default=Path(DEFAULT_REPORT_FOLDER), help=f"Default: {DEFAULT_REPORT_FOLDER}"
+    )
     return parser
 
 
@@ -84,10 +94,9 @@ def _report(args: argparse.Namespace) -> int:
     from tgi_sagemaker.cli.report import judge, load_levels, report_lines, write_report
 
     try:
-        objectives = objectives_from_text(f"{args.slo_percentile:g}", args.slo)
-        if not 0 <= args.max_error_rate <= 1:
-            raise ValueError(f"--max-error-rate = {args.max_error_rate:g}: a share, 0 to 1. Fix: e.g. 0.01")
-        levels, workloads = load_levels(args.folders)
+        objectives = objectives_from_text(f"{args.slo_percentile:g}", args.slo)  # in range: numeric_problems
+        levels, workloads = load_levels(_each_once(args.folders))
+        prepare_out_folder(args.out, example=DEFAULT_REPORT_FOLDER)
     except ValueError as error:
         print(error, file=sys.stderr)
         return 2
@@ -97,18 +106,43 @@ def _report(args: argparse.Namespace) -> int:
     if len(workloads) > 1:  # different workloads make a comparison of instances a comparison of workloads
         lines += ["", "the folders ran different workloads (compare like with like):"]
         lines += [f"  {command}" for command in workloads.values()]
-    written = write_report(args.out, verdicts, lines, at=at)
     print("\n".join(lines))
+    try:
+        written = write_report(args.out, verdicts, lines, at=at)
+    except OSError as error:  # checked above, yet the disk filled or the folder went: the report is printed above
+        print(f"report: could not write in {args.out} ({error}). Fix: run it again with another --out", file=sys.stderr)
+        return 1
     print(f"report: {args.out}/ ({', '.join(path.name for path in written)})")
     return 0
+
+
+def _each_once(folders: list[Path]) -> list[Path]:
+    """The folders, a folder given twice (by any path) read once, said: twice would list each level twice."""
+    unique: dict[Path, Path] = {}
+    for folder in folders:
+        if folder.resolve() in unique:
+            print(f"note: {folder} given twice (as {unique[folder.resolve()]}): read once", file=sys.stderr)
+            continue
+        unique[folder.resolve()] = folder
+    return list(unique.values())
 
 
 def _check_findings(assembly: Path) -> int:
     from tgi_sagemaker.compliance import advisory_notes, unacknowledged_findings  # aws_cdk: only where needed
 
-    for note in advisory_notes(assembly / "validation-report.json"):
+    report = assembly / "validation-report.json"
+    if not report.is_file():  # a wrong path, or an app without its compliance checks, must not pass a CI gate
+        what = "does not exist" if not assembly.exists() else "is not a folder" if not assembly.is_dir() else "has no"
+        found = f"{assembly} {what}" + (" validation-report.json" if what == "has no" else "")
+        print(
+            f"check-findings: {found}: is it a synth output folder? Fix: pass the folder npx cdk synth wrote "
+            "(cdk.out, or --output), from an app that adds the compliance checks (add_compliance_checks)",
+            file=sys.stderr,
+        )
+        return 2
+    for note in advisory_notes(report):
         print(f"note (advice, not a failure): {note}", file=sys.stderr)
-    findings = unacknowledged_findings(assembly / "validation-report.json")
+    findings = unacknowledged_findings(report)
     for finding in findings:
         print(finding, file=sys.stderr)
     return 1 if findings else 0
@@ -131,12 +165,21 @@ def _plan(config: str | None, cdk_json: Path, pipeline: str | None, args: argpar
             resolved = load_pipeline(read_config_file(Path(pipeline)), pipeline, Path.cwd())
             print(describe_pipeline(resolved))
             print(describe_pipeline_costs(resolved, prices, profile))
+            _print_notes(prices.unused_override_notes(users="deployment"))
             return 0
+        _check_region(args.region)
         context = None if config else read_cdk_json_context(cdk_json)
         raw, source = read_config(config, context)
         app = load_app(raw, source)
+        pinned = app.spec.environment.region
+        if args.region and pinned and args.region != pinned:  # README: --region prices a region-agnostic config
+            raise ValueError(
+                f"--region {args.region}: {source} deploys to {pinned} (environment.region) and is priced there. "
+                "Fix: drop --region, or change environment.region in the config"
+            )
         print(describe_app(app))
         print(describe_costs(app, prices, profile, region=args.region))
+        _print_notes(prices.unused_override_notes(users="deployment"))
     except ValueError as error:  # ConfigError is one: every problem, each with its fix
         print(error, file=sys.stderr)
         return 1 if isinstance(error, ConfigError) else 2
@@ -144,6 +187,25 @@ def _plan(config: str | None, cdk_json: Path, pipeline: str | None, args: argpar
         print(f"{cdk_json} not found: run in the project folder or pass --config (context key '{CONTEXT_KEY}')")
         return 1
     return 0
+
+
+def _check_region(region: str | None) -> None:
+    """A region the TGI image is published in (the regions a config may name), else the closest names."""
+    from tgi_sagemaker.runtimes.tgi.image import supported_regions
+
+    known = supported_regions()
+    if region is None or region in known:
+        return
+    close = difflib.get_close_matches(region.lower(), known, n=2)
+    meant = f"; did you mean {' or '.join(close)}?" if close else "."
+    raise ValueError(
+        f"--region {region}: not a region SageMaker publishes the TGI image in{meant} Fix: e.g. --region us-east-1"
+    )
+
+
+def _print_notes(notes: list[str]) -> None:
+    for note in notes:
+        print(note, file=sys.stderr)
 
 
 def _price_book(args: argparse.Namespace) -> PriceBook:

@@ -16,7 +16,8 @@ import argparse
 from dataclasses import dataclass
 
 from tgi_sagemaker import defaults
-from tgi_sagemaker.catalog.instance_types import INSTANCE_TYPES
+from tgi_sagemaker.catalog.instance_types import INSTANCE_TYPES, name_form_problem, similar_instance_types
+from tgi_sagemaker.cli.option_checks import sentence
 from tgi_sagemaker.cli.pricing import HourlyPrice
 
 HOURS_PER_MONTH = 730.0  # 8760 / 12, AWS's own monthly convention
@@ -40,7 +41,10 @@ class ServingShare:
 
 
 def shares_from_text(values: list[str] | None, targets: list[str]) -> dict[str, ServingShare]:
-    """``--instance LABEL=ml.g6e.12xlarge:1`` (repeated) by target, checked against the targets and the catalog."""
+    """``--instance LABEL=ml.g6e.12xlarge:1`` (repeated) by target, checked against the targets and the catalog: an
+    unknown target, a name not of the form ``ml.<family>.<size>`` (with the closest listed names) or GPUs the
+    instance does not have are refused; a well-formed type the catalog does not list is taken
+    (:func:`unlisted_instance_notes` says so)."""
     shares: dict[str, ServingShare] = {}
     problems = []
     for text in values or ():
@@ -50,8 +54,9 @@ def shares_from_text(values: list[str] | None, targets: list[str]) -> dict[str, 
         if target not in targets:
             problems.append(f"--instance {text!r}: no target {target!r} (targets: {', '.join(targets)}). {fix}")
             continue
-        if not instance_type.startswith("ml."):
-            problems.append(f"--instance {text!r}: {instance_type!r} is not an ml. instance type. {fix}")
+        form = name_form_problem(instance_type)
+        if form is not None:  # a typo found now, not after the run, when its cost line asks to price the typo
+            problems.append(sentence(f"--instance {text!r}: {instance_type!r} {form}") + f" {fix}")
             continue
         accelerators = None
         if gpus:
@@ -65,6 +70,22 @@ def shares_from_text(values: list[str] | None, targets: list[str]) -> dict[str, 
     if problems:
         raise ValueError("\n".join(problems))
     return shares
+
+
+def unlisted_instance_notes(shares: dict[str, ServingShare], priced: set[str] | dict[str, float]) -> list[str]:
+    """A note for each ``--instance`` type this library's catalog does not list and no ``--price`` prices: a new
+    family is fine, a typo of a listed one is not, and only the Price List API can price it then."""
+    notes = []
+    for instance_type in dict.fromkeys(share.instance_type for share in shares.values()):
+        if instance_type in INSTANCE_TYPES or instance_type in priced:
+            continue
+        close = similar_instance_types(instance_type)
+        meant = f" (did you mean {' or '.join(close)}?)" if close else ""
+        notes.append(
+            f"note: --instance {instance_type} is not in this library's catalog{meant}: its cost needs "
+            f"--price {instance_type}=USD_PER_HOUR (or the Price List API)"
+        )
+    return notes
 
 
 @dataclass(frozen=True)

@@ -24,12 +24,17 @@ docs/articles/evidence/pricing-us-east-2.txt).
 
 from __future__ import annotations
 
+import difflib
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
+
+from tgi_sagemaker.catalog.instance_types import name_form_problem
+from tgi_sagemaker.cli.option_checks import sentence
 
 SNAPSHOT = Path(__file__).parent / "prices" / "sagemaker_hosting.json"
 PRICE_LIST_REGION = "us-east-1"  # the Price List API answers from us-east-1 (and ap-south-1), for every region
@@ -57,21 +62,32 @@ class PriceListClient(Protocol):
 
 
 def prices_from_text(values: list[str] | None) -> dict[str, float]:
-    """``--price ml.g6e.xlarge=1.861`` (repeated) as {instance type: USD an hour}."""
+    """``--price ml.g6e.xlarge=1.861`` (repeated) as {instance type: USD an hour}: each an instance type of the form
+    ``ml.<family>.<size>`` (a typo gets the closest listed names) and a finite positive figure; one type given
+    two different prices is refused (which one is meant?)."""
     prices: dict[str, float] = {}
     problems = []
+    fix = "Fix: e.g. --price ml.g6e.xlarge=1.86"
     for text in values or ():
         name, _, usd = text.partition("=")
+        name = name.strip()
         try:
-            prices[name.strip()] = float(usd)
+            price = float(usd)
         except ValueError:
-            problems.append(f"--price {text!r}: not INSTANCE=USD_PER_HOUR. Fix: e.g. --price ml.g6e.xlarge=1.86")
+            problems.append(f"--price {text!r}: not INSTANCE=USD_PER_HOUR. {fix}")
             continue
-        if not name.strip().startswith("ml.") or not prices[name.strip()] > 0:
+        form = name_form_problem(name)
+        if form is not None:
+            problems.append(sentence(f"--price {text!r}: {name!r} {form}") + f" {fix}")
+        elif not (math.isfinite(price) and price > 0):
+            problems.append(f"--price {text!r}: needs a positive, finite hourly price in USD. {fix}")
+        elif name in prices and prices[name] != price:
             problems.append(
-                f"--price {text!r}: needs an ml. instance type and a positive hourly price. "
-                "Fix: e.g. --price ml.g6e.xlarge=1.86"
+                f"--price {text!r}: {name} is already priced {prices[name]:g} by an earlier --price. "
+                "Fix: give each instance type one --price"
             )
+        else:
+            prices[name] = price
     if problems:
         raise ValueError("\n".join(problems))
     return prices
@@ -169,8 +185,22 @@ class PriceBook:
         self._snapshot = snapshot or Snapshot.load()
         self._today = datetime.now(UTC).date().isoformat()
         self.notes: list[str] = []  # why the API was not used, said once
+        self._asked: set[str] = set()  # the instance types a price was asked for
+
+    def unused_override_notes(self, *, users: str) -> list[str]:
+        """A note for each ``--price`` no price was asked for (a typo, or a type none of ``users`` runs on), with
+        the closest type that was asked for."""
+        notes = []
+        for name in self._overrides:
+            if name in self._asked:
+                continue
+            close = difflib.get_close_matches(name, sorted(self._asked), n=1)
+            meant = f" (did you mean {close[0]}?)" if close else ""
+            notes.append(f"note: --price {name} prices nothing: no {users} runs on it{meant}")
+        return notes
 
     def price(self, instance_type: str, region: str | None) -> HourlyPrice | None:
+        self._asked.add(instance_type)
         if instance_type in self._overrides:
             return HourlyPrice(instance_type, None, self._overrides[instance_type], "--price on the command line", "")
         if region is None:

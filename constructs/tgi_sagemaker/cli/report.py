@@ -37,6 +37,17 @@ class Level:
         return bool(self.figures.get("combined"))
 
     @property
+    def percentiles(self) -> tuple[float, ...] | None:
+        """The percentiles bench recorded for this level (bench --percentiles); from the metrics' columns when a
+        summary.json does not list them; None when it has neither."""
+        recorded = self.figures.get("percentiles")
+        if recorded is not None:
+            return tuple(float(q) for q in recorded)
+        columns = {key for figures in self.figures.get("metrics", {}).values() for key in figures}
+        found = tuple(sorted(float(key[1:]) for key in columns if key.startswith("p") and _is_number(key[1:])))
+        return found or None
+
+    @property
     def usd_per_million_output_tokens(self) -> float | None:
         cost = self.figures.get("cost") or {}
         value = cost.get("usd_per_million_output_tokens")
@@ -73,22 +84,42 @@ class Verdict:
     level: Level
     meets: bool
     misses: tuple[str, ...]  # what it missed, in words
+    unjudged: tuple[str, ...] = ()  # SLO metrics its folder has no figure for at the percentile: neither met nor missed
+
+    @property
+    def status(self) -> str:
+        """The SLOs column: met, missed (and why), or not judged (the percentile was not recorded)."""
+        parts = ["missed: " + "; ".join(self.misses)] if self.misses else []
+        if self.unjudged:
+            statistic = self.unjudged[0].split()[0]
+            parts.append(f"not judged: no {statistic} {', '.join(u.split()[1] for u in self.unjudged)} recorded")
+        return "; ".join(parts) or "met"
 
 
 def judge(level: Level, objectives: Objectives, *, at: float, max_error_rate: float) -> Verdict:
-    """Whether a level meets every SLO at the ``at`` percentile, with at most ``max_error_rate`` errors."""
+    """Whether a level meets every SLO at the ``at`` percentile, with at most ``max_error_rate`` errors. An SLO
+    whose percentile the level did not record (bench --percentiles) is not judged: neither met nor missed."""
     statistic = percentile_key(at)
-    misses = []
+    recorded = level.percentiles
+    misses, unjudged = [], []
     for name, bound in objectives.slos.items():
         value = level.metric(SLO_METRICS[name], statistic)
-        if value is None:
-            misses.append(f"no {statistic} {name} (bench --percentiles must include {at:g})")
+        if recorded is not None and at not in recorded:
+            unjudged.append(f"{statistic} {name}")
+        elif value is None:
+            misses.append(f"no {statistic} {name} measured")
         elif value > bound:
             misses.append(f"{statistic} {name} {value:.3g} s > {bound:g} s")
     error_rate = float(level.figures.get("error_rate", 0.0))
     if error_rate > max_error_rate:
         misses.append(f"error rate {error_rate:.0%} > {max_error_rate:.0%}")
-    return Verdict(level, not misses, tuple(misses))
+    return Verdict(level, not misses and not unjudged, tuple(misses), tuple(unjudged))
+
+
+def recorded_percentiles(levels: Sequence[Level]) -> list[float]:
+    """The percentiles every level recorded (bench --percentiles), so a report can say which it can judge at."""
+    sets = [set(level.percentiles) for level in levels if level.percentiles is not None]
+    return sorted(set.intersection(*sets)) if sets else []
 
 
 def cheapest_by_load(verdicts: Sequence[Verdict]) -> dict[str, Verdict | None]:
@@ -122,7 +153,7 @@ def report_lines(verdicts: Sequence[Verdict], objectives: Objectives, *, at: flo
                 _figure(level.metric("e2e_latency_s", percentile_key(at))),
                 f"{float(level.figures.get('error_rate', 0)):.0%}",
                 "-" if cost is None else f"{cost:,.2f}",
-                "met" if verdict.meets else "missed: " + "; ".join(verdict.misses),
+                verdict.status,
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
@@ -133,8 +164,14 @@ def report_lines(verdicts: Sequence[Verdict], objectives: Objectives, *, at: flo
     prices = {v.level.target: (v.level.figures.get("cost") or {}).get("price") for v in verdicts}
     lines += [f"price of {target}: {price}" for target, price in prices.items() if price]
     for load, best in cheapest_by_load(verdicts).items():
-        met = [v.level.target for v in verdicts if v.level.load == load and v.meets and not v.level.combined]
-        if best is None and not met:
+        at_load = [v for v in verdicts if v.level.load == load and not v.level.combined]
+        met = [v.level.target for v in at_load if v.meets]
+        unjudged = [v.level.target for v in at_load if v.unjudged and not v.misses]
+        if best is None and not met and unjudged:
+            missed = [v.level.target for v in at_load if v.misses]
+            verdict_text = f"{', '.join(missed)} missed the SLOs; " if missed else ""
+            lines.append(f"at {load}: {verdict_text}{', '.join(unjudged)} could not be judged (no p{at:g})")
+        elif best is None and not met:
             lines.append(f"at {load}: no target met the SLOs")
         elif best is None:
             lines.append(f"at {load}: {', '.join(met)} met the SLOs, without a cost figure (bench --instance, a price)")
@@ -147,10 +184,34 @@ def report_lines(verdicts: Sequence[Verdict], objectives: Objectives, *, at: flo
         if verdict.level.combined:
             cost = verdict.level.usd_per_million_output_tokens
             figure = "" if cost is None else f", ${cost:,.2f} per 1M output tokens"
-            verdict_text = "met the SLOs" if verdict.meets else "missed the SLOs"
+            verdict_text = "met the SLOs" if verdict.meets else "missed the SLOs" if verdict.misses else "not judged"
             where = f"{verdict.level.target} at {verdict.level.load} (all at once, one endpoint)"
             lines.append(f"{where}: {verdict_text}{figure}")
+    if any(verdict.unjudged for verdict in verdicts):
+        lines.append(_percentile_fix([verdict.level for verdict in verdicts], at))
     return lines
+
+
+def _percentile_fix(levels: Sequence[Level], at: float) -> str:
+    """Which percentiles the folders do have, and the two ways to judge the SLOs."""
+    recorded = recorded_percentiles(levels)
+    bench_fix = f"or bench again with --percentiles including {at:g}"
+    if not recorded:
+        return f"not judged: the folders record no percentile in common. Fix: {bench_fix}"
+    nearest = min(recorded, key=lambda q: (abs(q - at), -q))
+    have = ", ".join(f"p{q:g}" for q in recorded)
+    return (
+        f"not judged: these folders record {have}, not p{at:g}. "
+        f"Fix: report --slo-percentile {nearest:g} (one of {', '.join(f'{q:g}' for q in recorded)}), {bench_fix}"
+    )
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _figure(value: float | None) -> str:

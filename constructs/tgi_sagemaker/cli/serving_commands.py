@@ -14,8 +14,10 @@ from typing import Any
 from tgi_sagemaker.cli.client.payloads import APIS, Sampling
 from tgi_sagemaker.cli.client.transports import SageMakerTransport, TgiUrlTransport, Transport, sagemaker_runtime_client
 from tgi_sagemaker.cli.cost import TargetPrice, add_price_arguments
+from tgi_sagemaker.cli.option_checks import prepare_out_folder, remove_unused
 
 SAGEMAKER_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+DEFAULT_BENCH_FOLDER = "bench-results"  # bench --out's parent when none is given (in .gitignore)
 
 
 def add_target_arguments(parser: argparse.ArgumentParser, *, several: bool) -> None:
@@ -99,7 +101,7 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output-spread", type=int, default=32, help="standard deviation of it. Default: 32")
     parser.add_argument("--temperature", type=float, default=0.6, help="Default: 0.6")
     parser.add_argument("--seed", type=int, default=0, help="prompts, lengths and sampling seed. Default: 0")
-    parser.add_argument("--out", type=Path, help="results folder. Default: bench-results/<UTC time>")
+    parser.add_argument("--out", type=Path, help=f"results folder. Default: {DEFAULT_BENCH_FOLDER}/<UTC time>")
     parser.add_argument(
         "--percentiles", help="percentiles to report, comma-separated, e.g. 50,90,95,99. Default: 50,90,99"
     )
@@ -211,38 +213,52 @@ def run_bench(args: argparse.Namespace) -> int:
         objectives = objectives_from_text(args.percentiles, args.slo)
         if args.mixed and len(targets) < 2:
             raise ValueError("--mixed with one target: nothing to mix. Fix: name two or more, or drop --mixed")
-        prices = target_prices(args, targets)
+        notes: list[str] = []
+        prices = target_prices(args, targets, notes=notes)
+        folder = args.out or Path(DEFAULT_BENCH_FOLDER) / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        # before any request: the results of a run that cannot write them would be lost
+        created = prepare_out_folder(folder, example=f"{DEFAULT_BENCH_FOLDER}/run1")
     except ValueError as error:
         err.print(str(error), style="red", highlight=False, markup=False)
         return 2
-    folder = args.out or Path("bench-results") / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    for note in notes:  # before the run: a typo is cheaper to fix now than after it
+        err.print(note, style="yellow", highlight=False, markup=False)
     command = shlex.join(["tgi-sagemaker", *sys.argv[1:]])
-    return run_bench_session(
-        targets,
-        workload,
-        folder=folder,
-        command=command,
-        wake_up_timeout_s=args.wake_up_timeout,
-        wake_up_interval_s=args.wake_up_interval,
-        console=err,
-        stop=threading.Event(),
-        objectives=objectives,
-        prices=prices,
-        mixed=args.mixed,
-    )
+    try:
+        return run_bench_session(
+            targets,
+            workload,
+            folder=folder,
+            command=command,
+            wake_up_timeout_s=args.wake_up_timeout,
+            wake_up_interval_s=args.wake_up_interval,
+            console=err,
+            stop=threading.Event(),
+            objectives=objectives,
+            prices=prices,
+            mixed=args.mixed,
+        )
+    finally:
+        remove_unused(created)  # only the folders made above that are still empty: nothing was measured
 
 
-def target_prices(args: argparse.Namespace, targets: list[Transport]) -> dict[str, TargetPrice]:
+def target_prices(
+    args: argparse.Namespace, targets: list[Transport], *, notes: list[str] | None = None
+) -> dict[str, TargetPrice]:
     """Each target's share and price (``--price``, the Price List API, the snapshot). A SageMaker target's
     instance (and an inference component's GPUs) is asked of SageMaker unless ``--instance`` names it; a URL
     target has a cost only with ``--instance``. A target SageMaker says nothing about is measured all the same:
-    its cost line says why there is no cost, and what to pass."""
-    from tgi_sagemaker.cli.cost import ServingShare, shares_from_text
+    its cost line says why there is no cost, and what to pass. ``notes``: where to add what the options do not
+    do (an instance type not in the catalog, a --price nothing uses). Default: not collected."""
+    from tgi_sagemaker.cli.cost import ServingShare, shares_from_text, unlisted_instance_notes
     from tgi_sagemaker.cli.pricing import PriceBook, price_list_client, prices_from_text
     from tgi_sagemaker.cli.target_discovery import NotDiscovered, discover_share
 
-    shares: dict[str, ServingShare | None] = {**shares_from_text(args.instance, [t.target for t in targets])}
+    given = shares_from_text(args.instance, [t.target for t in targets])
+    shares: dict[str, ServingShare | None] = {**given}
     overrides = prices_from_text(args.price)
+    notes = [] if notes is None else notes
+    notes += unlisted_instance_notes(given, overrides)
     not_found: dict[str, str] = {}
     to_discover = [t for t in targets if isinstance(t, SageMakerTransport) and t.target not in shares]
     if to_discover and args.endpoint_url:  # the runtime is elsewhere (an emulator, a private URL): not AWS's API
@@ -262,6 +278,7 @@ def target_prices(args: argparse.Namespace, targets: list[Transport]) -> dict[st
             except NotDiscovered as error:
                 shares[transport.target], not_found[transport.target] = None, str(error)
     if not shares:
+        notes += [f"note: --price {name} prices nothing: no target has an instance type" for name in overrides]
         return {}
     unpriced = any(share and share.instance_type not in overrides for share in shares.values())
     book = PriceBook(overrides=overrides, client=price_list_client() if unpriced else None)
@@ -273,6 +290,7 @@ def target_prices(args: argparse.Namespace, targets: list[Transport]) -> dict[st
             continue
         price = book.price(share.instance_type, region)
         found[target] = TargetPrice(share, price, None if price else book.missing(share.instance_type, region))
+    notes += book.unused_override_notes(users="target")
     return found
 
 

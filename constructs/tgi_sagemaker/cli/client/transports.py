@@ -12,6 +12,7 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import socket
 from collections.abc import Iterator
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -79,10 +80,25 @@ class TgiUrlTransport:
             while chunk := response.read1(65536):
                 yield chunk
         except (OSError, http.client.HTTPException) as error:  # socket.timeout is an OSError: a stall ends here
-            where = f"{MID_STREAM}: " if streaming else ""
-            raise EndpointError(f"{self.target}: {where}{type(error).__name__}: {error}") from error
+            raise EndpointError(f"{self.target}: {self._failure(error, streaming=streaming)}") from error
         finally:
             connection.close()
+
+    def _failure(self, error: Exception, *, streaming: bool) -> str:
+        """The socket's words, and for the failures a user can fix (a timeout, nothing listening, a host name
+        that does not resolve) the fix."""
+        said = f"{type(error).__name__}: {error}"
+        if isinstance(error, TimeoutError):  # nothing came for timeout_s: a slow first token is no dropped link
+            when = "mid-stream" if streaming else "before a response"
+            return (
+                f"no data for {self._timeout_s:g} s, the --timeout, {when} ({said}). "
+                "Fix: a larger --timeout if the server is just slow (a long prompt, a busy server)"
+            )
+        if isinstance(error, ConnectionRefusedError):
+            return f"{said}. Fix: is the server running, and listening at this URL (host and port)?"
+        if isinstance(error, socket.gaierror):
+            return f"{said}. Fix: check the URL's host name ({self._parts.hostname})"
+        return f"{MID_STREAM}: {said}" if streaming else said
 
 
 class SageMakerTransport:
