@@ -4,6 +4,8 @@ for each module of config/rules/."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import test_rules_environment
 import test_rules_instance
@@ -100,3 +102,116 @@ def test_a_deployment_with_a_typo_still_gets_its_other_problems_checked() -> Non
 def test_the_other_rules_still_run_with_the_default_in_place_of_a_bad_value() -> None:
     problems = problems_of(config_with({"scaling.max_instances": 0, "scaling.min_instances": 1}))
     assert [p.field.split("].", 1)[1] for p in problems] == ["scaling.max_instances", "scaling.min_instances"]
+
+
+# The new user's configs (docs: notes of the new-user trial, finding 4): each once took rounds of fixes, the
+# schema's problems hiding the rules'. Every problem now comes in one report.
+def _fields_and_values(config: dict[str, Any]) -> list[tuple[str, Any]]:
+    return [(p.field, p.value) for p in problems_of(config)]
+
+
+def test_schema_problems_and_rule_problems_of_one_deployment_come_together() -> None:
+    config = {
+        "deployments": [
+            {
+                "name": "R1_8B",  # refused by the schema, and still the label of every other problem
+                "model": {"id": "deepseek-ai/DeepSeek-R1-Distill-Llama-8B", "context_length": 2048},
+                "tgi": {"max_total_tokens": 200000, "max_input_tokens": 300000, "version": "9.9"},
+                "scaling": {"mode": "scale-to-zero", "max_instances": 0},
+                "num_gpus": 3,
+            }
+        ]
+    }
+    assert sorted(_fields_and_values(config)) == [
+        ("deployments[R1_8B].name", "R1_8B"),
+        ("deployments[R1_8B].num_gpus", 3),
+        ("deployments[R1_8B].scaling.max_instances", 0),
+        ("deployments[R1_8B].scaling.mode", "scale-to-zero"),
+        ("deployments[R1_8B].tgi.max_input_tokens", 300000),
+        ("deployments[R1_8B].tgi.max_total_tokens", 200000),
+        ("deployments[R1_8B].tgi.version", "9.9"),
+    ]
+
+
+def test_a_refused_account_leaves_the_region_checked() -> None:
+    config = config_with(environment={"name": "dev", "account": "12345", "region": "us-east-9"})
+    assert sorted(field for field, _ in _fields_and_values(config)) == [
+        "deployments[r1-distill-llama-8b].network.availability_zones",  # the region's zones: a rule of its own
+        "environment.account",
+        "environment.region",
+    ]
+
+
+def test_a_refused_field_of_one_deployment_leaves_the_others_checked_with_the_app() -> None:
+    config = default_config()
+    first = config["deployments"][0]
+    config["deployments"].append({**first, "tags": {"owner": 7}})  # refused: and the same name as the first
+    config["deployments"].append({"name": "bad-model", "model": {"id": "not a repo"}, "num_gpus": 9})
+    assert sorted(_fields_and_values(config)) == [
+        ("deployments[bad-model].model.id", "not a repo"),  # its rules need the model: they wait
+        ("deployments[r1-distill-llama-8b].name", "r1-distill-llama-8b"),
+        ("deployments[r1-distill-llama-8b].tags.owner", 7),
+    ]
+
+
+def test_a_shared_endpoint_config_gives_every_problem_in_one_report() -> None:
+    config = {
+        "endpoints": [{"name": "ep", "instance_type": "ml.g6e.2xlarge", "min_instances": 0, "max_instances": 1}],
+        "deployments": [
+            {
+                "name": "r1-14b",
+                "endpoint": "ep",
+                "model": {"id": "deepseek-ai/DeepSeek-R1-Distill-Qwen-14B"},
+                "scaling": {"max_copies": 3, "min_copies": 1},
+            },
+            {
+                "name": "r1-8b",
+                "endpoint": "epp",
+                "instance_type": "ml.g6e.2xlarge",
+                "scaling": {"min_instances": 1, "max_instances": 3},
+                "model": {"id": "deepseek-ai/DeepSeek-R1-Distill-Llama-8B"},
+            },
+            {
+                "name": "r1-7b",
+                "endpoint": "ep",
+                "model": {"id": "deepseek-ai/DeepSeek-R1-Distill-Qwen-7B"},
+                "scaling": {"min_copies": 1, "max_copies": 0},  # refused: packed with the default (1) in its place
+            },
+            {"name": "r1-1-5b", "endpoint": "ep", "model": {"id": "deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B"}},
+        ],
+    }
+    problems = problems_of(config)
+    assert sorted((p.field, p.value) for p in problems) == [
+        ("deployments[r1-14b].scaling.max_copies", 3),
+        ("deployments[r1-7b].scaling.max_copies", 0),
+        ("deployments[r1-8b].endpoint", "epp"),
+        ("deployments[r1-8b].instance_type", "ml.g6e.2xlarge"),
+        ("deployments[r1-8b].scaling.max_instances", 3),
+        ("deployments[r1-8b].scaling.min_instances", 1),
+        # The packing of the models that resolved (r1-14b has a problem of its own, so it is not counted).
+        ("endpoints[ep].max_instances", 1),
+        ("endpoints[ep].min_instances", 0),
+    ]
+    fixes = {p.field: p.fix for p in problems}
+    assert "set min_instances to at least 1" in fixes["endpoints[ep].min_instances"]
+    assert "set max_instances to at least 2" in fixes["endpoints[ep].max_instances"]
+
+
+def test_models_on_a_refused_shared_endpoint_get_the_problems_known_without_it() -> None:
+    config = {
+        "endpoints": [{"name": "ep", "instance_type": 5}],
+        "deployments": [
+            {"name": "r1-8b", "endpoint": "ep", "model": {"id": "deepseek-ai/DeepSeek-R1-Distill-Llama-8B"}},
+            {
+                "name": "r1-7b",
+                "endpoint": "ep",
+                "model": {"id": "deepseek-ai/DeepSeek-R1-Distill-Qwen-7B"},
+                "network": {"vpc": "none"},
+            },
+        ],
+    }
+    # No "no shared endpoint has this name", no "no deployment runs on it": the endpoint is there, refused.
+    assert _fields_and_values(config) == [
+        ("endpoints[ep].instance_type", 5),
+        ("deployments[r1-7b].network", ["vpc"]),
+    ]

@@ -11,6 +11,7 @@ import pytest
 from helpers import ROOT
 from tgi_sagemaker import ConfigError, load_app
 from tgi_sagemaker.cli.command_line import main
+from tgi_sagemaker.config.errors import ConfigProblem
 from tgi_sagemaker.config.source import read_config, read_config_file
 
 
@@ -43,6 +44,12 @@ def test_missing_file_and_bad_syntax_are_config_errors(tmp_path: Path) -> None:
         read_config_file(broken)
 
 
+def _problems_of_file(path: Path) -> list[ConfigProblem]:
+    with pytest.raises(ConfigError) as raised:
+        load_app(read_config_file(path), str(path))
+    return raised.value.problems
+
+
 def test_a_key_given_twice_is_an_error_not_the_last_value(tmp_path: Path) -> None:
     config = tmp_path / "twice.yaml"
     config.write_text(
@@ -56,20 +63,50 @@ def test_a_key_given_twice_is_an_error_not_the_last_value(tmp_path: Path) -> Non
         "      max_total_tokens: 2048\n"
         "tags: {team: platform}\n"
     )
-    with pytest.raises(ConfigError) as raised:
-        read_config_file(config)
-    assert [(p.field, p.value) for p in raised.value.problems] == [
+    problems = _problems_of_file(config)
+    assert [(p.field, p.value) for p in problems] == [
         ("deployments[r1-8b].tgi.max_total_tokens", "2048"),
         ("tags", "..."),
+        # The rules still run, on the value the parser kept: 4096 input tokens do not fit 2048 in all.
+        ("deployments[r1-8b].tgi.max_input_tokens", 4096),
     ]
-    message = str(raised.value)
+    message = "\n".join(map(str, problems))
     assert "(lines 6 and 8)" in message and "(lines 1 and 9)" in message and "silently keeps the last" in message
     as_json = tmp_path / "twice.json"
     as_json.write_text('{"deployments": [{"name": "a", "model": {"id": "x/y", "id": "x/z"}}]}')
-    with pytest.raises(ConfigError) as raised:
-        read_config_file(as_json)
-    ((field, value),) = [(p.field, p.value) for p in raised.value.problems]
-    assert (field, value) == ("deployments[a].model.id", "x/z")
+    problems = _problems_of_file(as_json)
+    first = problems[0]
+    assert (first.field, first.value) == ("deployments[a].model.id", "x/z")
+    assert "silently keeps the last" in first.problem
+
+
+def test_a_key_given_twice_is_reported_with_the_other_problems(tmp_path: Path) -> None:
+    # The new user's case: a duplicate key hid the duplicate deployment name (and the schema's problems).
+    config = tmp_path / "twice.yaml"
+    config.write_text(
+        "deployments:\n"
+        "  - name: r1-8b\n"
+        "    model: {id: deepseek-ai/DeepSeek-R1-Distill-Llama-8B}\n"
+        "    instance_type: ml.g5.2xlarge\n"
+        "    instance_type: ml.g5.4xlarge\n"
+        "  - name: r1-8b\n"
+        "    model: {id: deepseek-ai/DeepSeek-R1-Distill-Llama-8B}\n"
+        "    num_gpus: 0\n"
+    )
+    problems = _problems_of_file(config)
+    assert [(p.field, p.value) for p in problems] == [
+        ("deployments[r1-8b].instance_type", "ml.g5.4xlarge"),
+        ("deployments[r1-8b].num_gpus", 0),
+        ("deployments[r1-8b].name", "r1-8b"),
+    ]
+    assert "given twice" in problems[0].problem and "same name" in problems[2].problem
+
+
+def test_a_key_given_twice_in_a_file_that_is_no_mapping_is_raised_at_once(tmp_path: Path) -> None:
+    config = tmp_path / "list.yaml"
+    config.write_text("- {a: 1, a: 2}\n")
+    with pytest.raises(ConfigError, match="given twice"):
+        read_config_file(config)
 
 
 def test_no_context_and_no_file_says_how_to_give_one() -> None:

@@ -4,6 +4,7 @@ endpoint owns, and whether the models' copies fit its instances. Each rule: one 
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 from typing import Any
 
@@ -146,6 +147,37 @@ CASES = [
         "set min_instances to 1, or lower the models' scaling.min_copies",
     ),
     (
+        # Once reported twice: here, and moved to the endpoint's min_instances with this value and a fix
+        # (scaling.mode 'instances') that a model on a shared endpoint may not take.
+        "min instances above 0 on the deployment",
+        {"deployments.r1-qwen-7b.scaling.min_instances": 1},
+        "deployments[r1-qwen-7b].scaling.min_instances",
+        1,
+        f"set {ENDPOINT}.min_instances instead",
+    ),
+    (
+        # The fix once said "raise scaling.max_instances", which a model on a shared endpoint may not set.
+        "more copies than the endpoint's instances hold",
+        {"deployments.r1-qwen-14b.scaling.max_copies": 9},
+        "deployments[r1-qwen-14b].scaling.max_copies",
+        9,
+        f"set it to at most 8 or raise {ENDPOINT}.max_instances",
+    ),
+    (
+        "instance-mode setting on the deployment",
+        {"deployments.r1-qwen-7b.scaling.invocations_per_instance": 10},
+        "deployments[r1-qwen-7b].scaling.invocations_per_instance",
+        10,
+        "a model on a shared endpoint scales its copies",
+    ),
+    (
+        "blue/green on the deployment",
+        {"deployments.r1-qwen-7b.operations.update_strategy": "blue_green"},
+        "deployments[r1-qwen-7b].operations.update_strategy",
+        "blue_green",
+        "drop operations.update_strategy (rolling)",
+    ),
+    (
         "maximum copies above the maximum instances",
         {"endpoint.max_instances": 1},
         f"{ENDPOINT}.max_instances",
@@ -173,6 +205,20 @@ def test_each_rule_gives_one_problem_with_its_field_and_fix(
     assert problem.field == field, problem
     assert problem.value == value, problem
     assert fix in problem.fix, problem
+
+
+# What a fix may not ask of a model on a shared endpoint: the fields the endpoint owns, or another scaling mode.
+FORBIDDEN_FIX = re.compile(
+    r"(raise|set|lower) scaling\.(min|max)_instances|scaling\.mode[: ]+'?instances|set instance_type"
+)
+
+
+def test_no_fix_on_a_shared_endpoint_names_a_field_its_models_may_not_set() -> None:
+    every_case = {key: value for case in CASES for key, value in case[1].items() if key.startswith("deployments.")}
+    problems = [p for c in CASES for p in problems_of(shared_with(c[1]))] + problems_of(shared_with(every_case))
+    assert problems
+    wrong = [str(p) for p in problems if FORBIDDEN_FIX.search(p.fix)]
+    assert wrong == []
 
 
 def test_an_endpoint_no_deployment_names_is_a_problem() -> None:

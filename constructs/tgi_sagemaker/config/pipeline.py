@@ -24,7 +24,7 @@ from pydantic import Field, StringConstraints, ValidationError
 
 from tgi_sagemaker.config.errors import ConfigError, ConfigProblem, problems_from_validation_error
 from tgi_sagemaker.config.resolve import ResolvedApp, load_app
-from tgi_sagemaker.config.source import read_config_file
+from tgi_sagemaker.config.source import parser_problems, read_config_file
 from tgi_sagemaker.config.spec import _Spec
 
 CONNECTION_ARN_PATTERN = (
@@ -96,11 +96,11 @@ class ResolvedPipeline:
 
 def load_pipeline(raw: Any, source: str, root: Path) -> ResolvedPipeline:
     """Parse the pipeline file and every stage's config; raise ``ConfigError`` with all problems found."""
+    problems: list[ConfigProblem] = parser_problems(raw)  # keys given twice in the pipeline file
     try:
         spec = PipelineFile.model_validate(raw).pipeline
     except ValidationError as error:
-        raise ConfigError(problems_from_validation_error(error, raw, PipelineFile), source) from None
-    problems: list[ConfigProblem] = []
+        raise ConfigError(problems + problems_from_validation_error(error, raw, PipelineFile), source) from None
     stages: list[ResolvedStage] = []
     seen: dict[str, int] = {}
     for index, stage in enumerate(spec.stages):

@@ -7,7 +7,6 @@ or its problems are raised: none is ever left out without a word.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from tgi_sagemaker.config.errors import (
     field_path,
     problems_from_validation_error,
 )
+from tgi_sagemaker.config.partial import Unparsed, parse_valid_parts
 from tgi_sagemaker.config.rules.environment import check_region, named_stack, stack_name
 from tgi_sagemaker.config.rules.instance import resolve_instance, resolve_num_gpus
 from tgi_sagemaker.config.rules.model import resolve_context_length, resolve_weights_bytes
@@ -47,6 +47,7 @@ from tgi_sagemaker.config.rules.tgi import check_launcher_environment, check_pre
 from tgi_sagemaker.config.rules.token_limits import resolve_kv_cache_capacity, resolve_token_limits
 from tgi_sagemaker.config.rules.vllm import check_vllm
 from tgi_sagemaker.config.rules.weights import check_weights
+from tgi_sagemaker.config.source import parser_problems
 from tgi_sagemaker.config.spec import AppSpec, DeploymentSpec, SharedEndpointSpec
 from tgi_sagemaker.runtimes.container_image import ContainerImage
 from tgi_sagemaker.runtimes.runtime import HubModel, ModelDirectory, ModelLocation, ServingRuntime
@@ -139,25 +140,55 @@ class ResolvedApp:
 
 
 def load_app(raw: Any, source: str = "config") -> ResolvedApp:
-    """Parse, check and resolve a whole config; raise ``ConfigError`` with every problem found."""
+    """Parse, check and resolve a whole config; raise ``ConfigError`` with every problem found: the parser's (keys
+    given twice), the schema's, and the rules' of every section that validates (``partial.py``)."""
+    problems = parser_problems(raw)
     try:
         spec = AppSpec.model_validate(raw)
     except ValidationError as error:
-        problems = problems_from_validation_error(error, raw, AppSpec)
-        problems += _problems_of_app_tags(raw)
-        problems += _problems_of_parseable_deployments(raw)
-        raise ConfigError(problems, source) from None
-    return resolve_app(spec, raw, source)
+        problems += problems_from_validation_error(error, raw, AppSpec)
+        problems += _rule_problems_of_valid_parts(raw, refused={p.field for p in problems})
+        raise ConfigError(_once(problems), source) from None
+    try:
+        app = resolve_app(spec, raw, source)
+    except ConfigError as error:
+        raise ConfigError(problems + error.problems, source) from None
+    if problems:
+        raise ConfigError(problems, source)
+    return app
 
 
-def resolve_app(spec: AppSpec, raw: Any = None, source: str = "config") -> ResolvedApp:
+def _rule_problems_of_valid_parts(raw: Any, refused: set[str]) -> list[ConfigProblem]:
+    """The rules' problems with the parts of a config that validate, less those with a field already refused."""
+    partial = parse_valid_parts(raw)
+    if partial is None:
+        return []
+    try:
+        resolve_app(partial.spec, unparsed=partial.unparsed)
+    except ConfigError as error:
+        return [p for p in error.problems if not _under_any(p.field, refused)]
+    return []
+
+
+def _under_any(field: str, paths: set[str]) -> bool:
+    return any(field == path or field.startswith((f"{path}.", f"{path}[")) for path in paths)
+
+
+def resolve_app(
+    spec: AppSpec, raw: Any = None, source: str = "config", *, unparsed: Unparsed | None = None
+) -> ResolvedApp:
+    """``spec`` checked and resolved (``raw``: the config it was parsed from, to name list items as written);
+    ``unparsed``: what of the config did not parse, that the rules must wait for (``partial.py``)."""
+    unparsed = unparsed or Unparsed()
     app_problems = Problems("")
     check_region(spec, app_problems)
-    problems = app_problems.items + _problems_of_app_tags({"tags": spec.tags})
+    check_tags(spec.tags, app_problems)  # the app's tags, once (not under any deployment)
+    problems = app_problems.items
     seen: dict[str, int] = {}
     resolved = []
     for index, deployment in enumerate(spec.deployments):
         base = field_path(("deployments", index), raw) if raw is not None else f"deployments[{deployment.name}]"
+        position = unparsed.positions[index] if unparsed.positions is not None else index
         if deployment.name in seen:
             problems.append(
                 ConfigProblem(
@@ -167,7 +198,13 @@ def resolve_app(spec: AppSpec, raw: Any = None, source: str = "config") -> Resol
                     "give every deployment its own name (it names the stack)",
                 )
             )
-        seen.setdefault(deployment.name, index)
+        seen.setdefault(deployment.name, position)
+        if deployment.endpoint in unparsed.endpoints:
+            # Its model's rules need the endpoint's instance type: they wait; what it may not set is known now.
+            waiting = Problems(base)
+            check_deployment_fields(deployment, f"endpoints[{deployment.endpoint}]", waiting)
+            problems += waiting.items
+            continue
         try:
             if deployment.endpoint is None:
                 resolved.append(resolve_deployment(deployment, app=spec, base=base))
@@ -175,7 +212,7 @@ def resolve_app(spec: AppSpec, raw: Any = None, source: str = "config") -> Resol
                 resolved.append(_resolve_on_shared_endpoint(deployment, spec, base, raw))
         except ConfigError as error:
             problems += error.problems
-    endpoints = _resolve_shared_endpoints(spec, tuple(resolved), raw, problems)
+    endpoints = _resolve_shared_endpoints(spec, tuple(resolved), raw, problems, unparsed)
     if problems:
         raise ConfigError(_once(problems), source)
     return ResolvedApp(spec, tuple(resolved), endpoints)
@@ -213,6 +250,7 @@ def _resolve_on_shared_endpoint(spec: DeploymentSpec, app: AppSpec, base: str, r
             "no shared endpoint has this name",
             f"use one of {names}" if names else "add it under endpoints: (name, instance_type, ...), or remove it",
         )
+        check_deployment_fields(spec, f"endpoints[{spec.endpoint}]", problems)  # known without the endpoint
         raise ConfigError(problems.items)
     check_deployment_fields(spec, endpoint_path, problems)
     endpoint = next(e for e in app.endpoints if e.name == spec.endpoint)
@@ -233,10 +271,14 @@ def _endpoint_stack_name(endpoint: SharedEndpointSpec, app: AppSpec) -> str:
 
 
 def _resolve_shared_endpoints(
-    app: AppSpec, deployments: tuple[ResolvedDeployment, ...], raw: Any, problems: list[ConfigProblem]
+    app: AppSpec,
+    deployments: tuple[ResolvedDeployment, ...],
+    raw: Any,
+    problems: list[ConfigProblem],
+    unparsed: Unparsed,
 ) -> tuple[ResolvedSharedEndpoint, ...]:
-    """Each shared endpoint checked as a whole once its models resolved (a model that did not resolve has its
-    problems reported already; packing then waits for the fix)."""
+    """Each shared endpoint checked as a whole with the models on it that resolved (a model that did not has its
+    problems reported already: the packing of the others is checked, and names the least instances they need)."""
     resolved = []
     own_stacks = {d.stack_name: d.name for d in deployments if d.endpoint is None}
     seen: set[str] = set()
@@ -255,14 +297,15 @@ def _resolve_shared_endpoints(
         check_tags(endpoint.tags, endpoint_problems)
         named = [d for d in app.deployments if d.endpoint == endpoint.name]
         on_it = [d for d in deployments if d.endpoint == endpoint.name]
-        if not named:
+        every_model = len(on_it) == len(named) and endpoint.name not in unparsed.endpoints_with_unparsed_models
+        if not named and endpoint.name not in unparsed.endpoints_with_unparsed_models:
             endpoint_problems.add(
                 "",
                 endpoint.name,
                 "no deployment runs on this shared endpoint",
                 "name it in a deployment's endpoint, or remove it",
             )
-        elif len(on_it) == len(named):
+        elif on_it:
             names = [d.name for d in on_it]
             app_level = Problems("")
             ami = check_endpoint_wide_settings(
@@ -271,9 +314,11 @@ def _resolve_shared_endpoints(
                 [d.runtime.inference_ami_version for d in on_it],
                 app_level,
             )
-            check_packing(endpoint, on_it[0].instance, [d.demand for d in on_it], endpoint_problems)
+            check_packing(
+                endpoint, on_it[0].instance, [d.demand for d in on_it], endpoint_problems, every_model=every_model
+            )
             problems += app_level.items
-            if not endpoint_problems.items and not app_level.items:
+            if every_model and not endpoint_problems.items and not app_level.items:
                 resolved.append(
                     ResolvedSharedEndpoint(
                         spec=endpoint,
@@ -287,58 +332,6 @@ def _resolve_shared_endpoints(
                 )
         problems += endpoint_problems.items
     return tuple(resolved)
-
-
-def _problems_of_app_tags(raw: Any) -> list[ConfigProblem]:
-    """The app's tags checked once (they are not under any deployment), even when other keys failed to parse."""
-    tags = raw.get("tags") if isinstance(raw, dict) else None
-    if not isinstance(tags, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in tags.items()):
-        return []  # a shape error, already reported
-    problems = Problems("")
-    check_tags(tags, problems)
-    return problems.items
-
-
-def _problems_of_parseable_deployments(raw: Any) -> list[ConfigProblem]:
-    """Cross-field problems of every deployment, so one run reports everything. A deployment with shape errors
-    (already reported) is checked without its bad keys, and only problems of other fields are added."""
-    deployments = raw.get("deployments") if isinstance(raw, dict) else None
-    if not isinstance(deployments, list):
-        return []
-    problems: list[ConfigProblem] = []
-    for index, item in enumerate(deployments):
-        deployment, bad_fields = _parse_without_bad_keys(item)
-        if deployment is None or deployment.endpoint is not None:
-            continue  # on a shared endpoint: its fields are the endpoint's, which did not parse
-        base = field_path(("deployments", index), raw)
-        try:
-            resolve_deployment(deployment, app=None, base=base)
-        except ConfigError as error:
-            problems += [p for p in error.problems if p.field.removeprefix(f"{base}.") not in bad_fields]
-    return problems
-
-
-def _parse_without_bad_keys(item: Any) -> tuple[DeploymentSpec | None, set[str]]:
-    """The deployment parsed, after dropping the keys that failed (their defaults apply), and the dropped fields."""
-    try:
-        return DeploymentSpec.model_validate(item), set()
-    except ValidationError as error:
-        if not isinstance(item, dict):
-            return None, set()
-        repaired = copy.deepcopy(item)
-        bad_fields = set()
-        for detail in error.errors():
-            loc = [key for key in detail["loc"] if isinstance(key, str)]
-            bad_fields.add(".".join(loc))
-            parent: Any = repaired
-            for key in loc[:-1]:
-                parent = parent.get(key) if isinstance(parent, dict) else None
-            if isinstance(parent, dict) and loc:
-                parent.pop(loc[-1], None)
-        try:
-            return DeploymentSpec.model_validate(repaired), bad_fields
-        except ValidationError:  # a required field was bad: nothing sensible left to check
-            return None, bad_fields
 
 
 def resolve_deployment(spec: DeploymentSpec, *, app: AppSpec | None, base: str | None = None) -> ResolvedDeployment:

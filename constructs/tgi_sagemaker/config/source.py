@@ -33,7 +33,22 @@ def read_config(config_path: str | None, context_value: Any) -> tuple[Any, str]:
     return context_value, f"cdk.json context '{CONTEXT_KEY}'"
 
 
+class ConfigDocument(dict[str, Any]):
+    """A config read from a file, with the problems its parser found (keys given twice): ``load_app`` and
+    ``load_pipeline`` report them together with every other problem of the config (``parser_problems``)."""
+
+    problems: tuple[ConfigProblem, ...] = ()
+
+
+def parser_problems(raw: Any) -> list[ConfigProblem]:
+    """The problems the file's parser found, for a config ``read_config_file`` returned; none for any other."""
+    return list(raw.problems) if isinstance(raw, ConfigDocument) else []
+
+
 def read_config_file(path: Path) -> Any:
+    """The config in a YAML or JSON file. Keys given twice are problems kept with a mapping (``ConfigDocument``),
+    reported by the loader with the rest; syntax errors, and keys given twice in a file whose top level is not a
+    mapping, are raised at once."""
     try:
         text = path.read_text()
     except OSError as error:
@@ -53,9 +68,13 @@ def read_config_file(path: Path) -> Any:
                 )
             ]
         ) from None
-    if duplicates:
+    if not duplicates:
+        return raw
+    if not isinstance(raw, dict):
         raise ConfigError(duplicates, str(path))
-    return raw
+    document = ConfigDocument(raw)
+    document.problems = tuple(duplicates)
+    return document
 
 
 # YAML and JSON parsers keep the last of two equal keys without a word: a value the user wrote would be ignored.

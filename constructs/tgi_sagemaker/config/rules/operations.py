@@ -26,7 +26,9 @@ def check_operations(spec: DeploymentSpec, problems: Problems) -> None:
             "operations.update_strategy",
             "blue_green",
             "an inference component updates copy by copy; blue/green is for instance-based endpoints",
-            "drop operations.update_strategy (rolling), or use scaling.mode: instances",
+            "drop operations.update_strategy (rolling)"
+            # A model on a shared endpoint is always an inference component: no other mode to offer.
+            + (", or use scaling.mode: instances" if spec.endpoint is None else ""),
         )
 
 

@@ -45,11 +45,14 @@ def resolve_scaling(
     for other_mode, fields in _MODE_ONLY_FIELDS.items():
         for name in fields:
             if other_mode != mode and name in scaling.model_fields_set:
+                # A model on a shared endpoint is an inference component: its mode is scale_to_zero only.
                 problems.add(
                     f"scaling.{name}",
                     getattr(scaling, name),
                     f"only used with scaling.mode '{other_mode}' (it is '{mode}')",
-                    f"remove it, or set scaling.mode to '{other_mode}'",
+                    f"remove it, or set scaling.mode to '{other_mode}'"
+                    if spec.endpoint is None
+                    else "remove it: a model on a shared endpoint scales its copies (scale_to_zero)",
                 )
     min_instances = scaling.min_instances
     if min_instances is None:
@@ -90,12 +93,14 @@ def resolve_scaling(
     default_max_copies = room if spec.endpoint is None else min(room, defaults.MAX_COPIES_ON_SHARED_ENDPOINT)
     max_copies = scaling.max_copies if scaling.max_copies is not None else default_max_copies
     if max_copies > room:
+        # On a shared endpoint max_instances is the endpoint's (the deployment may not set it).
+        max_instances = f"endpoints[{spec.endpoint}].max_instances" if spec.endpoint else "scaling.max_instances"
         problems.add(
             "scaling.max_copies",
             max_copies,
             f"a copy takes {num_gpus} of the {instance.gpu_count} GPU(s) of {instance.name}: "
-            f"{room} fit on max_instances ({scaling.max_instances})",
-            f"set it to at most {room} or raise scaling.max_instances",
+            f"{room} fit on {max_instances} ({scaling.max_instances})",
+            f"set it to at most {room} or raise {max_instances}",
         )
     if scaling.min_copies > max_copies:
         problems.add(

@@ -61,8 +61,11 @@ def check_deployment_fields(spec: DeploymentSpec, endpoint_path: str, problems: 
 def deployment_on(spec: DeploymentSpec, endpoint: SharedEndpointSpec) -> DeploymentSpec:
     """The deployment as the rules resolve it: with the endpoint's instance type and network, and its copies on
     up to the endpoint's max_instances (the instances' lower bound is the endpoint's, checked by ``check_packing``)."""
-    # Another mode is a problem of its own (check_deployment_fields); the rest is checked as a component.
-    scaling = spec.scaling.model_copy(update={"max_instances": endpoint.max_instances, "mode": "scale_to_zero"})
+    # Another mode, and instance bounds set on the deployment, are problems of their own (check_deployment_fields);
+    # the rest is checked as a component (min_instances left to its default, as the endpoint's is checked apart).
+    scaling = spec.scaling.model_copy(
+        update={"max_instances": endpoint.max_instances, "min_instances": None, "mode": "scale_to_zero"}
+    )
     operations = spec.operations.model_copy(update={"log_retention_days": endpoint.operations.log_retention_days})
     return spec.model_copy(
         update={
@@ -122,13 +125,21 @@ def check_endpoint_wide_settings(
 
 
 def check_packing(
-    endpoint: SharedEndpointSpec, instance: InstanceFigures, demands: Sequence[ComponentDemand], problems: Problems
+    endpoint: SharedEndpointSpec,
+    instance: InstanceFigures,
+    demands: Sequence[ComponentDemand],
+    problems: Problems,
+    *,
+    every_model: bool = True,
 ) -> None:
-    """The models' minimum copies fit the minimum instances, and their maximum copies the maximum instances."""
+    """The models' minimum copies fit the minimum instances, and their maximum copies the maximum instances.
+    ``every_model``: false when some model on the endpoint has problems of its own and is not in ``demands``: what
+    the others need is then the least the endpoint needs. Default: true."""
+    least = "" if every_model else "at least "
     if any(copies_per_instance(d, instance) < 1 for d in demands):
         return  # a copy that fits no instance is already a problem of its deployment (num_gpus, min_memory_mb)
-    least = {d.name: d.min_copies for d in demands}
-    needed = instances_needed(demands, least, instance)
+    fewest = {d.name: d.min_copies for d in demands}
+    needed = instances_needed(demands, fewest, instance)
     if needed is not None and needed > endpoint.min_instances:
         kept = ", ".join(f"{d.name} {d.min_copies} x {d.gpus_per_copy} GPU" for d in demands if d.min_copies)
         problems.add(
@@ -136,7 +147,7 @@ def check_packing(
             endpoint.min_instances,
             f"the models' minimum copies ({kept}) take {needed} x {instance.name}: the endpoint would never scale "
             f"down to {endpoint.min_instances}",
-            f"set min_instances to {needed}, or lower the models' scaling.min_copies",
+            f"set min_instances to {least}{needed}, or lower the models' scaling.min_copies",
         )
     most = {d.name: d.max_copies for d in demands}
     packing = pack(demands, most, instance, endpoint.max_instances)
@@ -145,7 +156,7 @@ def check_packing(
             f"{name}'s last {count} cop{'y' if count == 1 else 'ies'}" for name, count in packing.unplaced.items()
         )
         total_needed = instances_needed(demands, most, instance)
-        raise_to = f"set max_instances to {total_needed}" if total_needed else "raise max_instances"
+        raise_to = f"set max_instances to {least}{total_needed}" if total_needed else "raise max_instances"
         problems.add(
             "max_instances",
             endpoint.max_instances,
