@@ -2,12 +2,7 @@
 # bench and the independent openai client on identical requests, in alternating short runs (A B, B A, A B) so that
 # the server's drift and its stalls fall on both clients alike.
 set -u
-python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .gpu/whl/*.whl > /tmp/pip.log 2>&1 || { tail -5 /tmp/pip.log; exit 1; }
-export PYTHONPATH=/tmp/site:$PWD/.gpu/project PYTHONUNBUFFERED=1
-python3 .gpu/make_model.py /tmp/model 2>&1 | grep -E "params"
-python3 -c "from transformers.cli.transformers import main; main()" serve /tmp/model --host 127.0.0.1 --port 8000 \
-  --device cuda:0 --continuous-batching > /tmp/serve.log 2>&1 &
-for i in $(seq 180); do curl -s -m 2 http://127.0.0.1:8000/v1/chat/completions -H 'content-type: application/json' -d '{"messages":[{"role":"user","content":"hi"}],"max_tokens":2}' >/dev/null 2>&1 && break; sleep 1; done
+source bench/gpu/start_server.sh
 U=http://127.0.0.1:8000; P=642
 timeout 120 python3 .gpu/seed_probe.py $U 4 8 64 same > /dev/null   # warm the server
 probe() { timeout 150 python3 .gpu/same_requests_probe.py $U $1 $2 128 $P 57 2.78 $OUT/probe_rows.jsonl | tee -a $OUT/probe.jsonl; }

@@ -1,12 +1,7 @@
 #!/bin/bash
 # bench and an independent openai client on IDENTICAL requests (the bench's planned prompts), interleaved.
 set -u
-python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .gpu/whl/*.whl > /tmp/pip.log 2>&1 || { tail -5 /tmp/pip.log; exit 1; }
-export PYTHONPATH=/tmp/site:$PWD/.gpu/project PYTHONUNBUFFERED=1
-python3 .gpu/make_model.py /tmp/model 2>&1 | grep -E "params"
-python3 -c "from transformers.cli.transformers import main; main()" serve /tmp/model --host 127.0.0.1 --port 8000 \
-  --device cuda:0 --continuous-batching > /tmp/serve.log 2>&1 &
-for i in $(seq 180); do curl -s -m 2 http://127.0.0.1:8000/v1/chat/completions -H 'content-type: application/json' -d '{"messages":[{"role":"user","content":"hi"}],"max_tokens":2}' >/dev/null 2>&1 && break; sleep 1; done
+source bench/gpu/start_server.sh
 U=http://127.0.0.1:8000
 timeout 120 python3 .gpu/seed_probe.py $U 2 4 32 same > /dev/null   # warm the server
 P=642
