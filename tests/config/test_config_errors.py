@@ -215,3 +215,36 @@ def test_models_on_a_refused_shared_endpoint_get_the_problems_known_without_it()
         ("endpoints[ep].instance_type", 5),
         ("deployments[r1-7b].network", ["vpc"]),
     ]
+
+
+def test_a_rule_judged_with_a_refused_fields_default_says_so() -> None:
+    # A typo in scaling.mode leaves the default (scale to zero) in place: the rule that min_instances above 0 never
+    # scales to zero then judges a default the user did not mean, and says so; a rule of another section does not.
+    problems = {
+        p.field.split("].", 1)[1]: p.problem
+        for p in problems_of(config_with({"scaling.mode": "instance", "scaling.min_instances": 1, "num_gpus": 4}))
+    }
+    assert (
+        "judged with the default of scaling.mode, whose value the config refused: fix that first"
+        in (problems["scaling.min_instances"])
+    )
+    assert "judged with" not in problems["scaling.mode"]  # the schema's own problem
+    assert "judged with" in problems["num_gpus"]  # the mode decides components or instances: GPU checks too
+    # a refused model-wide setting marks every rule problem of its deployment (here: the fit of a 70B model)
+    problems = {
+        p.field.split("].", 1)[1]: p.problem
+        for p in problems_of(
+            config_with(
+                {
+                    "model.id": "deepseek-ai/DeepSeek-R1-Distill-Llama-70B",
+                    "instance_type": "ml.g5.12xlarge",
+                    "tgi.quantize": "eetqq",
+                }
+            )
+        )
+    }
+    assert "judged with the default of tgi.quantize" in problems["instance_type"]
+    # a refused tag marks nothing else
+    config = config_with({"tags": {"team": ["x"]}, "num_gpus": 3})
+    problems = {p.field.split("].", 1)[1]: p.problem for p in problems_of(config)}
+    assert sorted(problems) == ["num_gpus", "tags.team"] and "judged with" not in problems["num_gpus"]

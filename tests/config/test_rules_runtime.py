@@ -82,6 +82,22 @@ CASES: list[Case] = [
         "leave enable-prefix-caching out for the server's default, or write no-enable-prefix-caching: true",
     ),
     (
+        "the negative form of a flag the library sets",
+        {**VLLM, "model.trust_remote_code": True, "vllm.flags": {"no-trust-remote-code": True}},
+        {},
+        "vllm.flags.no-trust-remote-code",
+        True,
+        "set model.trust_remote_code",
+    ),
+    (
+        "an empty value for a flag that takes one (it would pass the bare flag)",
+        {**VLLM, "vllm.flags": {"max-num-batched-tokens": ""}},
+        {},
+        "vllm.flags.max-num-batched-tokens",
+        "",
+        "give --max-num-batched-tokens its value",
+    ),
+    (
         "SGLang flag misspelt",
         {**SGLANG, "sglang.flags": {"enable-metric": True}},
         {},

@@ -13,12 +13,14 @@ the rules: a name the schema refuses is kept as written, so that every problem i
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from tgi_sagemaker.config.errors import ConfigProblem
 from tgi_sagemaker.config.spec import (
     DEPLOYMENT_NAME_PATTERN,
     AppSpec,
@@ -167,3 +169,35 @@ def _drop(work: dict[str, Any], keys: tuple[Any, ...]) -> bool:
         del parent[keys[-1]]
         return True
     return False
+
+
+# A refused field of a deployment or shared endpoint leaves its default in place, and the rules of these sections
+# of the same deployment judge that default, not what the user meant: their problems say so (``judged_with``). A
+# section not listed (model, instance type, GPUs, runtime and its settings, weights, the endpoint) feeds nearly
+# every rule, so a refused field there marks all of its deployment's rule problems. A name is only a label.
+_SECTIONS_A_REFUSED_FIELD_FEEDS: dict[str, tuple[str, ...] | None] = {
+    "name": (),
+    "tags": ("tags",),
+    "operations": ("operations",),
+    "network": ("network", "weights"),  # a VPC without egress decides whether Hub weights can load
+    "scaling": ("scaling", "operations", "num_gpus", "instance_type"),  # the mode decides components or instances
+}
+_OWNER = re.compile(r"^((?:deployments|endpoints)\[[^\]]*\])(?:\.([a-z_]+))?")
+
+
+def judged_with(problem: ConfigProblem, refused: set[str]) -> ConfigProblem:
+    """A rule's problem, saying which refused fields (schema problems) it was judged with the defaults of."""
+    defaults_of = []
+    for path in sorted(refused):
+        match = _OWNER.match(path)
+        if match is None:
+            continue  # the environment's and the app's own fields: judged on their own
+        owner, section = match.group(1), match.group(2)
+        fed = _SECTIONS_A_REFUSED_FIELD_FEEDS.get(section or "")
+        places = [owner] if fed is None else [f"{owner}.{name}" for name in fed]
+        if any(problem.field == place or problem.field.startswith((f"{place}.", f"{place}[")) for place in places):
+            defaults_of.append(path.split("].", 1)[-1])
+    if not defaults_of:
+        return problem
+    note = f" (judged with the default of {', '.join(defaults_of)}, whose value the config refused: fix that first)"
+    return dataclasses.replace(problem, problem=problem.problem + note)

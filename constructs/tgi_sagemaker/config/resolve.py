@@ -24,7 +24,7 @@ from tgi_sagemaker.config.errors import (
     field_path,
     problems_from_validation_error,
 )
-from tgi_sagemaker.config.partial import Unparsed, parse_valid_parts
+from tgi_sagemaker.config.partial import Unparsed, judged_with, parse_valid_parts
 from tgi_sagemaker.config.rules.environment import check_region, named_stack, stack_name
 from tgi_sagemaker.config.rules.instance import resolve_instance, resolve_num_gpus
 from tgi_sagemaker.config.rules.model import resolve_context_length, resolve_weights_bytes
@@ -159,14 +159,15 @@ def load_app(raw: Any, source: str = "config") -> ResolvedApp:
 
 
 def _rule_problems_of_valid_parts(raw: Any, refused: set[str]) -> list[ConfigProblem]:
-    """The rules' problems with the parts of a config that validate, less those with a field already refused."""
+    """The rules' problems with the parts of a config that validate, less those with a field already refused; a
+    problem that may rest on a refused field's default says so (``judged_with``)."""
     partial = parse_valid_parts(raw)
     if partial is None:
         return []
     try:
         resolve_app(partial.spec, unparsed=partial.unparsed)
     except ConfigError as error:
-        return [p for p in error.problems if not _under_any(p.field, refused)]
+        return [judged_with(p, refused) for p in error.problems if not _under_any(p.field, refused)]
     return []
 
 

@@ -156,9 +156,10 @@ class VllmSpec(_Spec):
     """--reasoning-parser: sends the model's thinking apart from its answer. Default: ``deepseek_r1`` for catalog
     models (the R1 family), unset for others."""
     flags: dict[FlagName, FlagValue] = Field(default_factory=dict)
-    """More server flags, named without the dashes (``enable-prefix-caching: true``; ``false`` leaves a flag out).
-    Each must be a flag of the version's server (checked where its flag list is recorded); flags the library sets
-    are refused. Default: none."""
+    """More server flags, named without the dashes (``enable-prefix-caching: true``). A switch takes true or false:
+    true passes the bare flag, false its ``--no-`` form where the server has one (vLLM), else no flag. Each must be
+    a flag of the version's server (checked where its flag list is recorded); flags the library sets, in either
+    form, are refused. Default: none."""
 
 
 class SglangSpec(_Spec):

@@ -26,7 +26,7 @@ from tgi_sagemaker.config.rules.tgi import resolve_image
 from tgi_sagemaker.config.spec import RUNTIMES, DeploymentSpec
 from tgi_sagemaker.runtimes.container_image import UnknownImageVersionError
 from tgi_sagemaker.runtimes.runtime import ServingRuntime
-from tgi_sagemaker.runtimes.server_flags import FlagList, unknown_flags
+from tgi_sagemaker.runtimes.server_flags import NEGATIVE, FlagList, unknown_flags
 from tgi_sagemaker.runtimes.sglang.runtime import Sglang
 from tgi_sagemaker.runtimes.tgi.runtime import Tgi
 from tgi_sagemaker.runtimes.vllm.runtime import Vllm
@@ -99,8 +99,10 @@ def check_server_flags(
     unknown = dict(unknown_flags(flags, known)) if known is not None else {}
     for flag, value in flags.items():
         path = f"{section}.flags.{flag}"
-        if flag in managed:
-            add(path, value, "this flag is set by the library", f"set {managed[flag]}")
+        if flag.removeprefix(NEGATIVE) in managed:  # --no-trust-remote-code as much as --trust-remote-code
+            add(path, value, "this flag is set by the library", f"set {managed[flag.removeprefix(NEGATIVE)]}")
+        elif value == "":
+            add(path, value, "an empty value passes the bare flag", f"give --{flag} its value (a switch: true)")
         elif any(word in flag.split("-") for word in _SECRET_FLAG_WORDS) or looks_like_credential([str(value)]):
             add(
                 path,
@@ -127,7 +129,8 @@ def check_server_flags(
             add(
                 path,
                 value,
-                f"the container cannot pass false, and whether {server} has --no-{flag} is not recorded",
+                f"whether {server} has --no-{flag} is not recorded (false would leave the flag out, so a flag that "
+                "is on by default would stay on)",
                 f"leave {flag} out for the server's default, or write no-{flag}: true if the server has that flag",
             )
 
