@@ -147,9 +147,9 @@ def test_workloads_are_reproducible_and_validated() -> None:
     assert plan_requests(workload) != plan_requests(Workload(requests=5, input_tokens=100, input_spread=20, seed=8))
     prompts = [request.prompt for request in plan_requests(workload)]
     assert len({prompt.split()[0:8].__str__() for prompt in prompts}) == 5  # no shared prefix for the cache
-    with pytest.raises(ValueError, match=r"requests = 0: must be at least 1. Fix: pass a larger --requests"):
+    with pytest.raises(ValueError, match=r"--requests 0: must be at least 1. Fix: pass a larger --requests"):
         Workload(requests=0)
-    with pytest.raises(ValueError, match=r"concurrency = \(0,\)"):
+    with pytest.raises(ValueError, match=r"--concurrency 0: every level must be 1 or more"):
         Workload(concurrency_levels=(0,))
     assert percentile([1, 2, 3, 4], 50) == 2.5 and percentile([5], 99) == 5
 

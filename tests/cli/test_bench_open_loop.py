@@ -58,9 +58,9 @@ def test_closed_and_open_levels_in_one_sweep_and_bad_rates(tgi: TgiEmulator, tmp
     assert main([*args, "--warmup", "0", "--input-tokens", "8", "--out", str(tmp_path)]) == 0
     levels = json.loads((tmp_path / "summary.json").read_text())["levels"]
     assert [(level["load"], level["succeeded"]) for level in levels] == [("c=2", 4), ("10/s", 4), ("40/s", 4)]
-    with pytest.raises(ValueError, match=r"request_rate = \(0.0,\): needs rates > 0") as refused:
+    with pytest.raises(ValueError, match=r"--request-rate 0: every rate must be over 0 requests/s") as refused:
         Workload(request_rates=(0.0,), burstiness=0)
-    assert "burstiness = 0: must be > 0 (1 is Poisson)" in str(refused.value)
+    assert "--burstiness 0: must be over 0 (1 is Poisson)" in str(refused.value)
     with pytest.raises(ValueError, match="no load level"):
         Workload(concurrency_levels=())
 

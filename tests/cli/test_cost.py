@@ -109,7 +109,7 @@ def test_instance_options_are_checked_against_targets_and_the_catalog() -> None:
     with pytest.raises(ValueError) as refused:
         shares_from_text(["b=ml.g5.xlarge", "a=g5.xlarge", "a=ml.g6e.12xlarge:5", "a=ml.x9.large:1"], ["a"])
     problems = str(refused.value).splitlines()
-    assert problems[0].startswith("--instance 'b=ml.g5.xlarge': no target 'b' (targets: a).")
+    assert problems[0].startswith("--instance 'b=ml.g5.xlarge': no target 'b' (targets: a); a target is named by")
     assert problems[1].startswith(
         "--instance 'a=g5.xlarge': 'g5.xlarge' is not a SageMaker hosting instance type: use the form "
         "'ml.<family>.<size>'; did you mean 'ml.g5.xlarge'"

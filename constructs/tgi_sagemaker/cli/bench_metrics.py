@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from tgi_sagemaker.cli.bench import LevelRun, RequestRecord
 from tgi_sagemaker.cli.cost import LevelCost, TargetPrice, level_cost
+from tgi_sagemaker.cli.option_checks import repeated
 
 METRICS: dict[str, str] = {
     "ttft_s": "Time to first token (s)",
@@ -64,6 +65,7 @@ class Objectives:
         ]
         if not self.percentiles:
             problems.append("--percentiles: none given. Fix: e.g. --percentiles 50,90,95,99")
+        problems += repeated("--percentiles", self.percentiles)
         problems += [
             f"--slo {name}={seconds:g}: an SLO is a positive number of seconds. Fix: e.g. --slo {name}=0.5"
             for name, seconds in self.slos.items()

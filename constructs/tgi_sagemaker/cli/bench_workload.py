@@ -17,6 +17,7 @@ from typing import Any
 from tgi_sagemaker.cli.client.payloads import Api, Sampling, request_body
 from tgi_sagemaker.cli.client.streaming import stream_completion
 from tgi_sagemaker.cli.client.transports import EndpointError, NoCapacity, Transport
+from tgi_sagemaker.cli.option_checks import listed, repeated
 
 INSTRUCTION = "\n\nIgnore the words above. Write a long, detailed story about a lighthouse keeper."
 COMMON_WORDS = (
@@ -48,8 +49,9 @@ class Workload:
     max_concurrency: int | None = None  # open loop: most requests in flight; an arrival beyond it waits
 
     def __post_init__(self) -> None:
+        """Every problem at once, each named as the option the user typed (``--concurrency 0,4``), not as a field."""
         problems = [
-            f"{name} = {value}: must be at least {least}. Fix: pass a larger --{name.replace('_', '-')}"
+            f"{_option(name)} {value}: must be at least {least}. Fix: pass a larger {_option(name)}"
             for name, value, least in (
                 ("requests", self.requests, 1),
                 ("input_tokens", self.input_tokens, 1),
@@ -62,23 +64,33 @@ class Workload:
         ]
         if self.concurrency_levels and min(self.concurrency_levels) < 1:
             problems.append(
-                f"concurrency = {self.concurrency_levels}: needs levels >= 1. Fix: e.g. --concurrency 1,4,8"
+                f"--concurrency {listed(self.concurrency_levels)}: every level must be 1 or more. "
+                "Fix: e.g. --concurrency 1,4,8"
             )
+        problems += repeated("--concurrency", self.concurrency_levels)
         if not self.concurrency_levels and not self.request_rates:
             problems.append("no load level: give --concurrency, --request-rate or both. Fix: e.g. --concurrency 1,4")
         if self.request_rates and min(self.request_rates) <= 0:
             problems.append(
-                f"request_rate = {self.request_rates}: needs rates > 0 requests/s. Fix: e.g. --request-rate 0.5,1,2"
+                f"--request-rate {listed(self.request_rates)}: every rate must be over 0 requests/s. "
+                "Fix: e.g. --request-rate 0.5,1,2"
             )
+        problems += repeated("--request-rate", self.request_rates)
         if self.max_concurrency is not None and (self.max_concurrency < 1 or not self.request_rates):
             problems.append(
-                f"max_concurrency = {self.max_concurrency}: caps open-loop levels, so needs --request-rate and at "
+                f"--max-concurrency {self.max_concurrency}: caps open-loop levels, so needs --request-rate and at "
                 "least 1. Fix: e.g. --request-rate 2,4 --max-concurrency 16"
             )
         if not self.burstiness > 0:
-            problems.append(f"burstiness = {self.burstiness}: must be > 0 (1 is Poisson). Fix: e.g. --burstiness 1")
+            problems.append(
+                f"--burstiness {self.burstiness:g}: must be over 0 (1 is Poisson). Fix: e.g. --burstiness 1"
+            )
         if problems:
             raise ValueError("\n".join(problems))
+
+
+def _option(field_name: str) -> str:
+    return "--" + field_name.replace("_", "-")
 
 
 @dataclass(frozen=True)

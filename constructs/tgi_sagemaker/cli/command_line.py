@@ -20,6 +20,8 @@ from tgi_sagemaker.config.errors import ConfigError
 from tgi_sagemaker.config.source import CONTEXT_KEY, read_cdk_json_context, read_config
 
 DEFAULT_REPORT_FOLDER = "bench-report"  # in .gitignore, as bench's results folder is
+# What the cli extra installs (constructs/pyproject.toml), with the modules boto3 brings: a missing one is the fix
+CLI_EXTRA_MODULES = frozenset({"boto3", "botocore", "urllib3", "rich", "matplotlib"})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,23 +30,26 @@ def main(argv: list[str] | None = None) -> int:
     if problems:  # before any work: a bad number would otherwise surface as a traceback from deep below
         print("\n".join(problems), file=sys.stderr)
         return 2
+    try:
+        return _run(args)
+    except ImportError as missing:  # the constructs alone need neither boto3, rich nor matplotlib
+        if (missing.name or "").partition(".")[0] not in CLI_EXTRA_MODULES:
+            raise  # a broken install of something else: the extra would not help, the traceback does
+        print(f"{args.command} needs the cli extra ({missing}). Fix: pip install 'tgi-sagemaker[cli]'", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command in ("invoke", "bench"):
         try:
             return inference.run_invoke(args) if args.command == "invoke" else inference.run_bench(args)
-        except ImportError as missing:  # the constructs alone need neither boto3, rich nor matplotlib
-            print(f"{args.command} needs the cli extra ({missing}). Fix: pip install 'tgi-sagemaker[cli]'")
-            return 2
         except KeyboardInterrupt:  # before a request was sent (reading the prompt, making the client)
             print("stopped by Ctrl-C", file=sys.stderr)
             return INTERRUPTED
     if args.command == "plan":
         return _plan(args.config, Path(args.cdk_json), args.pipeline, args)
     if args.command == "report":
-        try:
-            return _report(args)
-        except ImportError as missing:
-            print(f"report needs the cli extra ({missing}). Fix: pip install 'tgi-sagemaker[cli]'")
-            return 2
+        return _report(args)
     if args.command == "check-findings":
         return _check_findings(Path(args.assembly))
     return _catalog(as_json=args.json)
@@ -184,7 +189,10 @@ def _plan(config: str | None, cdk_json: Path, pipeline: str | None, args: argpar
         print(error, file=sys.stderr)
         return 1 if isinstance(error, ConfigError) else 2
     except FileNotFoundError:
-        print(f"{cdk_json} not found: run in the project folder or pass --config (context key '{CONTEXT_KEY}')")
+        print(
+            f"{cdk_json} not found: run in the project folder or pass --config (context key '{CONTEXT_KEY}')",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

@@ -50,9 +50,10 @@ def shares_from_text(values: list[str] | None, targets: list[str]) -> dict[str, 
     for text in values or ():
         target, _, rest = text.rpartition("=")
         instance_type, _, gpus = rest.partition(":")
-        fix = "Fix: e.g. --instance g6e=ml.g6e.12xlarge:1 (TARGET=INSTANCE[:GPUS of an inference component])"
+        example = f"{targets[0] if targets else 'g6e'}={instance_type or 'ml.g6e.12xlarge'}"
+        fix = f"Fix: e.g. --instance {example} (TARGET=INSTANCE[:GPUS of an inference component])"
         if target not in targets:
-            problems.append(f"--instance {text!r}: no target {target!r} (targets: {', '.join(targets)}). {fix}")
+            problems.append(_unknown_target(text, target, targets, example))
             continue
         form = name_form_problem(instance_type)
         if form is not None:  # a typo found now, not after the run, when its cost line asks to price the typo
@@ -70,6 +71,18 @@ def shares_from_text(values: list[str] | None, targets: list[str]) -> dict[str, 
     if problems:
         raise ValueError("\n".join(problems))
     return shares
+
+
+def _unknown_target(text: str, target: str, targets: list[str], example: str) -> str:
+    """An ``--instance`` that names no target; says how targets are named, since an unlabelled one is its URL."""
+    naming = (
+        "a target is named by its label (--url LABEL=URL, --endpoint LABEL=NAME[:COMPONENT]), "
+        "or without one by the URL or NAME[/COMPONENT] itself"
+    )
+    named = f"targets: {', '.join(targets)}"
+    if not target:
+        return f"--instance {text!r}: names no target ({named}); {naming}. Fix: --instance {example}"
+    return f"--instance {text!r}: no target {target!r} ({named}); {naming}. Fix: --instance {example}"
 
 
 def unlisted_instance_notes(shares: dict[str, ServingShare], priced: set[str] | dict[str, float]) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import math
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,6 +72,21 @@ NUMERIC_OPTIONS: dict[str, tuple[NumericOption, ...]] = {
 def sentence(text: str) -> str:
     """``text`` ended as a sentence: a full stop unless it ends with one already or a question mark."""
     return text if text.endswith((".", "?", "!")) else f"{text}."
+
+
+def listed(values: Sequence[float]) -> str:
+    """Values as a list option takes them: ``1,4,8``."""
+    return ",".join(f"{value:g}" for value in values)
+
+
+def repeated(option: str, values: Sequence[float]) -> list[str]:
+    """A list option's values given more than once (``--concurrency 1,1``), one line with the list to pass instead:
+    a repeated level would run (and be paid for) twice and show as two rows, a repeated percentile as two columns."""
+    twice = [value for value in dict.fromkeys(values) if values.count(value) > 1]
+    if not twice:
+        return []
+    once = listed(tuple(dict.fromkeys(values)))
+    return [f"{option} {listed(values)}: {listed(twice)} given more than once. Fix: {option} {once}"]
 
 
 def numeric_problems(command: str, args: argparse.Namespace) -> list[str]:

@@ -9,12 +9,16 @@ import sys
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tgi_sagemaker.cli.client.payloads import APIS, Sampling
 from tgi_sagemaker.cli.client.transports import SageMakerTransport, TgiUrlTransport, Transport, sagemaker_runtime_client
 from tgi_sagemaker.cli.cost import TargetPrice, add_price_arguments
 from tgi_sagemaker.cli.option_checks import prepare_out_folder, remove_unused
+
+if TYPE_CHECKING:  # imported where used: the constructs alone need none of bench's modules
+    from tgi_sagemaker.cli.bench_metrics import Objectives
+    from tgi_sagemaker.cli.bench_workload import Workload
 
 SAGEMAKER_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 DEFAULT_BENCH_FOLDER = "bench-results"  # bench --out's parent when none is given (in .gitignore)
@@ -186,31 +190,13 @@ def run_invoke(args: argparse.Namespace) -> int:
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    from tgi_sagemaker.cli.bench import rates_from_text
-    from tgi_sagemaker.cli.bench_metrics import objectives_from_text
     from tgi_sagemaker.cli.bench_runner import run_bench_session
-    from tgi_sagemaker.cli.bench_workload import Workload
     from tgi_sagemaker.cli.consoles import console
 
     err = console(stderr=True)
     try:
         targets = transports(args)
-        workload = Workload(
-            api=args.api,
-            requests=args.requests,
-            concurrency_levels=_concurrency_levels(args),
-            request_rates=rates_from_text(args.request_rate) if args.request_rate else (),
-            burstiness=args.burstiness,
-            max_concurrency=args.max_concurrency,
-            input_tokens=args.input_tokens,
-            input_spread=args.input_spread,
-            output_tokens=args.output_tokens,
-            output_spread=args.output_spread,
-            warmup=args.warmup,
-            seed=args.seed,
-            temperature=args.temperature,
-        )
-        objectives = objectives_from_text(args.percentiles, args.slo)
+        workload, objectives = _workload_and_objectives(args)
         if args.mixed and len(targets) < 2:
             raise ValueError("--mixed with one target: nothing to mix. Fix: name two or more, or drop --mixed")
         notes: list[str] = []
@@ -240,6 +226,41 @@ def run_bench(args: argparse.Namespace) -> int:
         )
     finally:
         remove_unused(created)  # only the folders made above that are still empty: nothing was measured
+
+
+def _workload_and_objectives(args: argparse.Namespace) -> tuple[Workload, Objectives]:
+    """What bench sends and how it summarizes it; raises ``ValueError`` with the problems of both at once."""
+    from tgi_sagemaker.cli.bench import rates_from_text
+    from tgi_sagemaker.cli.bench_metrics import objectives_from_text
+    from tgi_sagemaker.cli.bench_workload import Workload
+
+    problems: list[str] = []
+    workload = objectives = None
+    try:
+        workload = Workload(
+            api=args.api,
+            requests=args.requests,
+            concurrency_levels=_concurrency_levels(args),
+            request_rates=rates_from_text(args.request_rate) if args.request_rate else (),
+            burstiness=args.burstiness,
+            max_concurrency=args.max_concurrency,
+            input_tokens=args.input_tokens,
+            input_spread=args.input_spread,
+            output_tokens=args.output_tokens,
+            output_spread=args.output_spread,
+            warmup=args.warmup,
+            seed=args.seed,
+            temperature=args.temperature,
+        )
+    except ValueError as invalid:
+        problems += str(invalid).splitlines()
+    try:
+        objectives = objectives_from_text(args.percentiles, args.slo)
+    except ValueError as invalid:
+        problems += str(invalid).splitlines()
+    if workload is None or objectives is None:
+        raise ValueError("\n".join(problems))
+    return workload, objectives
 
 
 def target_prices(

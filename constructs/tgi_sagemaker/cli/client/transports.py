@@ -89,11 +89,7 @@ class TgiUrlTransport:
         that does not resolve) the fix."""
         said = f"{type(error).__name__}: {error}"
         if isinstance(error, TimeoutError):  # nothing came for timeout_s: a slow first token is no dropped link
-            when = "mid-stream" if streaming else "before a response"
-            return (
-                f"no data for {self._timeout_s:g} s, the --timeout, {when} ({said}). "
-                "Fix: a larger --timeout if the server is just slow (a long prompt, a busy server)"
-            )
+            return read_timed_out(self._timeout_s, streaming=streaming, said=said)
         if isinstance(error, ConnectionRefusedError):
             return f"{said}. Fix: is the server running, and listening at this URL (host and port)?"
         if isinstance(error, socket.gaierror):
@@ -135,7 +131,9 @@ class SageMakerTransport:
     def stream(self, api: Api, body: dict[str, Any]) -> Iterator[bytes]:
         from botocore.eventstream import ParserError
         from botocore.exceptions import BotoCoreError, ClientError
+        from botocore.exceptions import ReadTimeoutError as BotoReadTimeout
         from urllib3.exceptions import HTTPError as Urllib3Error
+        from urllib3.exceptions import ReadTimeoutError
 
         request: dict[str, Any] = {
             "EndpointName": self._endpoint_name,
@@ -145,8 +143,10 @@ class SageMakerTransport:
         }
         if self._inference_component:
             request["InferenceComponentName"] = self._inference_component
+        streaming = False
         try:
             response = self._client.invoke_endpoint_with_response_stream(**request)
+            streaming = True
             for event in response["Body"]:
                 if "PayloadPart" in event:
                     yield event["PayloadPart"]["Bytes"]
@@ -161,14 +161,29 @@ class SageMakerTransport:
                 "HTTPStatusCode"
             )
             raise EndpointError(message, status=status) from error
+        except (BotoReadTimeout, ReadTimeoutError) as error:  # botocore's before a response, urllib3's mid-stream
+            said = f"{type(error).__name__}: {error}"
+            timeout_s = self._client.meta.config.read_timeout  # the client's: the --timeout it was made with
+            message = read_timed_out(timeout_s, streaming=streaming, said=said)
+            raise EndpointError(f"{self.target}: {message}") from error
         except BotoCoreError as error:
             raise EndpointError(f"{self.target}: {error}") from error
         except (Urllib3Error, OSError) as error:
             # botocore wraps urllib3's errors while it sends the request, not while the event stream is read:
-            # a drop (ProtocolError), a reset or a stall (ReadTimeoutError) mid-stream arrives here unwrapped
+            # a drop (ProtocolError) or a reset mid-stream arrives here unwrapped
             raise EndpointError(f"{self.target}: {MID_STREAM}: {type(error).__name__}: {error}") from error
         except ParserError as error:  # a damaged event-stream message (a CRC or a length that does not add up)
             raise EndpointError(f"{self.target}: corrupt event stream: {type(error).__name__}: {error}") from error
+
+
+def read_timed_out(timeout_s: float, *, streaming: bool, said: str) -> str:
+    """A read that waited ``timeout_s`` for data: the --timeout ran out, which a slow first token (a long prompt, a
+    busy server) does as well as a stalled stream; named, with how to raise it, rather than a dropped connection."""
+    when = "mid-stream" if streaming else "before a response"
+    return (
+        f"no data for {timeout_s:g} s, the --timeout, {when} ({said}). "
+        "Fix: a larger --timeout if the server is just slow (a long prompt, a busy server)"
+    )
 
 
 def _tgi_error(status: int, body: bytes) -> str:
