@@ -53,6 +53,14 @@ CASES: list[Case] = [
         "DeepSeek-R1-Distill-Llama-8B/revision/v1.0` answers with the commit",
     ),
     (
+        "a commit pasted in upper case in a production environment",
+        {"model.revision": COMMIT.upper()},
+        PRODUCTION,
+        "model.revision",
+        COMMIT.upper(),
+        f"write it in lower case: {COMMIT}",
+    ),
+    (
         "a Hub token where its secret's name belongs",
         {"weights.hf_token_secret": HUB_TOKEN},
         {},

@@ -24,6 +24,24 @@ def _lmcache(**changes: object) -> str | None:
         ({"vllm.version": "0.22"}, "0"),  # inference components (scale to zero): copies share an instance
         ({"vllm.version": "0.29", "scaling.mode": "instances", "num_gpus": 1}, None),  # one worker, alone
         ({"vllm.version": "0.29", "scaling.mode": "instances", "num_gpus": 4}, "0"),  # 4 workers x half the RAM
+        (
+            {
+                "vllm.version": "0.29",
+                "scaling.mode": "instances",
+                "num_gpus": 1,
+                "vllm.flags": {"data-parallel-size": 2},
+            },
+            "0",
+        ),
+        (
+            {
+                "vllm.version": "0.29",
+                "scaling.mode": "instances",
+                "num_gpus": 1,
+                "vllm.flags": {"pipeline-parallel-size": 2},
+            },
+            "0",
+        ),
     ],
 )
 def test_kv_offload_to_host_memory_is_kept_only_where_it_fits(changes: dict[str, object], expected: str | None) -> None:

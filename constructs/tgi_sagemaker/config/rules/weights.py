@@ -91,6 +91,15 @@ def check_revision_pinned(spec: DeploymentSpec, problems: Problems) -> None:
     revision = spec.model.revision
     if hub_revision_is_commit(revision):
         return
+    if revision is not None and hub_revision_is_commit(revision.lower()):
+        problems.add(
+            "model.revision",
+            revision,
+            "a commit id in upper case: the Hub writes commit ids in lower case, and the copy and the container "
+            "compare them as written",
+            f"write it in lower case: {revision.lower()}",
+        )
+        return
     what = (
         "no revision is pinned (the repo's default branch)"
         if revision is None

@@ -99,9 +99,20 @@ class Vllm(FlagServer, ServingRuntime):
 
 def lmcache_environment(version: str, spec: DeploymentSpec, *, num_gpus: int) -> dict[str, str]:
     """``HF_ENABLE_LMCACHE=0`` where an image that offloads by default would over-commit host memory: a server of
-    several GPU workers, or one of several servers an instance may hold (inference components)."""
+    several GPU workers (tensor, pipeline or data parallel), or one of several servers an instance may hold
+    (inference components)."""
     has_optimizations = tuple(int(part) for part in version.split(".")[:2]) >= FIRST_HF_OPTIMIZATIONS_VERSION
     alone_on_its_instances = spec.scaling.mode == "instances" and spec.endpoint is None
-    if has_optimizations and not (alone_on_its_instances and num_gpus == 1):
+    if has_optimizations and not (alone_on_its_instances and gpu_workers(spec, num_gpus) == 1):
         return {HF_ENABLE_LMCACHE: "0"}
     return {}
+
+
+def gpu_workers(spec: DeploymentSpec, num_gpus: int) -> int:
+    """The GPU worker processes of one server: tensor parallel x pipeline and data parallel sizes (``vllm.flags``)."""
+    workers = num_gpus
+    for flag in ("pipeline-parallel-size", "data-parallel-size"):
+        size = spec.vllm.flags.get(flag)
+        if isinstance(size, int) and not isinstance(size, bool) and size > 1:
+            workers *= size
+    return workers
