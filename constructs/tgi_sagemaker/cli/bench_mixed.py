@@ -22,6 +22,27 @@ from tgi_sagemaker.cli.pricing import HourlyPrice
 JOIN_POLL_S = 0.1  # the main thread waits in steps this long, so Ctrl-C reaches it while the targets run
 
 
+def run_at(
+    transport: Transport,
+    workload: Workload,
+    level: int | float,
+    *,
+    on_record: Callable[[RequestRecord], None],
+    stop: threading.Event,
+    calibration: PromptCalibration,
+    started_at: float | None = None,
+) -> LevelRun:
+    """One target at one level: closed loop for an ``int`` (requests in flight), open loop for a ``float``
+    (requests/s). ``started_at``: the clock its send times count from. Default: the level's own start."""
+    if isinstance(level, int):
+        return run_level(
+            transport, workload, level, on_record=on_record, stop=stop, calibration=calibration, started_at=started_at
+        )
+    return run_rate(
+        transport, workload, level, on_record=on_record, stop=stop, calibration=calibration, started_at=started_at
+    )
+
+
 def run_mixed_level(
     targets: Sequence[Transport],
     workload: Workload,
@@ -37,28 +58,15 @@ def run_mixed_level(
     started_at = time.perf_counter()
 
     def drive(transport: Transport) -> None:
-        on_record, calibration = on_record_for(transport.target), calibrations[transport.target]
-        if isinstance(level, int):
-            run = run_level(
-                transport,
-                workload,
-                level,
-                on_record=on_record,
-                stop=stop,
-                calibration=calibration,
-                started_at=started_at,
-            )
-        else:
-            run = run_rate(
-                transport,
-                workload,
-                level,
-                on_record=on_record,
-                stop=stop,
-                calibration=calibration,
-                started_at=started_at,
-            )
-        runs[transport.target] = run
+        runs[transport.target] = run_at(
+            transport,
+            workload,
+            level,
+            on_record=on_record_for(transport.target),
+            stop=stop,
+            calibration=calibrations[transport.target],
+            started_at=started_at,
+        )
 
     drivers = [threading.Thread(target=drive, args=(transport,), daemon=True) for transport in targets]
     for driver in drivers:

@@ -20,13 +20,10 @@ from tgi_sagemaker.cli.bench_metrics import (
     METRICS,
     TOKEN_GAPS,
     TOKEN_GAPS_TITLE,
-    Objectives,
+    LevelSummary,
     metric_values,
-    summarize,
 )
-from tgi_sagemaker.cli.bench_mixed import price_of
 from tgi_sagemaker.cli.bench_workload import PromptCalibration, Workload
-from tgi_sagemaker.cli.cost import TargetPrice
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -38,21 +35,18 @@ def write_results(
     folder: Path,
     workload: Workload,
     runs: Sequence[LevelRun],
+    summaries: Sequence[LevelSummary],
     *,
     command: str,
     calibrations: Mapping[str, PromptCalibration] | None = None,
-    objectives: Objectives | None = None,
-    prices: Mapping[str, TargetPrice] | None = None,
 ) -> list[Path]:
-    """Write everything; returns the files written. Partial runs (Ctrl-C) are written the same way.
+    """Write everything (``summaries``: each run's, in order); returns the files written. Partial runs (Ctrl-C) are
+    written the same way.
 
     ``calibrations``: how each target's prompt lengths were made. Default: none recorded.
-    ``objectives``: percentiles and SLOs. Default: p50, p90, p99 and no SLO.
-    ``prices``: by target, what its serving costs. Default: none (no cost figures).
     """
     folder.mkdir(parents=True, exist_ok=True)
     records = [record for run in runs if not run.combined for record in run.records]  # each request once
-    summaries = [summarize(run, objectives, price_of(run, prices or {})) for run in runs]
     written = [
         _write_csv(folder / "requests.csv", records),
         _write_json(folder / "requests.json", [asdict(record) for record in records]),

@@ -10,7 +10,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from tgi_sagemaker.cli.bench import LevelRun, RequestRecord, run_level, run_rate, warm_up
+from tgi_sagemaker.cli.bench import LevelRun, RequestRecord, warm_up
 from tgi_sagemaker.cli.bench_metrics import (
     FROM_TOKEN_COUNTS,
     METRICS,
@@ -20,7 +20,7 @@ from tgi_sagemaker.cli.bench_metrics import (
     Objectives,
     summarize,
 )
-from tgi_sagemaker.cli.bench_mixed import price_of, run_mixed_level
+from tgi_sagemaker.cli.bench_mixed import price_of, run_at, run_mixed_level
 from tgi_sagemaker.cli.bench_progress import BenchProgress, progress_for
 from tgi_sagemaker.cli.bench_report import write_results
 from tgi_sagemaker.cli.bench_workload import PromptCalibration, Workload, calibrate
@@ -72,7 +72,7 @@ def run_bench_session(
                     continue
                 for level in _levels(workload):
                     on_record = progress.level_started(transport.target, level, workload.requests)
-                    run = _run(transport, workload, level, on_record=on_record, stop=stop, calibration=calibration)
+                    run = run_at(transport, workload, level, on_record=on_record, stop=stop, calibration=calibration)
                     progress.level_done(run)
                     runs.append(run)
                     if run.interrupted:
@@ -88,20 +88,12 @@ def run_bench_session(
     if not runs:
         console.print("nothing measured, nothing written")
         return INTERRUPTED if stop.is_set() else 1
-    objectives = objectives or Objectives()
-    prices = prices or {}
+    summaries = [summarize(run, objectives or Objectives(), price_of(run, prices or {})) for run in runs]
     save = partial(
-        write_results,
-        workload=workload,
-        runs=runs,
-        command=command,
-        calibrations=calibrations,
-        objectives=objectives,
-        prices=prices,
+        write_results, workload=workload, runs=runs, summaries=summaries, command=command, calibrations=calibrations
     )
     written_in, written = _save(save, folder, console)
     failed = failed or written_in != folder  # the results are safe, but not where asked: a script should know
-    summaries = [summarize(run, objectives, price_of(run, prices)) for run in runs]
     for summary in summaries:
         _print_summary(console, summary)
     if written:
@@ -176,20 +168,6 @@ def _level_started(
 def _levels(workload: Workload) -> list[int | float]:
     """Closed-loop levels (requests in flight, ``int``) then open-loop ones (requests/s, ``float``)."""
     return [*workload.concurrency_levels, *(float(rate) for rate in workload.request_rates)]
-
-
-def _run(
-    transport: Transport,
-    workload: Workload,
-    level: int | float,
-    *,
-    on_record: Callable[[RequestRecord], None],
-    stop: threading.Event,
-    calibration: PromptCalibration,
-) -> LevelRun:
-    if isinstance(level, int):
-        return run_level(transport, workload, level, on_record=on_record, stop=stop, calibration=calibration)
-    return run_rate(transport, workload, level, on_record=on_record, stop=stop, calibration=calibration)
 
 
 def _warm_up(

@@ -36,10 +36,8 @@ class Sampling:
 
 
 def request_body(api: Api, prompt: str, sampling: Sampling, *, system: str | None = None) -> dict[str, Any]:
-    if api == "messages":
-        messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": prompt}]
+    if api in ("messages", "completions"):  # OpenAI framing: the same sampling and stream fields for both
         body: dict[str, Any] = {
-            "messages": messages,
             "max_tokens": sampling.max_new_tokens,
             "temperature": sampling.temperature,
             "top_p": sampling.top_p,
@@ -48,19 +46,10 @@ def request_body(api: Api, prompt: str, sampling: Sampling, *, system: str | Non
         }
         if sampling.seed is not None:
             body["seed"] = sampling.seed
-        return body
-    if api == "completions":
-        completion: dict[str, Any] = {
-            "prompt": f"{system}\n\n{prompt}" if system else prompt,
-            "max_tokens": sampling.max_new_tokens,
-            "temperature": sampling.temperature,
-            "top_p": sampling.top_p,
-            "stream": True,
-            "stream_options": {"include_usage": True},
-        }
-        if sampling.seed is not None:
-            completion["seed"] = sampling.seed
-        return completion
+        if api == "completions":
+            return {"prompt": f"{system}\n\n{prompt}" if system else prompt, **body}
+        messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": prompt}]
+        return {"messages": messages, **body}
     parameters: dict[str, Any] = {
         "max_new_tokens": sampling.max_new_tokens,
         "temperature": sampling.temperature,
