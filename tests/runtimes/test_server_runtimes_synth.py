@@ -9,10 +9,13 @@ from typing import Any
 
 import pytest
 import yaml
+from server_entrypoints import GENERATIONS, start
 
 from helpers import ROOT, Synthesized, cfn_lint, checkov, default_config, synthesize
 from tgi_sagemaker.catalog.models import MODELS
 from tgi_sagemaker.runtimes.runtime import CUDA_13_INFERENCE_AMI
+from tgi_sagemaker.runtimes.sglang.image import SGLANG_FLAGS
+from tgi_sagemaker.runtimes.vllm.image import VLLM_FLAGS
 
 SERVER_RUNTIMES = ("vllm", "sglang")
 MODEL_VARIABLE = {"vllm": "SM_VLLM_MODEL", "sglang": "SM_SGLANG_MODEL_PATH"}
@@ -103,3 +106,24 @@ def test_checkov_is_clean_on_each_assembly(catalog_app: Synthesized, example_app
     scan = checkov(folders)
     assert scan.clean, str(scan)
     assert scan.assemblies == sorted(folders)
+
+
+@pytest.mark.parametrize("generation", GENERATIONS)
+@pytest.mark.parametrize("runtime", SERVER_RUNTIMES)
+def test_the_example_servers_start_from_their_templates_environment_on_either_entrypoint(
+    example_apps: dict[str, Synthesized], runtime: str, generation: str
+) -> None:
+    # What runs is the Model's environment in the template: config/vllm.yaml's enable-prefix-caching and
+    # config/sglang.yaml's enable-metrics must reach the server as bare flags, with no stray word
+    flags, prefix = {"vllm": (VLLM_FLAGS["0.17.0"], "SM_VLLM_"), "sglang": (SGLANG_FLAGS["0.5.8"], "SM_SGLANG_")}[
+        runtime
+    ]
+    first = yaml.safe_load((ROOT / "config" / f"{runtime}.yaml").read_text())["deployments"][0]["name"]
+    template = example_apps[runtime].template(f"TgiSageMaker-{first}")
+    (model,) = template.find_resources("AWS::SageMaker::Model").values()
+    environment = model["Properties"]["PrimaryContainer"]["Environment"]
+    server = start(flags, GENERATIONS[generation], prefix, environment, vllm=runtime == "vllm")
+    if runtime == "vllm":
+        assert server.enable_prefix_caching is True and server.model_tag is None
+    else:
+        assert server.enable_metrics is True
