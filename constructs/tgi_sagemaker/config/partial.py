@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -195,9 +196,14 @@ def judged_with(problem: ConfigProblem, refused: set[str]) -> ConfigProblem:
         owner, section = match.group(1), match.group(2)
         fed = _SECTIONS_A_REFUSED_FIELD_FEEDS.get(section or "")
         places = [owner] if fed is None else [f"{owner}.{name}" for name in fed]
-        if any(problem.field == place or problem.field.startswith((f"{place}.", f"{place}[")) for place in places):
+        if under_any(problem.field, places):
             defaults_of.append(path.split("].", 1)[-1])
     if not defaults_of:
         return problem
     note = f" (judged with the default of {', '.join(defaults_of)}, whose value the config refused: fix that first)"
     return dataclasses.replace(problem, problem=problem.problem + note)
+
+
+def under_any(field: str, paths: Iterable[str]) -> bool:
+    """Whether ``field`` is one of ``paths`` or lies under one (``a.b`` and ``a[0]`` lie under ``a``)."""
+    return any(field == path or field.startswith((f"{path}.", f"{path}[")) for path in paths)

@@ -24,7 +24,7 @@ from tgi_sagemaker.config.errors import (
     field_path,
     problems_from_validation_error,
 )
-from tgi_sagemaker.config.partial import Unparsed, judged_with, parse_valid_parts
+from tgi_sagemaker.config.partial import Unparsed, judged_with, parse_valid_parts, under_any
 from tgi_sagemaker.config.rules.environment import check_region, named_stack, stack_name
 from tgi_sagemaker.config.rules.instance import resolve_instance, resolve_num_gpus
 from tgi_sagemaker.config.rules.model import resolve_context_length, resolve_weights_bytes
@@ -167,12 +167,8 @@ def _rule_problems_of_valid_parts(raw: Any, refused: set[str]) -> list[ConfigPro
     try:
         resolve_app(partial.spec, unparsed=partial.unparsed)
     except ConfigError as error:
-        return [judged_with(p, refused) for p in error.problems if not _under_any(p.field, refused)]
+        return [judged_with(p, refused) for p in error.problems if not under_any(p.field, refused)]
     return []
-
-
-def _under_any(field: str, paths: set[str]) -> bool:
-    return any(field == path or field.startswith((f"{path}.", f"{path}[")) for path in paths)
 
 
 def resolve_app(

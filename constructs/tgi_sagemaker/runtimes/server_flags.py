@@ -73,10 +73,13 @@ class FlagList:
 
     def has(self, flag: str) -> bool:
         """A flag of this version, or the ``no-`` form of one of its negatable switches."""
-        return flag in self.flags or (flag.startswith(NEGATIVE) and flag.removeprefix(NEGATIVE) in self.negatable)
+        return flag in self.flags or self._negates(flag)
 
     def is_switch(self, flag: str) -> bool:
-        return flag in self.switches or (flag.startswith(NEGATIVE) and flag.removeprefix(NEGATIVE) in self.negatable)
+        return flag in self.switches or self._negates(flag)
+
+    def _negates(self, flag: str) -> bool:
+        return flag.startswith(NEGATIVE) and flag.removeprefix(NEGATIVE) in self.negatable
 
     def nearest(self, flag: str) -> str | None:
         close = difflib.get_close_matches(flag, sorted(self.flags), n=1, cutoff=0.6)
